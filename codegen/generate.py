@@ -1,0 +1,119 @@
+"""Generate ``generated/`` from ``spec/openapi.yaml``.
+
+    python -m codegen.generate [--check]
+
+``generated/models.py`` comes from datamodel-code-generator (msgspec Structs),
+``generated/endpoints.py`` from ``codegen.stubs``.  Nothing here reads the clock,
+the environment or a hash-ordered collection, so the output bytes depend on the
+spec and the pinned tool versions alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from codegen import stubs
+from codegen.cut import load_yaml
+
+__all__ = ["DCG_OPTIONS", "HEADER", "generate", "main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "spec" / "openapi.yaml"
+GENERATED = ROOT / "generated"
+
+HEADER = "# generated from spec/openapi.yaml by nox -s generate — do not edit"
+
+# Why each option (datamodel-code-generator 0.89, pinned in pyproject.toml):
+DCG_OPTIONS = (
+    "--input-file-type=openapi",
+    "--output-model-type=msgspec.Struct",
+    "--target-python-version=3.11",
+    "--use-standard-collections",
+    "--use-union-operator",
+    # Constraints (minimum, maxLength, ...) as msgspec.Meta so decoding checks them.
+    "--use-annotated",
+    "--field-constraints",
+    # Literal types keep enums open to `Literal[...] | str` where the overlay says so;
+    # Enum classes could not express that.
+    "--enum-field-as-literal=all",
+    # Discriminated unions become tagged Structs, the only unions of Structs msgspec decodes.
+    "--use-msgspec-tagged-unions",
+    "--use-schema-description",
+    "--disable-timestamp",
+    # ruff is pinned too, so the formatting is part of the reproducible output.
+    "--formatters=ruff-format",
+    "--custom-file-header=" + HEADER,
+)
+
+
+def _models(spec: Path) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "models.py"
+        command = [
+            sys.executable,
+            "-m",
+            "datamodel_code_generator",
+            f"--input={spec}",
+            f"--output={out}",
+            *DCG_OPTIONS,
+        ]
+        env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+        completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        if completed.returncode != 0:
+            raise RuntimeError(f"datamodel-codegen failed:\n{completed.stderr}")
+        return out.read_text("utf-8")
+
+
+def _ruff_format(text: str, name: str) -> str:
+    command = [sys.executable, "-m", "ruff", "format", "--no-cache", "--stdin-filename", name, "-"]
+    completed = subprocess.run(command, input=text, capture_output=True, text=True, cwd=ROOT, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"ruff format failed on {name}:\n{completed.stderr}")
+    return completed.stdout
+
+
+def generate(spec: Path = SPEC) -> dict[str, str]:
+    """The generated files, by name, as text."""
+    document = load_yaml(spec.read_bytes())
+    models = _models(spec)
+    return {
+        "__init__.py": f'{HEADER}\n"""Types and endpoint descriptions generated from spec/openapi.yaml."""\n',
+        "models.py": models,
+        "endpoints.py": _ruff_format(stubs.render(document, models, header=HEADER), "endpoints.py"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen.generate", description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", type=Path, default=SPEC)
+    parser.add_argument("--out", type=Path, default=GENERATED)
+    parser.add_argument("--check", action="store_true", help="fail if --out differs instead of writing")
+    args = parser.parse_args(argv)
+    files = generate(args.spec)
+    out: Path = args.out
+    if args.check:
+        present = {p.name for p in out.glob("*.py")}
+        stale = sorted(n for n, text in files.items() if not (out / n).exists() or (out / n).read_text("utf-8") != text)
+        extra = sorted(present - set(files))
+        for name in stale:
+            print(f"stale: {out / name} differs from what {args.spec} gives", file=sys.stderr)
+        for name in extra:
+            print(f"stray: {out / name} is not generated from {args.spec}", file=sys.stderr)
+        return 1 if stale or extra else 0
+    out.mkdir(parents=True, exist_ok=True)
+    for stray in out.glob("*.py"):
+        if stray.name not in files:
+            stray.unlink()
+    for name, text in files.items():
+        (out / name).write_text(text, encoding="utf-8")
+    print(f"wrote {', '.join(sorted(files))} in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

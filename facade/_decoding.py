@@ -1,0 +1,123 @@
+"""Decoding JSON into the generated types, forward compatibly.
+
+The fast path is msgspec's own decoder, which already ignores unknown fields and,
+thanks to the overlay, accepts enum values the spec does not list yet.  What msgspec
+cannot do is decode a tagged union member whose tag it does not know (a new kind of
+tool call, say): it raises.  Only then does the slow path below run: it rebuilds the
+value from plain JSON, strictly everywhere except that an unknown union member is kept
+as the plain ``dict`` the server sent, so nothing is lost and nothing else is excused.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+import typing
+from typing import Any, TypeVar
+
+import msgspec
+
+__all__ = ["decode_json", "encode_json"]
+
+T = TypeVar("T")
+
+_encoder = msgspec.json.Encoder()
+
+
+def encode_json(value: object) -> bytes:
+    """Encode a generated Struct (or plain JSON data) to JSON bytes; UNSET fields are left out."""
+    return _encoder.encode(value)
+
+
+@functools.cache
+def _decoder(type_: Any) -> msgspec.json.Decoder[Any]:
+    return msgspec.json.Decoder(type_)
+
+
+def decode_json(data: bytes | str, type_: type[T]) -> T:
+    """Decode ``data`` into ``type_``, keeping union members of unknown kinds as dicts.
+
+    Raises ``msgspec.DecodeError`` (``msgspec.ValidationError`` for well-formed JSON
+    of the wrong shape) as msgspec does, naming the path of the offending value.
+    """
+    try:
+        return typing.cast("T", _decoder(type_).decode(data))
+    except msgspec.ValidationError as error:
+        try:
+            return typing.cast("T", _lenient(msgspec.json.decode(data), type_))
+        except msgspec.ValidationError:
+            raise error from None
+
+
+def _strip(tp: Any) -> Any:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    alias_type = getattr(typing, "TypeAliasType", None)  # Python 3.12+
+    if alias_type is not None and isinstance(tp, alias_type):
+        return _strip(tp.__value__)
+    return tp
+
+
+def _union_members(tp: Any) -> tuple[Any, ...]:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return tuple(_strip(m) for m in typing.get_args(tp))
+    return ()
+
+
+def _is_struct(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, msgspec.Struct)
+
+
+@functools.cache
+def _tagged(union: Any) -> tuple[str, dict[str, type[msgspec.Struct]]] | None:
+    """The tag field and the members by tag, when ``union`` holds tagged Structs."""
+    members: dict[str, type[msgspec.Struct]] = {}
+    field: str | None = None
+    for member in _union_members(union):
+        if not _is_struct(member):
+            continue
+        config = member.__struct_config__
+        if config.tag_field is None or config.tag is None:
+            return None
+        field = config.tag_field
+        members[str(config.tag)] = member
+    return (field, members) if field is not None else None
+
+
+def _lenient(value: Any, tp: Any) -> Any:
+    tp = _strip(tp)
+    try:
+        return msgspec.convert(value, tp)
+    except msgspec.ValidationError:
+        if not isinstance(value, dict | list):
+            raise
+    origin = typing.get_origin(tp)
+    if _union_members(tp):
+        tagged = _tagged(tp)
+        if isinstance(value, dict) and tagged is not None:
+            tag_field, members = tagged
+            member = members.get(value.get(tag_field))  # type: ignore[arg-type]
+            return value if member is None else _lenient(value, member)
+        for member in _union_members(tp):
+            if member is not type(None) and member is not msgspec.UnsetType:
+                try:
+                    return _lenient(value, member)
+                except msgspec.ValidationError:
+                    continue
+        raise msgspec.ValidationError(f"Expected `{tp}`")
+    if _is_struct(tp) and isinstance(value, dict):
+        fields = msgspec.structs.fields(tp)
+        kwargs: dict[str, Any] = {}
+        for field in fields:
+            if field.encode_name in value:
+                kwargs[field.name] = _lenient(value[field.encode_name], field.type)
+            elif field.required:
+                raise msgspec.ValidationError(f"Object missing required field `{field.encode_name}`")
+        return tp(**kwargs)
+    if origin is list and isinstance(value, list):
+        (item,) = typing.get_args(tp) or (Any,)
+        return [_lenient(v, item) for v in value]
+    if origin is dict and isinstance(value, dict):
+        _, item = typing.get_args(tp) or (str, Any)
+        return {k: _lenient(v, item) for k, v in value.items()}
+    raise msgspec.ValidationError(f"Expected `{tp}`")

@@ -1,0 +1,2 @@
+# generated from spec/openapi.yaml by nox -s generate — do not edit
+"""Types and endpoint descriptions generated from spec/openapi.yaml."""
