@@ -291,6 +291,21 @@ def _free_form_objects_as_maps(document: Json) -> int:
     return changed
 
 
+def _null_defaults_on_non_null_schemas(document: Json) -> int:
+    """Drop ``default: null`` from schemas that do not admit null.
+
+    Such a default contradicts its own schema (validators reject the document); the
+    field being optional already says the same thing: absent unless sent.
+    """
+    changed = 0
+    for schema in _walk_schemas(document):
+        if "default" in schema and schema["default"] is None and not _is_nullable(schema):
+            if "type" in schema or "$ref" in schema or "properties" in schema:
+                del schema["default"]
+                changed += 1
+    return changed
+
+
 def _response_schemas(document: Json) -> list[Json]:
     """The component schemas that some response of the cut reaches."""
     roots = [
@@ -370,6 +385,7 @@ def _optional_nullable_in_responses(document: Json) -> int:
 TRANSFORMS: dict[str, Callable[[Json], int]] = {
     "nullable-3.0-to-3.1": _nullable_to_31,
     "free-form-objects-as-maps": _free_form_objects_as_maps,
+    "null-defaults-on-non-null-schemas": _null_defaults_on_non_null_schemas,
     "open-response-enums": _open_response_enums,
     "null-for-absent-in-responses": _null_for_absent_in_responses,
     "optional-nullable-in-responses": _optional_nullable_in_responses,

@@ -18,13 +18,17 @@ import tempfile
 from pathlib import Path
 
 from codegen import stubs
-from codegen.cut import load_yaml
+from typing import Any
+
+from codegen.cut import dump_yaml, load_yaml
 
 __all__ = ["DCG_OPTIONS", "HEADER", "generate", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openapi.yaml"
 GENERATED = ROOT / "generated"
+
+Json = Any
 
 HEADER = "# generated from spec/openapi.yaml by nox -s generate — do not edit"
 
@@ -51,8 +55,32 @@ DCG_OPTIONS = (
 )
 
 
-def _models(spec: Path) -> str:
+def _without_defaults(node: Json, parent_key: str = "") -> Json:
+    """The spec with every schema ``default`` moved aside to ``x-server-default``.
+
+    A default in the spec says what the server assumes when a field is absent. Left in,
+    datamodel-codegen makes it the Struct's default, and the client would then send
+    ``temperature: 1``, ``n: 1``, ... in every request. The client sends only what the
+    caller set, so every optional field defaults to ``msgspec.UNSET`` instead.
+    """
+    if isinstance(node, list):
+        return [_without_defaults(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    moved: dict[str, Json] = {}
+    for key, value in node.items():
+        # Under `properties` the keys are field names, one of which could be "default".
+        if key == "default" and parent_key != "properties":
+            moved["x-server-default"] = value
+        else:
+            moved[key] = _without_defaults(value, key)
+    return moved
+
+
+def _models(document: Json) -> str:
     with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "openapi.yaml"
+        spec.write_text(dump_yaml(_without_defaults(document)), encoding="utf-8")
         out = Path(tmp) / "models.py"
         command = [
             sys.executable,
@@ -80,7 +108,7 @@ def _ruff_format(text: str, name: str) -> str:
 def generate(spec: Path = SPEC) -> dict[str, str]:
     """The generated files, by name, as text."""
     document = load_yaml(spec.read_bytes())
-    models = _models(spec)
+    models = _models(document)
     return {
         "__init__.py": f'{HEADER}\n"""Types and endpoint descriptions generated from spec/openapi.yaml."""\n',
         "models.py": models,

@@ -34,8 +34,11 @@ def _decoder(type_: Any) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(type_)
 
 
-def decode_json(data: bytes | str, type_: type[T]) -> T:
+def decode_json(data: bytes | str, type_: type[T], *, strict: bool = False) -> T:
     """Decode ``data`` into ``type_``, keeping union members of unknown kinds as dicts.
+
+    With ``strict=True`` an unknown union member is an error too: that is how a
+    server judges what a client sent, where "unknown" means "wrong".
 
     Raises ``msgspec.DecodeError`` (``msgspec.ValidationError`` for well-formed JSON
     of the wrong shape) as msgspec does, naming the path of the offending value.
@@ -43,6 +46,8 @@ def decode_json(data: bytes | str, type_: type[T]) -> T:
     try:
         return typing.cast("T", _decoder(type_).decode(data))
     except msgspec.ValidationError as error:
+        if strict:
+            raise
         try:
             return typing.cast("T", _lenient(msgspec.json.decode(data), type_))
         except msgspec.ValidationError:

@@ -1355,7 +1355,7 @@ class WebSearchOptions(Struct):
         | None
         | UnsetType
     ) = UNSET
-    search_context_size: WebSearchContextSize | UnsetType = "medium"
+    search_context_size: WebSearchContextSize | UnsetType = UNSET
 
 
 class FunctionObject(Struct):
@@ -1952,7 +1952,7 @@ class CreateChatCompletionRequest(CreateModelResponseProperties, kw_only=True):
         ]
         | None
         | UnsetType
-    ) = 0
+    ) = UNSET
     presence_penalty: (
         Annotated[
             PresencePenalty,
@@ -1962,7 +1962,7 @@ class CreateChatCompletionRequest(CreateModelResponseProperties, kw_only=True):
         ]
         | None
         | UnsetType
-    ) = 0
+    ) = UNSET
     web_search_options: (
         Annotated[
             WebSearchOptions,
@@ -2011,7 +2011,7 @@ class CreateChatCompletionRequest(CreateModelResponseProperties, kw_only=True):
         ]
         | None
         | UnsetType
-    ) = False
+    ) = UNSET
     moderation: ModerationParam | None | UnsetType = UNSET
     stream: (
         Annotated[
@@ -2022,7 +2022,7 @@ class CreateChatCompletionRequest(CreateModelResponseProperties, kw_only=True):
         ]
         | None
         | UnsetType
-    ) = False
+    ) = UNSET
     stop: StopConfiguration | UnsetType = UNSET
     logit_bias: (
         Annotated[
@@ -2043,7 +2043,7 @@ class CreateChatCompletionRequest(CreateModelResponseProperties, kw_only=True):
         ]
         | None
         | UnsetType
-    ) = False
+    ) = UNSET
     max_tokens: (
         Annotated[
             int,
@@ -2063,7 +2063,7 @@ class CreateChatCompletionRequest(CreateModelResponseProperties, kw_only=True):
         ]
         | None
         | UnsetType
-    ) = 1
+    ) = UNSET
     prediction: (
         Annotated[
             PredictionContent,
@@ -2095,7 +2095,7 @@ class CreateChatCompletionRequest(CreateModelResponseProperties, kw_only=True):
         | UnsetType
     ) = UNSET
     tool_choice: ChatCompletionToolChoiceOption | UnsetType = UNSET
-    parallel_tool_calls: ParallelToolCalls | UnsetType = True
+    parallel_tool_calls: ParallelToolCalls | UnsetType = UNSET
     function_call: (
         Annotated[
             Literal["none", "auto"] | ChatCompletionFunctionCallOption,

@@ -1,0 +1,143 @@
+"""The spec cutter, on a small upstream-like fixture of its own."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codegen.cut import OverlayError, apply_overlay, cut, load_yaml
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "upstream-mini.yaml"
+OPS = ("listPets", "createPet")
+
+
+def _cut(actions: list[dict[str, Any]]) -> Any:
+    return cut(FIXTURE.read_bytes(), {"actions": actions}, operation_ids=OPS, upstream_name="mini.yaml")
+
+
+def test_cut_keeps_only_the_named_operations() -> None:
+    document = _cut([]).document
+    assert list(document["paths"]) == ["/pets"]
+    assert [m for m in document["paths"]["/pets"]] == ["get", "post"]
+    assert "webhooks" not in document
+
+
+def test_cut_keeps_the_transitive_closure_and_nothing_else() -> None:
+    components = _cut([]).document["components"]
+    # Pet -> Owner through a property; Error through a response component.
+    assert sorted(components["schemas"]) == ["Error", "Filter", "Owner", "Pet", "PetList"]
+    assert list(components["responses"]) == ["TooMany"]
+    assert list(components["securitySchemes"]) == ["ApiKeyAuth"]
+    assert [t["name"] for t in _cut([]).document["tags"]] == ["Pets"]
+
+
+def test_cut_records_provenance() -> None:
+    result = _cut([{"transform": "nullable-3.0-to-3.1", "why": "3.1 has no nullable"}])
+    provenance = result.provenance
+    assert provenance["upstream"]["sha256"] == hashlib.sha256(FIXTURE.read_bytes()).hexdigest()
+    assert provenance["upstream"]["file"] == "mini.yaml"
+    assert provenance["operations"] == list(OPS)
+    assert provenance["schema_count"] == 5
+    assert provenance["overlay"] == [
+        {"transform": "nullable-3.0-to-3.1", "changes": 1, "why": "3.1 has no nullable"}
+    ]
+
+
+def test_cut_is_deterministic() -> None:
+    overlay = {"actions": [{"transform": "nullable-3.0-to-3.1", "why": "w"}]}
+    first = cut(FIXTURE.read_bytes(), overlay, operation_ids=OPS)
+    second = cut(FIXTURE.read_bytes(), overlay, operation_ids=OPS)
+    assert first.spec_text == second.spec_text
+    assert first.provenance_text == second.provenance_text
+    # Schemas are written in sorted order, whatever the upstream order.
+    assert list(load_yaml(first.spec_text)["components"]["schemas"]) == sorted(
+        first.document["components"]["schemas"]
+    )
+
+
+def test_unknown_operation_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no operation nope"):
+        cut(FIXTURE.read_bytes(), {"actions": []}, operation_ids=("nope",))
+
+
+def test_nullable_becomes_any_of_null() -> None:
+    pet = _cut([{"transform": "nullable-3.0-to-3.1", "why": "w"}]).document["components"]["schemas"]["Pet"]
+    assert pet["properties"]["tag"] == {"anyOf": [{"type": "string"}, {"type": "null"}]}
+
+
+def test_free_form_objects_become_maps() -> None:
+    pet = _cut([{"transform": "free-form-objects-as-maps", "why": "w"}]).document["components"]["schemas"]["Pet"]
+    assert pet["properties"]["extra"] == {"type": "object", "additionalProperties": {}}
+
+
+def test_open_response_enums_keeps_the_known_values() -> None:
+    pet = _cut([{"transform": "open-response-enums", "why": "w"}]).document["components"]["schemas"]["Pet"]
+    assert pet["properties"]["kind"] == {"anyOf": [{"type": "string", "enum": ["cat", "dog"]}, {"type": "string"}]}
+
+
+def test_null_for_absent_in_responses_touches_optional_fields_only() -> None:
+    schemas = _cut([{"transform": "null-for-absent-in-responses", "why": "w"}]).document["components"]["schemas"]
+    assert schemas["Pet"]["properties"]["id"] == {"type": "string"}
+    assert schemas["Owner"]["properties"]["name"] == {"anyOf": [{"type": "string"}, {"type": "null"}]}
+
+
+def test_hoist_names_an_inline_body() -> None:
+    target = "/paths/~1pets/post/requestBody/content/application~1json/schema"
+    document = _cut([{"target": target, "hoist": "CreatePetRequest", "why": "w"}]).document
+    body = document["paths"]["/pets"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/CreatePetRequest"}
+    assert document["components"]["schemas"]["CreatePetRequest"]["required"] == ["name"]
+
+
+def test_patch_that_drops_a_reference_prunes_the_schema() -> None:
+    document = _cut([{"target": "/components/schemas/Pet/properties/owner", "remove": True, "why": "w"}]).document
+    assert "Owner" not in document["components"]["schemas"]
+
+
+def test_merge_with_expect_guard() -> None:
+    action = {
+        "target": "/paths/~1pets/get/parameters/0",
+        "expect": {"name": "filter"},
+        "merge": {"style": "deepObject", "explode": True},
+        "why": "w",
+    }
+    parameter = _cut([action]).document["paths"]["/pets"]["get"]["parameters"][0]
+    assert parameter["style"] == "deepObject"
+    with pytest.raises(OverlayError, match="expected name='other'"):
+        _cut([{**action, "expect": {"name": "other"}}])
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ({"transform": "nullable-3.0-to-3.1"}, "has no 'why'"),
+        ({"transform": "nullable-3.0-to-3.1", "why": "  "}, "has no 'why'"),
+        ({"transform": "no-such-thing", "why": "w"}, "unknown transform"),
+        ({"transform": "open-response-enums", "why": "w"}, None),
+        ({"target": "/components/schemas/Nope/x", "set": 1, "why": "w"}, "no 'Nope'"),
+        ({"target": "/components/schemas/Pet", "why": "w"}, "exactly one of"),
+        ({"target": "/components/schemas/Pet", "set": {}, "remove": True, "why": "w"}, "exactly one of"),
+        ({"target": "components/schemas/Pet", "set": {}, "why": "w"}, "not a JSON pointer"),
+    ],
+)
+def test_overlay_refuses_bad_actions(action: dict[str, Any], message: str | None) -> None:
+    document = _cut([]).document
+    if message is None:
+        apply_overlay(document, {"actions": [action]})
+        return
+    with pytest.raises(OverlayError, match=message):
+        apply_overlay(document, {"actions": [action]})
+
+
+def test_transform_that_changes_nothing_is_refused() -> None:
+    document = _cut([{"transform": "nullable-3.0-to-3.1", "why": "w"}]).document
+    with pytest.raises(OverlayError, match="changed nothing"):
+        apply_overlay(document, {"actions": [{"transform": "nullable-3.0-to-3.1", "why": "w"}]})
+
+
+def test_overlay_must_be_a_list_of_actions() -> None:
+    with pytest.raises(OverlayError, match="'actions' list"):
+        apply_overlay({}, {"patches": []})
