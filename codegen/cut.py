@@ -148,31 +148,51 @@ def _security_schemes(document: Json) -> list[str]:
     return sorted(names)
 
 
-def _subset(upstream: Json, operation_ids: tuple[str, ...], body: Json) -> Json:
-    """Rebuild a document from ``body`` (paths, security) and the upstream components."""
-    components = upstream.get("components", {})
-    reachable = _closure(body["paths"], components)
-    kept_components: dict[str, Json] = {}
-    for section in ("schemas", "responses", "parameters", "requestBodies", "headers"):
+COMPONENT_SECTIONS = ("schemas", "responses", "parameters", "requestBodies", "headers")
+
+
+def _refresh_components(document: Json, upstream_components: Json) -> None:
+    """Keep exactly the components that the document's paths reach.
+
+    A component the document already holds is kept as it is (the overlay may have
+    edited it); one newly reached is deep-copied from upstream, so an overlay action
+    that adds a reference brings its schema along and later actions see it.
+    """
+    held = document.get("components", {})
+    merged = {
+        section: {**upstream_components.get(section, {}), **held.get(section, {})} for section in COMPONENT_SECTIONS
+    }
+    reachable = _closure(document["paths"], merged)
+    components: dict[str, Json] = {}
+    for section in COMPONENT_SECTIONS:
         if section in reachable:
-            kept_components[section] = {n: components[section][n] for n in reachable[section]}
-    schemes = _security_schemes(body)
+            own = held.get(section, {})
+            components[section] = {
+                name: own[name] if name in own else copy.deepcopy(upstream_components[section][name])
+                for name in reachable[section]
+            }
+    schemes = _security_schemes(document)
     if schemes:
-        kept_components["securitySchemes"] = {
-            n: copy.deepcopy(components["securitySchemes"][n]) for n in schemes
+        components["securitySchemes"] = {
+            n: held.get("securitySchemes", {}).get(n) or copy.deepcopy(upstream_components["securitySchemes"][n])
+            for n in schemes
         }
-    tags = sorted(
-        {t for item in body["paths"].values() for m in HTTP_METHODS if m in item for t in item[m].get("tags", [])}
-    )
+    document["components"] = components
+
+
+def _assemble(upstream: Json, paths: dict[str, Json]) -> Json:
+    """The cut document around ``paths``, with the upstream's top-level fields."""
     document: Json = {"openapi": upstream["openapi"], "info": copy.deepcopy(upstream["info"])}
     if "servers" in upstream:
         document["servers"] = copy.deepcopy(upstream["servers"])
-    if "security" in body:
-        document["security"] = body["security"]
+    if "security" in upstream:
+        document["security"] = copy.deepcopy(upstream["security"])
+    tags = {t for item in paths.values() for m in HTTP_METHODS if m in item for t in item[m].get("tags", [])}
     if tags:
-        document["tags"] = [t for t in upstream.get("tags", []) if t.get("name") in tags]
-    document["paths"] = body["paths"]
-    document["components"] = kept_components
+        document["tags"] = [copy.deepcopy(t) for t in upstream.get("tags", []) if t.get("name") in tags]
+    document["paths"] = paths
+    document["components"] = {}
+    _refresh_components(document, upstream.get("components", {}))
     return document
 
 
@@ -200,17 +220,9 @@ def cut(
     upstream_name: str = "openapi.yaml",
 ) -> CutResult:
     upstream = load_yaml(upstream_bytes)
-    body: Json = {"paths": _select_paths(upstream, operation_ids)}
-    if "security" in upstream:
-        body["security"] = copy.deepcopy(upstream["security"])
-    # Components are deep-copied only once they are known to be reachable, so the
-    # overlay can edit them in place without touching the upstream document.
-    document = _subset(upstream, operation_ids, body)
-    document["components"] = copy.deepcopy(document["components"])
-    applied = apply_overlay(document, overlay)
-    # The overlay may drop or add references: prune to the closure once more.
-    pruned = _subset({**upstream, "components": document["components"]}, operation_ids, document)
-    document["components"] = pruned["components"]
+    upstream_components = upstream.get("components", {})
+    document = _assemble(upstream, _select_paths(upstream, operation_ids))
+    applied = apply_overlay(document, overlay, lambda: _refresh_components(document, upstream_components))
     provenance = {
         "upstream": {
             "file": upstream_name,
@@ -306,6 +318,25 @@ def _null_defaults_on_non_null_schemas(document: Json) -> int:
     return changed
 
 
+ERROR_SCHEMA = "ErrorResponse"
+
+
+def _default_error_responses(document: Json) -> int:
+    """Declare the API's error body as the ``default`` response of every operation."""
+    changed = 0
+    for item in document["paths"].values():
+        for method in HTTP_METHODS:
+            responses = item.get(method, {}).get("responses")
+            if responses is None or "default" in responses:
+                continue
+            responses["default"] = {
+                "description": "An error, as the API reports every error.",
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}},
+            }
+            changed += 1
+    return changed
+
+
 def _response_schemas(document: Json) -> list[Json]:
     """The component schemas that some response of the cut reaches."""
     roots = [
@@ -383,6 +414,7 @@ def _optional_nullable_in_responses(document: Json) -> int:
 
 
 TRANSFORMS: dict[str, Callable[[Json], int]] = {
+    "default-error-responses": _default_error_responses,
     "nullable-3.0-to-3.1": _nullable_to_31,
     "free-form-objects-as-maps": _free_form_objects_as_maps,
     "null-defaults-on-non-null-schemas": _null_defaults_on_non_null_schemas,
@@ -409,13 +441,14 @@ def _split_objects(document: Json, union: Json, name: Any, where: str) -> None:
     union["anyOf"] = [*scalars, {"$ref": f"#/components/schemas/{name}"}]
 
 
-def apply_overlay(document: Json, overlay: Json) -> list[Json]:
+def apply_overlay(document: Json, overlay: Json, after_each: Callable[[], None] | None = None) -> list[Json]:
     """Apply every action of ``overlay`` to ``document`` in place.
 
     Each action is either a named transform (``transform: NAME``) applied to the
     whole cut, or a patch at a JSON pointer (``target`` with one of ``set``,
     ``merge``, ``remove``, ``hoist`` or ``split_objects``, and optionally ``expect``: keys the target
-    must hold before it is patched).  Every action must say ``why``: a patch nobody can
+    must hold before it is patched).  ``after_each`` runs after every action (the cut
+    uses it to keep the components in step with the references).  Every action must say ``why``: a patch nobody can
     explain cannot be reviewed when upstream changes.
     """
     if not isinstance(overlay, dict) or not isinstance(overlay.get("actions"), list):
@@ -436,6 +469,8 @@ def apply_overlay(document: Json, overlay: Json) -> list[Json]:
             if count == 0:
                 raise OverlayError(f"{where}: transform {name!r} changed nothing; drop it")
             applied.append({"transform": name, "changes": count, "why": " ".join(why.split())})
+            if after_each is not None:
+                after_each()
             continue
         target = action.get("target")
         if not isinstance(target, str):
@@ -477,6 +512,8 @@ def apply_overlay(document: Json, overlay: Json) -> list[Json]:
                 raise OverlayError(f"{where}: merge needs a mapping at {target}")
             parent[key].update(copy.deepcopy(action["merge"]))
         applied.append({"target": target, "action": verb, "why": " ".join(why.split())})
+        if after_each is not None:
+            after_each()
     return applied
 
 

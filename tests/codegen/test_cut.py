@@ -141,3 +141,15 @@ def test_transform_that_changes_nothing_is_refused() -> None:
 def test_overlay_must_be_a_list_of_actions() -> None:
     with pytest.raises(OverlayError, match="'actions' list"):
         apply_overlay({}, {"patches": []})
+
+
+def test_patch_that_adds_a_reference_brings_the_schema_along() -> None:
+    action = {"target": "/components/schemas/Owner/properties/friend", "set": {"$ref": "#/components/schemas/Unused"}, "why": "w"}
+    document = _cut([action, {"transform": "nullable-3.0-to-3.1", "why": "w"}]).document
+    assert "Unused" in document["components"]["schemas"]
+
+
+def test_default_error_responses_reach_the_error_schema() -> None:
+    document = _cut([{"transform": "default-error-responses", "why": "w"}]).document
+    default = document["paths"]["/pets"]["get"]["responses"]["default"]
+    assert default["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
