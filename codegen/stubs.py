@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Generic, Literal, TypeVar
 
-from msgspec import UNSET, Struct, UnsetType, field
+from msgspec import {msgspec_imports}
 
 from .models import (
 {model_imports}
@@ -240,10 +240,13 @@ def render(document: Json, models: str, *, header: str) -> str:
             f")\n"
             + (f'"""{summary}"""\n' if summary else "")
         )
+    source_structs = "".join(structs)
+    msgspec_names = ["UNSET", "Struct", "UnsetType"] + (["field"] if "field(" in source_structs else [])
     return _TEMPLATE.format(
         header=header,
+        msgspec_imports=", ".join(msgspec_names),
         model_imports="\n".join(f"    {n}," for n in sorted(used)),
         all_names="\n".join(f'    "{n}",' for n in sorted(names)),
-        parameter_structs="".join(structs),
+        parameter_structs=source_structs,
         endpoints="".join(endpoints),
     )

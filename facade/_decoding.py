@@ -29,9 +29,15 @@ def encode_json(value: object) -> bytes:
     return _encoder.encode(value)
 
 
-@functools.cache
+_decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
 def _decoder(type_: Any) -> msgspec.json.Decoder[Any]:
-    return msgspec.json.Decoder(type_)
+    # Building a decoder walks the whole type tree: once per type, not per call.
+    decoder = _decoders.get(type_)
+    if decoder is None:
+        decoder = _decoders[type_] = msgspec.json.Decoder(type_)
+    return decoder
 
 
 def decode_json(data: bytes | str, type_: type[T], *, strict: bool = False) -> T:
@@ -89,40 +95,50 @@ def _tagged(union: Any) -> tuple[str, dict[str, type[msgspec.Struct]]] | None:
     return (field, members) if field is not None else None
 
 
-def _lenient(value: Any, tp: Any) -> Any:
+def _lenient(value: object, tp: Any) -> Any:
     tp = _strip(tp)
     try:
         return msgspec.convert(value, tp)
     except msgspec.ValidationError:
         if not isinstance(value, dict | list):
             raise
-    origin = typing.get_origin(tp)
-    if _union_members(tp):
-        tagged = _tagged(tp)
-        if isinstance(value, dict) and tagged is not None:
-            tag_field, members = tagged
-            member = members.get(value.get(tag_field))  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        return _lenient_object(typing.cast("dict[str, Any]", value), tp)
+    items = typing.cast("list[object]", value)
+    if typing.get_origin(tp) is list:
+        (item,) = typing.get_args(tp) or (Any,)
+        return [_lenient(v, item) for v in items]
+    return _lenient_union(items, tp)
+
+
+def _lenient_object(value: dict[str, Any], tp: Any) -> Any:
+    tagged = _tagged(tp) if _union_members(tp) else None
+    if tagged is not None:
+        tag_field, members = tagged
+        tag = value.get(tag_field)
+        if isinstance(tag, str):
+            # The one leniency: a member of a kind this version does not know.
+            member = members.get(tag)
             return value if member is None else _lenient(value, member)
-        for member in _union_members(tp):
-            if member is not type(None) and member is not msgspec.UnsetType:
-                try:
-                    return _lenient(value, member)
-                except msgspec.ValidationError:
-                    continue
-        raise msgspec.ValidationError(f"Expected `{tp}`")
-    if _is_struct(tp) and isinstance(value, dict):
-        fields = msgspec.structs.fields(tp)
+    if _is_struct(tp):
         kwargs: dict[str, Any] = {}
-        for field in fields:
+        for field in msgspec.structs.fields(tp):
             if field.encode_name in value:
                 kwargs[field.name] = _lenient(value[field.encode_name], field.type)
             elif field.required:
                 raise msgspec.ValidationError(f"Object missing required field `{field.encode_name}`")
         return tp(**kwargs)
-    if origin is list and isinstance(value, list):
-        (item,) = typing.get_args(tp) or (Any,)
-        return [_lenient(v, item) for v in value]
-    if origin is dict and isinstance(value, dict):
+    if typing.get_origin(tp) is dict:
         _, item = typing.get_args(tp) or (str, Any)
         return {k: _lenient(v, item) for k, v in value.items()}
+    return _lenient_union(value, tp)
+
+
+def _lenient_union(value: object, tp: Any) -> Any:
+    for member in _union_members(tp):
+        if member is not type(None) and member is not msgspec.UnsetType:
+            try:
+                return _lenient(value, member)
+            except msgspec.ValidationError:
+                continue
     raise msgspec.ValidationError(f"Expected `{tp}`")
