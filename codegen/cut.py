@@ -160,7 +160,8 @@ def _refresh_components(document: Json, upstream_components: Json) -> None:
     """
     held = document.get("components", {})
     merged = {
-        section: {**upstream_components.get(section, {}), **held.get(section, {})} for section in COMPONENT_SECTIONS
+        section: {**upstream_components.get(section, {}), **held.get(section, {})}
+        for section in COMPONENT_SECTIONS
     }
     reachable = _closure(document["paths"], merged)
     components: dict[str, Json] = {}
@@ -174,7 +175,8 @@ def _refresh_components(document: Json, upstream_components: Json) -> None:
     schemes = _security_schemes(document)
     if schemes:
         components["securitySchemes"] = {
-            n: held.get("securitySchemes", {}).get(n) or copy.deepcopy(upstream_components["securitySchemes"][n])
+            n: held.get("securitySchemes", {}).get(n)
+            or copy.deepcopy(upstream_components["securitySchemes"][n])
             for n in schemes
         }
     document["components"] = components
@@ -311,10 +313,10 @@ def _null_defaults_on_non_null_schemas(document: Json) -> int:
     """
     changed = 0
     for schema in _walk_schemas(document):
-        if "default" in schema and schema["default"] is None and not _is_nullable(schema):
-            if "type" in schema or "$ref" in schema or "properties" in schema:
-                del schema["default"]
-                changed += 1
+        typed = "type" in schema or "$ref" in schema or "properties" in schema
+        if typed and "default" in schema and schema["default"] is None and not _is_nullable(schema):
+            del schema["default"]
+            changed += 1
     return changed
 
 
@@ -353,7 +355,9 @@ def _response_schemas(document: Json) -> list[Json]:
 def _is_nullable(schema: Json) -> bool:
     if schema.get("type") == "null" or (isinstance(schema.get("type"), list) and "null" in schema["type"]):
         return True
-    return any(_is_nullable(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []) if isinstance(s, dict))
+    return any(
+        _is_nullable(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []) if isinstance(s, dict)
+    )
 
 
 def _open_response_enums(document: Json) -> int:
@@ -403,7 +407,11 @@ def _optional_nullable_in_responses(document: Json) -> int:
             properties = schema.get("properties")
             if not isinstance(required, list) or not isinstance(properties, dict):
                 continue
-            keep = [r for r in required if not (isinstance(properties.get(r), dict) and _is_nullable(properties[r]))]
+            keep = [
+                r
+                for r in required
+                if not (isinstance(properties.get(r), dict) and _is_nullable(properties[r]))
+            ]
             if len(keep) != len(required):
                 changed += len(required) - len(keep)
                 if keep:
@@ -446,10 +454,11 @@ def apply_overlay(document: Json, overlay: Json, after_each: Callable[[], None] 
 
     Each action is either a named transform (``transform: NAME``) applied to the
     whole cut, or a patch at a JSON pointer (``target`` with one of ``set``,
-    ``merge``, ``remove``, ``hoist`` or ``split_objects``, and optionally ``expect``: keys the target
-    must hold before it is patched).  ``after_each`` runs after every action (the cut
-    uses it to keep the components in step with the references).  Every action must say ``why``: a patch nobody can
-    explain cannot be reviewed when upstream changes.
+    ``merge``, ``remove``, ``hoist`` or ``split_objects``, and optionally ``expect``:
+    keys the target must hold before it is patched).  ``after_each`` runs after every
+    action (the cut uses it to keep the components in step with the references).
+    Every action must say ``why``: a patch nobody can explain cannot be reviewed when
+    upstream changes.
     """
     if not isinstance(overlay, dict) or not isinstance(overlay.get("actions"), list):
         raise OverlayError("the overlay must be a mapping with an 'actions' list")
@@ -492,7 +501,9 @@ def apply_overlay(document: Json, overlay: Json, after_each: Callable[[], None] 
         for expected_key, expected in action.get("expect", {}).items():
             found = parent[key].get(expected_key) if isinstance(parent[key], dict) else None
             if found != expected:
-                raise OverlayError(f"{where}: expected {expected_key}={expected!r} at {target}, found {found!r}")
+                raise OverlayError(
+                    f"{where}: expected {expected_key}={expected!r} at {target}, found {found!r}"
+                )
         if verb == "hoist":
             # Move an inline schema into components/schemas under a name, leaving a $ref.
             schemas = document["components"].setdefault("schemas", {})

@@ -16,10 +16,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-from codegen import stubs
 from typing import Any
 
+from codegen import stubs
 from codegen.cut import dump_yaml, load_yaml
 
 __all__ = ["DCG_OPTIONS", "HEADER", "generate", "main"]
@@ -126,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out
     if args.check:
         present = {p.name for p in out.glob("*.py")}
-        stale = sorted(n for n, text in files.items() if not (out / n).exists() or (out / n).read_text("utf-8") != text)
+        stale = sorted(
+            n for n, text in files.items() if not (out / n).exists() or (out / n).read_text("utf-8") != text
+        )
         extra = sorted(present - set(files))
         for name in stale:
             print(f"stale: {out / name} differs from what {args.spec} gives", file=sys.stderr)

@@ -141,6 +141,13 @@ def _parameter_struct(name: str, doc: str, parameters: list[Json], models: str, 
     return "\n".join(lines) + "\n"
 
 
+def _query_parameter(parameter: Json) -> str:
+    style = parameter.get("style", "form")
+    # OpenAPI: explode defaults to true for form style and to false for the others.
+    explode = parameter.get("explode", style == "form")
+    return f'QueryParameter("{parameter["name"]}", "{style}", {explode})'
+
+
 def _error_type(document: Json, models: str) -> str:
     refs: set[str] = set()
     responses = document.get("components", {}).get("responses", {})
@@ -188,19 +195,20 @@ def render(document: Json, models: str, *, header: str) -> str:
         if path_params:
             path_type = f"{base}PathParameters"
             structs.append(
-                _parameter_struct(path_type, f"Path parameters of ``{operation_id}``.", path_params, models, used)
+                _parameter_struct(
+                    path_type, f"Path parameters of ``{operation_id}``.", path_params, models, used
+                )
             )
             names.append(path_type)
         if query_params:
             query_type = f"{base}Query"
             structs.append(
-                _parameter_struct(query_type, f"Query parameters of ``{operation_id}``.", query_params, models, used)
+                _parameter_struct(
+                    query_type, f"Query parameters of ``{operation_id}``.", query_params, models, used
+                )
             )
             names.append(query_type)
-        query_descriptions = ", ".join(
-            f'QueryParameter("{p["name"]}", "{p.get("style", "form")}", {p.get("explode", p.get("style", "form") == "form")})'
-            for p in query_params
-        )
+        query_descriptions = ", ".join(_query_parameter(p) for p in query_params)
 
         body = "None"
         if "requestBody" in operation:
@@ -237,8 +245,7 @@ def render(document: Json, models: str, *, header: str) -> str:
             f"    response={response},\n"
             f"    stream_chunk={chunk},\n"
             f"    error={_error_type(document, models)},\n"
-            f")\n"
-            + (f'"""{summary}"""\n' if summary else "")
+            f")\n" + (f'"""{summary}"""\n' if summary else "")
         )
     source_structs = "".join(structs)
     msgspec_names = ["UNSET", "Struct", "UnsetType"] + (["field"] if "field(" in source_structs else [])

@@ -43,7 +43,15 @@ def _free_port() -> int:
 def prism() -> Iterator[httpx.Client]:
     port = _free_port()
     process = subprocess.Popen(
-        [_prism_binary(), "mock", "--host", "127.0.0.1", "--port", str(port), str(ROOT / "spec" / "openapi.yaml")],
+        [
+            _prism_binary(),
+            "mock",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            str(ROOT / "spec" / "openapi.yaml"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -66,7 +74,9 @@ def prism() -> Iterator[httpx.Client]:
                 break
             if process.poll() is not None:
                 pytest.fail("Prism exited:\n" + "".join(seen))
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": "Bearer sk-test"}) as client:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": "Bearer sk-test"}
+        ) as client:
             yield client
     finally:
         process.terminate()

@@ -19,7 +19,9 @@ def test_spec_is_valid_openapi_31(spec: Any) -> None:
 
 
 def test_spec_holds_exactly_the_six_operations(spec: Any) -> None:
-    found = [op["operationId"] for item in spec["paths"].values() for m, op in item.items() if m in HTTP_METHODS]
+    found = [
+        op["operationId"] for item in spec["paths"].values() for m, op in item.items() if m in HTTP_METHODS
+    ]
     assert sorted(found) == sorted(OPERATIONS)
 
 

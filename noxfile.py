@@ -1,0 +1,106 @@
+"""Every workflow of completionkit, as nox sessions.
+
+nox                     lint, typecheck, check_generated, tests (what CI runs)
+nox -s update_spec -- UPSTREAM.yaml   cut spec/ from an upstream OpenAPI file
+nox -s generate         regenerate generated/ from spec/openapi.yaml
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"  # dependency groups from pyproject.toml
+nox.options.sessions = ["lint", "typecheck", "check_generated", "tests"]
+nox.options.error_on_missing_interpreters = True
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+# Where the project's developers and CI keep the upstream OpenAPI files.
+UPSTREAM_DIR = ROOT.parent / "shared" / "upstream"
+PRISM_DIR = ROOT / "tests" / "prism"
+# Code we write and hold to the strictest standard; generated/ is checked by the
+# type checkers (below) but not linted: its style is datamodel-codegen's.
+OUR_CODE = ["facade", "codegen", "tests", "noxfile.py"]
+
+
+def _group(name: str) -> list[str]:
+    return nox.project.dependency_groups(PYPROJECT, name)
+
+
+@nox.session
+def update_spec(session: nox.Session) -> None:
+    """Cut spec/ from the upstream file given after `--`, applying spec/overlay.yaml."""
+    if not session.posargs:
+        session.error("name the upstream file: nox -s update_spec -- path/to/openapi.yaml")
+    session.install(*_group("codegen"))
+    session.run("python", "-m", "codegen.cut", *session.posargs)
+    session.log("now run `nox -s generate` and review `git diff spec/ generated/`")
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Write generated/ from spec/openapi.yaml (datamodel-codegen plus our stub generator)."""
+    session.install(*_group("codegen"))
+    session.run("python", "-m", "codegen.generate")
+
+
+@nox.session
+def check_generated(session: nox.Session) -> None:
+    """Fail when spec/ is not what upstream + overlay give, or generated/ not what spec/ gives.
+
+    The upstream file is the one spec/provenance.json names, looked up beside the
+    project (../shared/upstream/), or given after `--`.
+    """
+    provenance = json.loads((ROOT / "spec" / "provenance.json").read_text("utf-8"))
+    upstream = Path(session.posargs[0]) if session.posargs else UPSTREAM_DIR / provenance["upstream"]["file"]
+    if not upstream.is_file():
+        session.error(
+            f"no upstream file at {upstream}: pass it after `--` (sha256 {provenance['upstream']['sha256']})"
+        )
+    session.install(*_group("codegen"))
+    session.run("python", "-m", "codegen.cut", str(upstream), "--check")
+    session.run("python", "-m", "codegen.generate", "--check")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting of the code we write."""
+    session.install(*_group("lint"))
+    session.run("ruff", "check", *OUR_CODE)
+    session.run("ruff", "format", "--check", *OUR_CODE)
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict and pyright strict, on the installed package and on consumer-style code.
+
+    The package is installed (not editable) so both checkers see it exactly as a user
+    does. generated/ is held to the same strictness as facade/: datamodel-codegen's
+    msgspec output passes both checkers in strict mode, so nothing is relaxed for it.
+    """
+    session.install(".", *_group("typecheck"))
+    site = session.run(
+        "python",
+        "-c",
+        "import completionkit, os; print(os.path.dirname(completionkit.__file__))",
+        silent=True,
+    )
+    assert isinstance(site, str)
+    package = site.strip()
+    consumers = [str(p) for p in sorted((ROOT / "tests" / "typing").glob("*.py"))]
+    # Run from outside the checkout so that `facade/` is not mistaken for a package.
+    with session.chdir(session.create_tmp()):
+        session.run("mypy", "--strict", "--config-file", str(ROOT / "pyproject.toml"), "-p", "completionkit")
+        session.run("mypy", "--strict", "--config-file", str(ROOT / "pyproject.toml"), *consumers)
+        session.run("pyright", "--project", str(ROOT / "pyproject.toml"), package, *consumers)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The test suite, against the installed package; installs Prism with npm first."""
+    session.install(".", *_group("test"), *_group("spec"))
+    session.run("npm", "ci", "--prefix", str(PRISM_DIR), "--no-audit", "--no-fund", external=True)
+    session.run("pytest", *session.posargs)
