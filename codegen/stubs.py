@@ -24,7 +24,7 @@ _TEMPLATE = '''{header}
 
 from __future__ import annotations
 
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from msgspec import {msgspec_imports}
 
@@ -247,6 +247,13 @@ def render(document: Json, models: str, *, header: str) -> str:
             f"    error={_error_type(document, models)},\n"
             f")\n" + (f'"""{summary}"""\n' if summary else "")
         )
+    names.append("ENDPOINTS")
+    variables = ", ".join(_snake(o) for o in OPERATIONS)
+    endpoints.append(
+        "\n\nENDPOINTS: tuple[Endpoint[Any, Any, Any, Any, Any], ...] = "
+        f"({variables})\n"
+        '"""Every operation of the spec, in the order the spec cut lists them."""\n'
+    )
     source_structs = "".join(structs)
     msgspec_names = ["UNSET", "Struct", "UnsetType"] + (["field"] if "field(" in source_structs else [])
     return _TEMPLATE.format(

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from msgspec import UNSET, Struct, UnsetType
 
@@ -21,6 +21,7 @@ from .models import (
 
 __all__ = [
     "DeleteChatCompletionPathParameters",
+    "ENDPOINTS",
     "Endpoint",
     "GetChatCompletionMessagesPathParameters",
     "GetChatCompletionMessagesQuery",
@@ -249,3 +250,14 @@ get_chat_completion_messages: Endpoint[
     error=ErrorResponse,
 )
 """Get the messages in a stored chat completion. Only Chat Completions that have been created with the `store` parameter set to `true` will be returned."""
+
+
+ENDPOINTS: tuple[Endpoint[Any, Any, Any, Any, Any], ...] = (
+    create_chat_completion,
+    list_chat_completions,
+    get_chat_completion,
+    update_chat_completion,
+    delete_chat_completion,
+    get_chat_completion_messages,
+)
+"""Every operation of the spec, in the order the spec cut lists them."""

@@ -12,14 +12,7 @@ from codegen.cut import OPERATIONS
 from completionkit._generated import endpoints, models
 from completionkit._generated.endpoints import Endpoint, NoParameters, QueryParameter
 
-ALL: list[Endpoint[Any, Any, Any, Any, Any]] = [
-    endpoints.create_chat_completion,
-    endpoints.list_chat_completions,
-    endpoints.get_chat_completion,
-    endpoints.update_chat_completion,
-    endpoints.delete_chat_completion,
-    endpoints.get_chat_completion_messages,
-]
+ALL = list(endpoints.ENDPOINTS)
 
 
 def test_one_stub_per_operation_in_spec_order() -> None:

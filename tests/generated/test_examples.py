@@ -20,17 +20,7 @@ from codegen.cut import HTTP_METHODS, load_yaml
 ROOT = Path(__file__).resolve().parents[2]
 
 SPEC = load_yaml((ROOT / "spec" / "openapi.yaml").read_bytes())
-ENDPOINTS = {
-    e.operation_id: e
-    for e in (
-        endpoints.create_chat_completion,
-        endpoints.list_chat_completions,
-        endpoints.get_chat_completion,
-        endpoints.update_chat_completion,
-        endpoints.delete_chat_completion,
-        endpoints.get_chat_completion_messages,
-    )
-}
+ENDPOINTS = {e.operation_id: e for e in endpoints.ENDPOINTS}
 
 
 def _json_documents(text: str) -> list[Any]:
