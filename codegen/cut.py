@@ -58,11 +58,11 @@ def load_yaml(text: str | bytes) -> Json:
 
 
 def dump_yaml(document: Json) -> str:
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    # width is fixed so that line wrapping never depends on the PyYAML default.
+    # The pure-Python emitter, always: libyaml's may wrap lines differently, and the
+    # output bytes must not depend on how PyYAML was built. The width is fixed too.
     return yaml.dump(
         document,
-        Dumper=dumper,
+        Dumper=yaml.SafeDumper,
         sort_keys=False,
         allow_unicode=True,
         width=100,
