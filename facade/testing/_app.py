@@ -1,0 +1,484 @@
+"""The local server's ASGI application: the six chat-completions operations of spec/.
+
+Routes come from the generated endpoint stubs and request bodies are judged by the
+generated request types (strictly), so the server speaks exactly the API of spec/.
+Every answer carries ``x-request-id``; every request is recorded for assertions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import json
+import re
+import secrets
+import threading
+import time
+import urllib.parse
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+import msgspec
+
+from .._decoding import decode_json
+from .._generated import endpoints
+from .._generated.endpoints import Endpoint
+from ._faults import Fault
+from ._model import Reply, build_chunks, build_completion, default_reply
+from ._store import Store, UnknownCursor
+
+__all__ = ["App", "RecordedRequest", "ServerState"]
+
+Json = Any
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+REDACTED = "[redacted]"
+# The API's limits on metadata: https://platform.openai.com/docs/api-reference/chat/update
+METADATA_MAX_PAIRS = 16
+METADATA_MAX_KEY = 64
+METADATA_MAX_VALUE = 512
+LIST_MAX_LIMIT = 100
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server received it; the authorization header is redacted."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    headers: Mapping[str, str]
+    body: Json
+    """The decoded JSON body, the raw bytes when it is not JSON, None when empty."""
+    operation_id: str | None
+
+    @property
+    def params(self) -> dict[str, str]:
+        """The query as a dict (the last value of a repeated name wins)."""
+        return dict(self.query)
+
+
+class ServerState:
+    """Everything one server holds: nothing here is shared between two servers."""
+
+    def __init__(self, *, api_key: str | None, db: str | None) -> None:
+        self.api_key = api_key
+        self.store = Store(db)
+        self._lock = threading.Lock()
+        self._replies: deque[Reply] = deque()
+        self._faults: list[tuple[Fault, str | None]] = []
+        self._requests: list[RecordedRequest] = []
+        self._ids = itertools.count(1)
+
+    def queue(self, replies: Iterable[Reply]) -> None:
+        with self._lock:
+            self._replies.extend(replies)
+
+    def next_reply(self, request: Json) -> Reply:
+        with self._lock:
+            if self._replies:
+                return self._replies.popleft()
+        return default_reply(request)
+
+    def inject(self, fault: Fault, times: int, operation_id: str | None) -> None:
+        with self._lock:
+            self._faults.extend([(fault, operation_id)] * times)
+
+    def take_fault(self, operation_id: str | None) -> Fault | None:
+        with self._lock:
+            for index, (fault, only) in enumerate(self._faults):
+                if only is None or only == operation_id:
+                    del self._faults[index]
+                    return fault
+        return None
+
+    def pending_faults(self) -> int:
+        with self._lock:
+            return len(self._faults)
+
+    def record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+    def request_id(self) -> str:
+        return f"req_{next(self._ids):08d}{secrets.token_hex(8)}"
+
+
+class HTTPError(Exception):
+    """An answer in the API's error shape."""
+
+    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error", param: str | None = None,
+                 code: str | None = None, headers: Mapping[str, str] | None = None) -> None:  # fmt: skip
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": {"message": message, "type": type, "param": param, "code": code}}
+        self.headers = dict(headers or {})
+
+
+@dataclasses.dataclass(frozen=True)
+class _Route:
+    endpoint: Endpoint[Any, Any, Any, Any, Any] | None
+    path_params: dict[str, str]
+    error: HTTPError | None = None
+
+
+def _route_pattern(path: str) -> re.Pattern[str]:
+    # Parameters match one raw path segment; they are percent-decoded afterwards, so
+    # an id holding an encoded "/" stays one id.
+    return re.compile("^/v1" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
+
+
+_ROUTES = [(_route_pattern(e.path), e) for e in endpoints.ENDPOINTS]
+
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+_AT = re.compile(r" - at `\$\.?(.*)`$")
+
+
+def _param_of(error: msgspec.ValidationError) -> str | None:
+    """The request field a msgspec error names (``messages[0].role``), for ``param``."""
+    text = str(error)
+    at = _AT.search(text)
+    path = at.group(1) if at else ""
+    missing = _MISSING.search(text)
+    if missing:
+        path = f"{path}.{missing.group(1)}" if path else missing.group(1)
+    return path or None
+
+
+def _ratelimit_headers() -> dict[str, str]:
+    return {
+        "x-ratelimit-limit-requests": "10000",
+        "x-ratelimit-remaining-requests": "9999",
+        "x-ratelimit-reset-requests": "6ms",
+        "x-ratelimit-limit-tokens": "2000000",
+        "x-ratelimit-remaining-tokens": "1999000",
+        "x-ratelimit-reset-tokens": "30ms",
+    }
+
+
+async def _drop(send: Send) -> None:
+    """Close the connection at once, whatever has been sent.
+
+    ASGI has no way to say this; uvicorn's ``send`` is a method of the request cycle,
+    which holds the asyncio transport.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        raise RuntimeError("dropping a connection needs uvicorn's request cycle")
+    transport.abort()
+    # Let the loop deliver connection_lost, so uvicorn knows the client is gone and
+    # does not try to finish the response.
+    await asyncio.sleep(0)
+
+
+def _validate_metadata(metadata: Json) -> dict[str, str]:
+    if metadata is None:
+        return {}
+    if len(metadata) > METADATA_MAX_PAIRS:
+        raise HTTPError(400, f"metadata may hold at most {METADATA_MAX_PAIRS} pairs.", param="metadata")
+    for key, value in metadata.items():
+        if len(key) > METADATA_MAX_KEY:
+            raise HTTPError(400, f"metadata keys are at most {METADATA_MAX_KEY} characters.", param="metadata")
+        if len(value) > METADATA_MAX_VALUE:
+            raise HTTPError(400, f"metadata values are at most {METADATA_MAX_VALUE} characters.", param="metadata")
+    return dict(metadata)
+
+
+def _stored_message(completion_id: str, index: int, message: Json) -> Json:
+    content = message.get("content")
+    parts = content if isinstance(content, list) else None
+    text = content if isinstance(content, str) else None
+    if parts is not None:
+        text = "".join(p.get("text", "") for p in parts if p.get("type") == "text") or None
+    stored = {"id": f"{completion_id}-{index}", "role": message["role"], "content": text, "content_parts": parts}
+    for key in ("name", "tool_calls", "tool_call_id", "refusal"):
+        if key in message:
+            stored[key] = message[key]
+    return stored
+
+
+class App:
+    """The ASGI application of one local server."""
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        path = raw_path.decode("latin-1").split("?", 1)[0]
+        if path == "/health":  # the readiness probe of LocalServer; not recorded
+            await self._send_json(send, 200, {"status": "ok"}, "req_health")
+            return
+        body = await self._read_body(receive)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        route = self._route(scope["method"], path)
+        endpoint = route.endpoint
+        self.state.record(self._recorded(scope, path, headers, body, endpoint))
+        request_id = self.state.request_id()
+        fault = self.state.take_fault(endpoint.operation_id if endpoint else None)
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.drop == "before":
+            await _drop(send)
+            return
+        try:
+            self._authorize(headers)
+            if fault is not None and fault.status is not None:
+                if fault.body is not None:
+                    await self._send(send, fault.status, fault.body, fault.content_type, request_id, fault.headers)
+                    return
+                raise HTTPError(fault.status, fault.message, type=fault.error_type, code=fault.error_code,
+                                headers=fault.headers)  # fmt: skip
+            if route.error is not None:
+                raise route.error
+            assert endpoint is not None
+            await self._dispatch(endpoint, route.path_params, scope, body, send, request_id, fault)
+        except HTTPError as error:
+            await self._send_json(send, error.status, error.body, request_id, error.headers)
+
+    # --- HTTP plumbing ----------------------------------------------------------
+
+    @staticmethod
+    async def _read_body(receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    @staticmethod
+    def _recorded(scope: Scope, path: str, headers: dict[str, str], body: bytes,
+                  endpoint: Endpoint[Any, Any, Any, Any, Any] | None) -> RecordedRequest:  # fmt: skip
+        decoded: Json = None
+        if body:
+            try:
+                decoded = json.loads(body)
+            except ValueError:
+                decoded = body
+        shown = {k: (REDACTED if k in ("authorization", "api-key") else v) for k, v in headers.items()}
+        query = tuple(urllib.parse.parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        return RecordedRequest(
+            scope["method"], urllib.parse.unquote(path), query, shown, decoded, endpoint.operation_id if endpoint else None
+        )
+
+    @staticmethod
+    def _route(method: str, path: str) -> _Route:
+        allowed: list[str] = []
+        for pattern, endpoint in _ROUTES:
+            match = pattern.match(path)
+            if match is None:
+                continue
+            if endpoint.method == method:
+                return _Route(endpoint, {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()})
+            allowed.append(endpoint.method)
+        if allowed:
+            return _Route(None, {}, HTTPError(405, f"Method {method} is not allowed on {path}; allowed: {', '.join(allowed)}."))
+        return _Route(None, {}, HTTPError(404, f"Invalid URL ({method} {path})"))
+
+    def _authorize(self, headers: Mapping[str, str]) -> None:
+        if self.state.api_key is None:
+            return
+        given = headers.get("authorization", "")
+        if not given.startswith("Bearer "):
+            raise HTTPError(401, "You didn't provide an API key. Provide it in the Authorization header (Bearer).",
+                            code="missing_api_key")  # fmt: skip
+        if not secrets.compare_digest(given.removeprefix("Bearer ").encode(), self.state.api_key.encode()):
+            raise HTTPError(401, "Incorrect API key provided.", code="invalid_api_key")
+
+    async def _send(self, send: Send, status: int, body: bytes, content_type: str, request_id: str,
+                    extra: Mapping[str, str] | None = None) -> None:  # fmt: skip
+        headers = self._headers(content_type, request_id, extra)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _send_json(self, send: Send, status: int, value: Json, request_id: str,
+                         extra: Mapping[str, str] | None = None) -> None:  # fmt: skip
+        await self._send(send, status, msgspec.json.encode(value), "application/json", request_id, extra)
+
+    @staticmethod
+    def _headers(content_type: str, request_id: str, extra: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:
+        merged = {"content-type": content_type, "x-request-id": request_id, **_ratelimit_headers(), **(extra or {})}
+        return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in merged.items()]
+
+    # --- the operations -----------------------------------------------------------
+
+    async def _dispatch(self, endpoint: Endpoint[Any, Any, Any, Any, Any], path_params: dict[str, Any], scope: Scope,
+                        body: bytes, send: Send, request_id: str, fault: Fault | None) -> None:  # fmt: skip
+        operation = endpoint.operation_id
+        query = self._query(endpoint, scope)
+        completion_id = path_params.get("completion_id", "")
+        if operation == "createChatCompletion":
+            await self._create(endpoint, body, send, request_id, fault)
+            return
+        result: Json
+        if operation == "listChatCompletions":
+            result = self._list(query)
+        elif operation == "getChatCompletion":
+            result = self.state.store.get(completion_id) or self._not_found(completion_id)
+        elif operation == "updateChatCompletion":
+            update = self._body(endpoint, body)
+            metadata = _validate_metadata(update.metadata)
+            result = self.state.store.update(completion_id, metadata) or self._not_found(completion_id)
+        elif operation == "deleteChatCompletion":
+            if not self.state.store.delete(completion_id):
+                self._not_found(completion_id)
+            result = {"object": "chat.completion.deleted", "id": completion_id, "deleted": True}
+        else:
+            result = self._messages(completion_id, query)
+        await self._answer(send, result, request_id, fault)
+
+    async def _answer(self, send: Send, result: Json, request_id: str, fault: Fault | None) -> None:
+        if fault is not None and fault.drop == "during":
+            payload = msgspec.json.encode(result)
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": self._headers("application/json", request_id, None)})  # fmt: skip
+            await send({"type": "http.response.body", "body": payload[: len(payload) // 2], "more_body": True})
+            await _drop(send)
+            return
+        extra = fault.headers if fault is not None else None
+        await self._send_json(send, 200, result, request_id, extra)
+
+    @staticmethod
+    def _not_found(completion_id: str) -> Json:
+        raise HTTPError(404, f"No chat completion found with id '{completion_id}'.", param="completion_id",
+                        code="not_found")  # fmt: skip
+
+    @staticmethod
+    def _body(endpoint: Endpoint[Any, Any, Any, Any, Any], body: bytes) -> Any:
+        assert endpoint.body is not None
+        if not body:
+            raise HTTPError(400, "The request needs a JSON body.")
+        try:
+            return decode_json(body, endpoint.body, strict=True)
+        except msgspec.ValidationError as error:
+            raise HTTPError(400, f"Invalid request body: {error}", param=_param_of(error)) from None
+        except msgspec.DecodeError:
+            raise HTTPError(400, "We could not parse the JSON body of your request.") from None
+
+    @staticmethod
+    def _query(endpoint: Endpoint[Any, Any, Any, Any, Any], scope: Scope) -> Any:
+        pairs = urllib.parse.parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        values: dict[str, Any] = {}
+        for parameter in endpoint.query_parameters:
+            if parameter.style == "deepObject":
+                prefix = f"{parameter.name}["
+                found = {k[len(prefix) : -1]: v for k, v in pairs if k.startswith(prefix) and k.endswith("]")}
+                if found:
+                    values[parameter.name] = found
+            else:
+                given = [v for k, v in pairs if k == parameter.name]
+                if given:
+                    values[parameter.name] = given[-1]
+        try:
+            # strict=False: query values are text, "20" is the integer 20 here.
+            return msgspec.convert(values, endpoint.query, strict=False)
+        except msgspec.ValidationError as error:
+            raise HTTPError(400, f"Invalid query parameter: {error}", param=_param_of(error)) from None
+
+    @staticmethod
+    def _limit(query: Any) -> int:
+        limit = query.limit if query.limit is not msgspec.UNSET else 20
+        if not 1 <= limit <= LIST_MAX_LIMIT:
+            raise HTTPError(400, f"limit must be between 1 and {LIST_MAX_LIMIT}.", param="limit")
+        return int(limit)
+
+    @staticmethod
+    def _page_fields(items: list[Json], has_more: bool) -> Json:
+        return {
+            "object": "list",
+            "data": items,
+            "first_id": items[0]["id"] if items else "",
+            "last_id": items[-1]["id"] if items else "",
+            "has_more": has_more,
+        }
+
+    def _list(self, query: Any) -> Json:
+        def given(value: Any) -> Any:
+            return None if value is msgspec.UNSET else value
+
+        try:
+            page = self.state.store.list(
+                after=given(query.after),
+                limit=self._limit(query),
+                order=given(query.order) or "asc",
+                model=given(query.model),
+                metadata=given(query.metadata),
+            )
+        except UnknownCursor as error:
+            raise HTTPError(400, f"No chat completion found with id '{error}' to list after.", param="after") from None
+        return self._page_fields(page.items, page.has_more)
+
+    def _messages(self, completion_id: str, query: Any) -> Json:
+        after = None if query.after is msgspec.UNSET else query.after
+        order = "asc" if query.order is msgspec.UNSET else query.order
+        try:
+            page = self.state.store.messages(completion_id, after=after, limit=self._limit(query), order=order)
+        except UnknownCursor as error:
+            raise HTTPError(400, f"No message found with id '{error}' to list after.", param="after") from None
+        if page is None:
+            self._not_found(completion_id)
+        assert page is not None
+        return self._page_fields(page.items, page.has_more)
+
+    async def _create(self, endpoint: Endpoint[Any, Any, Any, Any, Any], body: bytes, send: Send, request_id: str,
+                      fault: Fault | None) -> None:  # fmt: skip
+        self._body(endpoint, body)  # judged by the generated request type; 400 names the field
+        request = json.loads(body)
+        if request.get("top_logprobs") is not None and not request.get("logprobs"):
+            raise HTTPError(400, "top_logprobs requires logprobs to be true.", param="top_logprobs")
+        if request.get("stream_options") is not None and not request.get("stream"):
+            raise HTTPError(400, "stream_options is only allowed when stream is true.", param="stream_options")
+        metadata = _validate_metadata(request.get("metadata"))
+        reply = self.state.next_reply(request)
+        if reply.raw is not None:
+            await self._send(send, 200, reply.raw, reply.raw_content_type, request_id)
+            return
+        completion_id = f"chatcmpl-{secrets.token_hex(12)}"
+        created = int(time.time())
+        completion = build_completion(request, reply, completion_id, created)
+        if request.get("store"):
+            messages = [_stored_message(completion_id, i, m) for i, m in enumerate(request["messages"])]
+            self.state.store.add({**completion, "metadata": metadata}, metadata, messages)
+        if request.get("stream"):
+            await self._stream(send, build_chunks(request, reply, completion_id, created), request_id, fault)
+        else:
+            await self._answer(send, completion, request_id, fault)
+
+    async def _stream(self, send: Send, chunks: Iterable[Json], request_id: str, fault: Fault | None) -> None:
+        headers = self._headers("text/event-stream; charset=utf-8", request_id, fault.headers if fault else None)
+        headers.append((b"cache-control", b"no-cache"))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        events = [b"data: " + msgspec.json.encode(c) + b"\n\n" for c in chunks] + [b"data: [DONE]\n\n"]
+        for index, event in enumerate(events):
+            if fault is not None:
+                if fault.chunk_delay and index:
+                    await asyncio.sleep(fault.chunk_delay)
+                if fault.keepalive_comments:
+                    await send({"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True})
+                if fault.cut_stream_after == index:
+                    await send({"type": "http.response.body", "body": event[: len(event) // 2], "more_body": True})
+                    await _drop(send)
+                    return
+                if fault.error_event_after == index:
+                    error = {"error": {"message": fault.message, "type": "server_error", "param": None, "code": None}}
+                    body = b"event: error\ndata: " + msgspec.json.encode(error) + b"\n\n"
+                    await send({"type": "http.response.body", "body": body})
+                    return
+            await send({"type": "http.response.body", "body": event, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})

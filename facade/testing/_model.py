@@ -1,0 +1,248 @@
+"""The local server's model: deterministic answers, and the completions built from them.
+
+By default the model answers with the text of the last user message (or a JSON object
+holding it, when the request asks for JSON).  A test queues the next replies instead:
+text, tool calls, a refusal, JSON, or recorded wire bytes to serve back as they are.
+A "token" is a word with its leading white space, so streams go word by word and the
+usage counts are easy to predict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import secrets
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+__all__ = ["Reply", "ToolCall", "build_completion", "build_chunks", "count_prompt_tokens", "default_reply", "tokens"]
+
+Json = Any
+
+SYSTEM_FINGERPRINT = "fp_completionkit"
+
+
+@dataclasses.dataclass(frozen=True)
+class ToolCall:
+    """One function call the model makes."""
+
+    name: str
+    arguments: str
+    id: str = ""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Reply:
+    """What the model answers to one create request (to each of its ``n`` choices)."""
+
+    content: str | None = None
+    refusal: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    raw: bytes | None = None
+    """Served byte for byte as the whole response body (the replay mode)."""
+    raw_content_type: str = "text/event-stream"
+
+    @classmethod
+    def text(cls, content: str) -> Reply:
+        return cls(content=content)
+
+    @classmethod
+    def json(cls, value: Json) -> Reply:
+        """JSON text, as a model answers under ``response_format``."""
+        return cls(content=json.dumps(value, separators=(",", ":")))
+
+    @classmethod
+    def refusal_of(cls, refusal: str) -> Reply:
+        return cls(refusal=refusal)
+
+    @classmethod
+    def calling(cls, name: str, arguments: Mapping[str, Json] | str = "{}", *more: ToolCall) -> Reply:
+        """A tool call (``arguments`` as a mapping or as JSON text), then any ``more``."""
+        text = arguments if isinstance(arguments, str) else json.dumps(arguments, separators=(",", ":"))
+        return cls(tool_calls=(ToolCall(name, text), *more))
+
+    @classmethod
+    def replay(cls, body: bytes, content_type: str = "text/event-stream") -> Reply:
+        """Serve ``body`` as it is: a recorded stream goes back on the wire byte for byte."""
+        return cls(raw=body, raw_content_type=content_type)
+
+
+# Trailing white space stays with the last word, so the tokens always join back to the text.
+_TOKEN = re.compile(r"\s*\S+(?:\s+$)?")
+
+
+def tokens(text: str) -> list[str]:
+    """The words of ``text``, each with the white space before it; they join back to it."""
+    return _TOKEN.findall(text)
+
+
+def _message_text(message: Json) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def count_prompt_tokens(messages: list[Json]) -> int:
+    return sum(len(tokens(_message_text(m))) for m in messages)
+
+
+def default_reply(request: Json) -> Reply:
+    """Echo the last user message; as a JSON object when the request asks for JSON."""
+    users = [m for m in request["messages"] if m.get("role") == "user"]
+    text = _message_text(users[-1]) if users else ""
+    response_format = request.get("response_format") or {}
+    if response_format.get("type") in ("json_object", "json_schema"):
+        return Reply.json({"echo": text})
+    return Reply.text(text or "Hello! How can I help you today?")
+
+
+def _pieces(arguments: str, size: int = 8) -> list[str]:
+    # Tool-call arguments stream in fixed slices, as JSON has no words to split on.
+    return [arguments[i : i + size] for i in range(0, len(arguments), size)]
+
+
+def _logprob(index: int) -> float:
+    return -round(0.015625 * (1 + index % 8), 6)
+
+
+def _token_logprobs(pieces: list[str], top: int, start: int = 0) -> list[Json]:
+    out = []
+    for index, piece in enumerate(pieces, start):
+        logprob = _logprob(index)
+        alternatives = [
+            {"token": piece if k == 0 else f"{piece}#{k}", "logprob": logprob - k, "bytes": list(piece.encode())}
+            for k in range(top)
+        ]
+        out.append({"token": piece, "logprob": logprob, "bytes": list(piece.encode()), "top_logprobs": alternatives})
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class _Answer:
+    """A reply cut to the request's token budget."""
+
+    content: str | None
+    refusal: str | None
+    tool_calls: tuple[ToolCall, ...]
+    finish_reason: str
+    content_tokens: list[str]
+    completion_tokens: int
+
+
+def _answer(request: Json, reply: Reply) -> _Answer:
+    limit = request.get("max_completion_tokens")
+    if limit is None:
+        limit = request.get("max_tokens")
+    if reply.tool_calls:
+        calls = tuple(
+            ToolCall(c.name, c.arguments, c.id or f"call_{secrets.token_hex(12)}") for c in reply.tool_calls
+        )
+        used = sum(len(tokens(c.arguments)) + 1 for c in calls)
+        return _Answer(None, None, calls, "tool_calls", [], used)
+    text = reply.refusal if reply.refusal is not None else (reply.content or "")
+    pieces = tokens(text)
+    finish = "stop"
+    if limit is not None and len(pieces) > limit:
+        pieces, finish = pieces[:limit], "length"
+    cut = "".join(pieces)
+    if reply.refusal is not None:
+        return _Answer(None, cut, (), finish, [], len(pieces))
+    return _Answer(cut, None, (), finish, pieces, len(pieces))
+
+
+def _usage(prompt: int, completion: int) -> Json:
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": 0,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
+    }
+
+
+def _service_tier(request: Json) -> str:
+    tier = request.get("service_tier")
+    return "default" if tier in (None, "auto") else str(tier)
+
+
+def build_completion(request: Json, reply: Reply, completion_id: str, created: int) -> Json:
+    """The ``chat.completion`` object answering ``request`` with ``reply``."""
+    answer = _answer(request, reply)
+    n = request.get("n") or 1
+    message: Json = {"role": "assistant", "content": answer.content, "refusal": answer.refusal, "annotations": []}
+    if answer.tool_calls:
+        message["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in answer.tool_calls
+        ]
+    logprobs = None
+    if request.get("logprobs"):
+        logprobs = {"content": _token_logprobs(answer.content_tokens, request.get("top_logprobs") or 0), "refusal": None}
+    choices = [
+        {"index": i, "message": message, "logprobs": logprobs, "finish_reason": answer.finish_reason} for i in range(n)
+    ]
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": request["model"],
+        "choices": choices,
+        "usage": _usage(count_prompt_tokens(request["messages"]), answer.completion_tokens * n),
+        "service_tier": _service_tier(request),
+        "system_fingerprint": SYSTEM_FINGERPRINT,
+    }
+
+
+def build_chunks(request: Json, reply: Reply, completion_id: str, created: int) -> Iterator[Json]:
+    """The ``chat.completion.chunk`` objects of a streamed answer, word by word."""
+    answer = _answer(request, reply)
+    n = request.get("n") or 1
+    include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+    top = request.get("top_logprobs") or 0
+
+    def chunk(choices: list[Json]) -> Json:
+        out: Json = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": request["model"],
+            "service_tier": _service_tier(request),
+            "system_fingerprint": SYSTEM_FINGERPRINT,
+            "choices": choices,
+        }
+        if include_usage:
+            out["usage"] = None
+        return out
+
+    def choice(index: int, delta: Json, logprobs: Json = None, finish: str | None = None) -> Json:
+        return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+
+    for i in range(n):
+        yield chunk([choice(i, {"role": "assistant", "content": "" if answer.content is not None else None, "refusal": None})])
+        for position, piece in enumerate(answer.content_tokens):
+            logprobs = None
+            if request.get("logprobs"):
+                logprobs = {"content": _token_logprobs([piece], top, position), "refusal": None}
+            yield chunk([choice(i, {"content": piece}, logprobs)])
+        if answer.refusal is not None:
+            for piece in tokens(answer.refusal):
+                yield chunk([choice(i, {"refusal": piece})])
+        for call_index, call in enumerate(answer.tool_calls):
+            head = {"index": call_index, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
+            yield chunk([choice(i, {"tool_calls": [head]})])
+            for piece in _pieces(call.arguments):
+                yield chunk([choice(i, {"tool_calls": [{"index": call_index, "function": {"arguments": piece}}]})])
+        yield chunk([choice(i, {}, None, answer.finish_reason)])
+    if include_usage:
+        last = chunk([])
+        last["usage"] = _usage(count_prompt_tokens(request["messages"]), answer.completion_tokens * n)
+        yield last

@@ -1,0 +1,165 @@
+"""``LocalServer``: the ASGI application on uvicorn, in a thread of the calling process."""
+
+from __future__ import annotations
+
+import threading
+import types
+from collections.abc import Iterable
+from typing import Any
+
+import httpx
+import uvicorn
+
+from ._app import App, RecordedRequest, ServerState
+from ._faults import Fault
+from ._model import Reply
+from ._store import Store
+
+__all__ = ["LocalServer"]
+
+STARTUP_TIMEOUT = 30.0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling another thread when it listens and when it failed."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
+
+    def run(self, sockets: Any = None) -> None:
+        try:
+            super().run(sockets)
+        finally:
+            self.ready.set()  # a failed startup must not leave start() waiting
+
+
+class LocalServer:
+    """An OpenAI-compatible chat-completions server on 127.0.0.1, for tests and demos.
+
+    >>> with LocalServer() as server:
+    ...     client = OpenAI(base_url=server.url, api_key="sk-test")
+
+    It serves the six operations of spec/ under ``/v1`` with a deterministic model
+    (see ``queue``), stores completions in SQLite (``db=`` names a file that outlives
+    the server), answers faults on demand (``inject``) and records every request
+    (``requests``).  Two servers in one process share nothing.
+    """
+
+    def __init__(self, *, port: int = 0, api_key: str | None = None, db: str | None = None) -> None:
+        self._state = ServerState(api_key=api_key, db=db)
+        config = uvicorn.Config(
+            App(self._state),
+            host="127.0.0.1",
+            port=port,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            http="h11",
+            loop="asyncio",
+            backlog=2048,
+            # A test that stops the server while a slow stream is open must not hang.
+            timeout_graceful_shutdown=5,
+        )
+        self._server = _Server(config)
+        self._thread: threading.Thread | None = None
+        self._port: int | None = None
+
+    def __repr__(self) -> str:
+        state = f"url={self.url!r}" if self._port is not None else "stopped"
+        return f"LocalServer({state}, auth={'on' if self._state.api_key else 'off'})"
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> LocalServer:
+        """Start serving and return once the server answers HTTP requests."""
+        if self._thread is not None:
+            raise RuntimeError("this LocalServer is already started")
+        self._thread = threading.Thread(target=self._server.run, name="completionkit-local-server", daemon=True)
+        self._thread.start()
+        if not self._server.ready.wait(STARTUP_TIMEOUT) or not self._server.started:
+            self.stop()
+            raise RuntimeError("the local server did not start")
+        self._port = int(self._server.servers[0].sockets[0].getsockname()[1])
+        # Listening is not answering: one real request proves the whole stack is up.
+        httpx.get(f"http://127.0.0.1:{self._port}/health", timeout=STARTUP_TIMEOUT).raise_for_status()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the open connections and the store."""
+        if self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join()
+        self._thread = None
+        self._port = None
+        self._state.store.close()
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: types.TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- what tests use ---------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL a client takes: ``http://127.0.0.1:PORT/v1``."""
+        if self._port is None:
+            raise RuntimeError("the server is not started")
+        return f"http://127.0.0.1:{self._port}/v1"
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the server is not started")
+        return self._port
+
+    @property
+    def store(self) -> Store:
+        """The stored completions, to inspect or to fill directly."""
+        return self._state.store
+
+    def queue(self, *replies: Reply) -> None:
+        """Make these the model's next answers, one per create request, in order."""
+        self._state.queue(replies)
+
+    def inject(self, fault: Fault, *, times: int = 1, operation: str | None = None) -> None:
+        """Apply ``fault`` to the next ``times`` requests (of ``operation``, an operation id, if given)."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self._state.inject(fault, times, operation)
+
+    @property
+    def pending_faults(self) -> int:
+        """How many injected faults no request has met yet."""
+        return self._state.pending_faults()
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, oldest first (authorization redacted)."""
+        return self._state.requests()
+
+    @property
+    def last_request(self) -> RecordedRequest:
+        requests = self._state.requests()
+        if not requests:
+            raise LookupError("the server has received no request yet")
+        return requests[-1]
+
+    def clear_requests(self) -> None:
+        self._state.clear_requests()
+
+    def replay(self, streams: Iterable[bytes]) -> None:
+        """Serve these recorded bodies, byte for byte, to the next create requests."""
+        self.queue(*(Reply.replay(body) for body in streams))
