@@ -81,7 +81,7 @@ def typecheck(session: nox.Session) -> None:
     does. generated/ is held to the same strictness as facade/: datamodel-codegen's
     msgspec output passes both checkers in strict mode, so nothing is relaxed for it.
     """
-    session.install(".", *_group("typecheck"))
+    session.install(".[testing]", *_group("typecheck"))
     site = session.run(
         "python",
         "-c",
@@ -101,6 +101,6 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite, against the installed package; installs Prism with npm first."""
-    session.install(".", *_group("test"), *_group("spec"))
+    session.install(".[testing]", *_group("test"), *_group("spec"))
     session.run("npm", "ci", "--prefix", str(PRISM_DIR), "--no-audit", "--no-fund", external=True)
     session.run("pytest", *session.posargs)

@@ -14,8 +14,17 @@ def test_all_is_sorted_and_complete() -> None:
         assert hasattr(completionkit, name), name
 
 
-def test_public_names_are_not_modules() -> None:
-    assert not [m.name for m in pkgutil.iter_modules(completionkit.__path__) if not m.name.startswith("_")]
+def test_the_only_public_module_is_testing() -> None:
+    public = [m.name for m in pkgutil.iter_modules(completionkit.__path__) if not m.name.startswith("_")]
+    assert public == ["testing"]
+
+
+def test_testing_exports_one_sorted_all() -> None:
+    import completionkit.testing
+
+    assert completionkit.testing.__all__ == sorted(completionkit.testing.__all__)
+    for name in completionkit.testing.__all__:
+        assert hasattr(completionkit.testing, name), name
 
 
 def test_every_private_module_declares_all() -> None:

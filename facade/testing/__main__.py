@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-import uvicorn
-
 from ._app import App, ServerState
+from ._server import ServingServer, server_config
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,14 +14,19 @@ def main(argv: list[str] | None = None) -> None:
         description="An OpenAI-compatible chat-completions server with a deterministic model.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port to listen on (default: 8080; 0 picks a free one)"
+    )
     parser.add_argument("--api-key", help="require this key as `Authorization: Bearer KEY`")
     parser.add_argument("--db", help="SQLite file for stored completions (default: in memory)")
     args = parser.parse_args(argv)
     state = ServerState(api_key=args.api_key, db=args.db)
-    print(f"completionkit local server: http://{args.host}:{args.port}/v1", flush=True)
+
+    def announce(port: int) -> None:
+        print(f"completionkit local server listening on http://{args.host}:{port}/v1", flush=True)
+
     try:
-        uvicorn.run(App(state), host=args.host, port=args.port, lifespan="off", log_level="warning", http="h11")
+        ServingServer(server_config(App(state), host=args.host, port=args.port), on_ready=announce).run()
     finally:
         state.store.close()
 

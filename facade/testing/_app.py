@@ -18,7 +18,7 @@ import time
 import urllib.parse
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -26,8 +26,8 @@ from .._decoding import decode_json
 from .._generated import endpoints
 from .._generated.endpoints import Endpoint
 from ._faults import Fault
-from ._model import Reply, build_chunks, build_completion, default_reply
-from ._store import Store, UnknownCursor
+from ._model import Reply, build_chunks, build_completion, content_text, default_reply
+from ._store import Store, UnknownCursorError
 
 __all__ = ["App", "RecordedRequest", "ServerState"]
 
@@ -74,6 +74,27 @@ class ServerState:
         self._faults: list[tuple[Fault, str | None]] = []
         self._requests: list[RecordedRequest] = []
         self._ids = itertools.count(1)
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._gathering: asyncio.Condition | None = None
+
+    async def enter(self) -> None:
+        if self._gathering is None:
+            self._gathering = asyncio.Condition()  # on the server's own loop
+        async with self._gathering:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._gathering.notify_all()
+
+    async def leave(self) -> None:
+        assert self._gathering is not None
+        async with self._gathering:
+            self.in_flight -= 1
+
+    async def gather(self, count: int) -> None:
+        assert self._gathering is not None
+        async with self._gathering:
+            await self._gathering.wait_for(lambda: self.max_in_flight >= count)
 
     def queue(self, replies: Iterable[Reply]) -> None:
         with self._lock:
@@ -120,8 +141,16 @@ class ServerState:
 class HTTPError(Exception):
     """An answer in the API's error shape."""
 
-    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error", param: str | None = None,
-                 code: str | None = None, headers: Mapping[str, str] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = {"error": {"message": message, "type": type, "param": param, "code": code}}
@@ -151,7 +180,8 @@ def _param_of(error: msgspec.ValidationError) -> str | None:
     """The request field a msgspec error names (``messages[0].role``), for ``param``."""
     text = str(error)
     at = _AT.search(text)
-    path = at.group(1) if at else ""
+    # msgspec writes a map's key as "[...]": the map itself is the field to name.
+    path = at.group(1).replace("[...]", "") if at else ""
     missing = _MISSING.search(text)
     if missing:
         path = f"{path}.{missing.group(1)}" if path else missing.group(1)
@@ -191,19 +221,30 @@ def _validate_metadata(metadata: Json) -> dict[str, str]:
         raise HTTPError(400, f"metadata may hold at most {METADATA_MAX_PAIRS} pairs.", param="metadata")
     for key, value in metadata.items():
         if len(key) > METADATA_MAX_KEY:
-            raise HTTPError(400, f"metadata keys are at most {METADATA_MAX_KEY} characters.", param="metadata")
+            raise HTTPError(
+                400, f"metadata keys are at most {METADATA_MAX_KEY} characters.", param="metadata"
+            )
         if len(value) > METADATA_MAX_VALUE:
-            raise HTTPError(400, f"metadata values are at most {METADATA_MAX_VALUE} characters.", param="metadata")
+            raise HTTPError(
+                400, f"metadata values are at most {METADATA_MAX_VALUE} characters.", param="metadata"
+            )
     return dict(metadata)
 
 
+def _query_pairs(scope: Scope) -> list[tuple[str, str]]:
+    query: bytes = scope.get("query_string", b"")
+    return urllib.parse.parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+
+
 def _stored_message(completion_id: str, index: int, message: Json) -> Json:
-    content = message.get("content")
-    parts = content if isinstance(content, list) else None
-    text = content if isinstance(content, str) else None
-    if parts is not None:
-        text = "".join(p.get("text", "") for p in parts if p.get("type") == "text") or None
-    stored = {"id": f"{completion_id}-{index}", "role": message["role"], "content": text, "content_parts": parts}
+    content: Json = message.get("content")
+    parts: Json = None if isinstance(content, str) else content
+    stored: Json = {
+        "id": f"{completion_id}-{index}",
+        "role": message["role"],
+        "content": content_text(content) or None,
+        "content_parts": parts,
+    }
     for key in ("name", "tool_calls", "tool_call_id", "refusal"):
         if key in message:
             stored[key] = message[key]
@@ -224,6 +265,13 @@ class App:
         if path == "/health":  # the readiness probe of LocalServer; not recorded
             await self._send_json(send, 200, {"status": "ok"}, "req_health")
             return
+        await self.state.enter()
+        try:
+            await self._serve(scope, path, receive, send)
+        finally:
+            await self.state.leave()
+
+    async def _serve(self, scope: Scope, path: str, receive: Receive, send: Send) -> None:
         body = await self._read_body(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         route = self._route(scope["method"], path)
@@ -231,6 +279,8 @@ class App:
         self.state.record(self._recorded(scope, path, headers, body, endpoint))
         request_id = self.state.request_id()
         fault = self.state.take_fault(endpoint.operation_id if endpoint else None)
+        if fault is not None and fault.gather is not None:
+            await self.state.gather(fault.gather)
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
         if fault is not None and fault.drop == "before":
@@ -240,10 +290,17 @@ class App:
             self._authorize(headers)
             if fault is not None and fault.status is not None:
                 if fault.body is not None:
-                    await self._send(send, fault.status, fault.body, fault.content_type, request_id, fault.headers)
+                    await self._send(
+                        send, fault.status, fault.body, fault.content_type, request_id, fault.headers
+                    )
                     return
-                raise HTTPError(fault.status, fault.message, type=fault.error_type, code=fault.error_code,
-                                headers=fault.headers)  # fmt: skip
+                raise HTTPError(
+                    fault.status,
+                    fault.message,
+                    type=fault.error_type,
+                    code=fault.error_code,
+                    headers=fault.headers,
+                )
             if route.error is not None:
                 raise route.error
             assert endpoint is not None
@@ -263,8 +320,13 @@ class App:
                 return b"".join(chunks)
 
     @staticmethod
-    def _recorded(scope: Scope, path: str, headers: dict[str, str], body: bytes,
-                  endpoint: Endpoint[Any, Any, Any, Any, Any] | None) -> RecordedRequest:  # fmt: skip
+    def _recorded(
+        scope: Scope,
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        endpoint: Endpoint[Any, Any, Any, Any, Any] | None,
+    ) -> RecordedRequest:
         decoded: Json = None
         if body:
             try:
@@ -272,9 +334,14 @@ class App:
             except ValueError:
                 decoded = body
         shown = {k: (REDACTED if k in ("authorization", "api-key") else v) for k, v in headers.items()}
-        query = tuple(urllib.parse.parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        query = tuple(_query_pairs(scope))
         return RecordedRequest(
-            scope["method"], urllib.parse.unquote(path), query, shown, decoded, endpoint.operation_id if endpoint else None
+            scope["method"],
+            urllib.parse.unquote(path),
+            query,
+            shown,
+            decoded,
+            endpoint.operation_id if endpoint else None,
         )
 
     @staticmethod
@@ -288,7 +355,11 @@ class App:
                 return _Route(endpoint, {k: urllib.parse.unquote(v) for k, v in match.groupdict().items()})
             allowed.append(endpoint.method)
         if allowed:
-            return _Route(None, {}, HTTPError(405, f"Method {method} is not allowed on {path}; allowed: {', '.join(allowed)}."))
+            return _Route(
+                None,
+                {},
+                HTTPError(405, f"Method {method} is not allowed on {path}; allowed: {', '.join(allowed)}."),
+            )
         return _Route(None, {}, HTTPError(404, f"Invalid URL ({method} {path})"))
 
     def _authorize(self, headers: Mapping[str, str]) -> None:
@@ -296,30 +367,57 @@ class App:
             return
         given = headers.get("authorization", "")
         if not given.startswith("Bearer "):
-            raise HTTPError(401, "You didn't provide an API key. Provide it in the Authorization header (Bearer).",
-                            code="missing_api_key")  # fmt: skip
+            raise HTTPError(
+                401,
+                "You didn't provide an API key. Provide it in the Authorization header (Bearer).",
+                code="missing_api_key",
+            )
         if not secrets.compare_digest(given.removeprefix("Bearer ").encode(), self.state.api_key.encode()):
             raise HTTPError(401, "Incorrect API key provided.", code="invalid_api_key")
 
-    async def _send(self, send: Send, status: int, body: bytes, content_type: str, request_id: str,
-                    extra: Mapping[str, str] | None = None) -> None:  # fmt: skip
+    async def _send(
+        self,
+        send: Send,
+        status: int,
+        body: bytes,
+        content_type: str,
+        request_id: str,
+        extra: Mapping[str, str] | None = None,
+    ) -> None:
         headers = self._headers(content_type, request_id, extra)
+        headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _send_json(self, send: Send, status: int, value: Json, request_id: str,
-                         extra: Mapping[str, str] | None = None) -> None:  # fmt: skip
+    async def _send_json(
+        self, send: Send, status: int, value: Json, request_id: str, extra: Mapping[str, str] | None = None
+    ) -> None:
         await self._send(send, status, msgspec.json.encode(value), "application/json", request_id, extra)
 
     @staticmethod
-    def _headers(content_type: str, request_id: str, extra: Mapping[str, str] | None) -> list[tuple[bytes, bytes]]:
-        merged = {"content-type": content_type, "x-request-id": request_id, **_ratelimit_headers(), **(extra or {})}
+    def _headers(
+        content_type: str, request_id: str, extra: Mapping[str, str] | None
+    ) -> list[tuple[bytes, bytes]]:
+        merged = {
+            "content-type": content_type,
+            "x-request-id": request_id,
+            **_ratelimit_headers(),
+            **(extra or {}),
+        }
         return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in merged.items()]
 
     # --- the operations -----------------------------------------------------------
 
-    async def _dispatch(self, endpoint: Endpoint[Any, Any, Any, Any, Any], path_params: dict[str, Any], scope: Scope,
-                        body: bytes, send: Send, request_id: str, fault: Fault | None) -> None:  # fmt: skip
+    async def _dispatch(
+        self,
+        endpoint: Endpoint[Any, Any, Any, Any, Any],
+        path_params: dict[str, Any],
+        scope: Scope,
+        body: bytes,
+        send: Send,
+        request_id: str,
+        fault: Fault | None,
+    ) -> None:
         operation = endpoint.operation_id
         query = self._query(endpoint, scope)
         completion_id = path_params.get("completion_id", "")
@@ -346,9 +444,16 @@ class App:
     async def _answer(self, send: Send, result: Json, request_id: str, fault: Fault | None) -> None:
         if fault is not None and fault.drop == "during":
             payload = msgspec.json.encode(result)
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": self._headers("application/json", request_id, None)})  # fmt: skip
-            await send({"type": "http.response.body", "body": payload[: len(payload) // 2], "more_body": True})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": self._headers("application/json", request_id, None),
+                }
+            )
+            await send(
+                {"type": "http.response.body", "body": payload[: len(payload) // 2], "more_body": True}
+            )
             await _drop(send)
             return
         extra = fault.headers if fault is not None else None
@@ -356,8 +461,12 @@ class App:
 
     @staticmethod
     def _not_found(completion_id: str) -> Json:
-        raise HTTPError(404, f"No chat completion found with id '{completion_id}'.", param="completion_id",
-                        code="not_found")  # fmt: skip
+        raise HTTPError(
+            404,
+            f"No chat completion found with id '{completion_id}'.",
+            param="completion_id",
+            code="not_found",
+        )
 
     @staticmethod
     def _body(endpoint: Endpoint[Any, Any, Any, Any, Any], body: bytes) -> Any:
@@ -373,7 +482,7 @@ class App:
 
     @staticmethod
     def _query(endpoint: Endpoint[Any, Any, Any, Any, Any], scope: Scope) -> Any:
-        pairs = urllib.parse.parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        pairs = _query_pairs(scope)
         values: dict[str, Any] = {}
         for parameter in endpoint.query_parameters:
             if parameter.style == "deepObject":
@@ -413,37 +522,51 @@ class App:
             return None if value is msgspec.UNSET else value
 
         try:
-            page = self.state.store.list(
+            page = self.state.store.list_completions(
                 after=given(query.after),
                 limit=self._limit(query),
                 order=given(query.order) or "asc",
                 model=given(query.model),
                 metadata=given(query.metadata),
             )
-        except UnknownCursor as error:
-            raise HTTPError(400, f"No chat completion found with id '{error}' to list after.", param="after") from None
+        except UnknownCursorError as error:
+            raise HTTPError(
+                400, f"No chat completion found with id '{error}' to list after.", param="after"
+            ) from None
         return self._page_fields(page.items, page.has_more)
 
     def _messages(self, completion_id: str, query: Any) -> Json:
         after = None if query.after is msgspec.UNSET else query.after
-        order = "asc" if query.order is msgspec.UNSET else query.order
+        order: Literal["asc", "desc"] = "asc" if query.order is msgspec.UNSET else query.order
         try:
-            page = self.state.store.messages(completion_id, after=after, limit=self._limit(query), order=order)
-        except UnknownCursor as error:
-            raise HTTPError(400, f"No message found with id '{error}' to list after.", param="after") from None
+            page = self.state.store.messages(
+                completion_id, after=after, limit=self._limit(query), order=order
+            )
+        except UnknownCursorError as error:
+            raise HTTPError(
+                400, f"No message found with id '{error}' to list after.", param="after"
+            ) from None
         if page is None:
             self._not_found(completion_id)
         assert page is not None
         return self._page_fields(page.items, page.has_more)
 
-    async def _create(self, endpoint: Endpoint[Any, Any, Any, Any, Any], body: bytes, send: Send, request_id: str,
-                      fault: Fault | None) -> None:  # fmt: skip
+    async def _create(
+        self,
+        endpoint: Endpoint[Any, Any, Any, Any, Any],
+        body: bytes,
+        send: Send,
+        request_id: str,
+        fault: Fault | None,
+    ) -> None:
         self._body(endpoint, body)  # judged by the generated request type; 400 names the field
         request = json.loads(body)
         if request.get("top_logprobs") is not None and not request.get("logprobs"):
             raise HTTPError(400, "top_logprobs requires logprobs to be true.", param="top_logprobs")
         if request.get("stream_options") is not None and not request.get("stream"):
-            raise HTTPError(400, "stream_options is only allowed when stream is true.", param="stream_options")
+            raise HTTPError(
+                400, "stream_options is only allowed when stream is true.", param="stream_options"
+            )
         metadata = _validate_metadata(request.get("metadata"))
         reply = self.state.next_reply(request)
         if reply.raw is not None:
@@ -461,7 +584,9 @@ class App:
             await self._answer(send, completion, request_id, fault)
 
     async def _stream(self, send: Send, chunks: Iterable[Json], request_id: str, fault: Fault | None) -> None:
-        headers = self._headers("text/event-stream; charset=utf-8", request_id, fault.headers if fault else None)
+        headers = self._headers(
+            "text/event-stream; charset=utf-8", request_id, fault.headers if fault else None
+        )
         headers.append((b"cache-control", b"no-cache"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         events = [b"data: " + msgspec.json.encode(c) + b"\n\n" for c in chunks] + [b"data: [DONE]\n\n"]
@@ -472,11 +597,20 @@ class App:
                 if fault.keepalive_comments:
                     await send({"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True})
                 if fault.cut_stream_after == index:
-                    await send({"type": "http.response.body", "body": event[: len(event) // 2], "more_body": True})
+                    await send(
+                        {"type": "http.response.body", "body": event[: len(event) // 2], "more_body": True}
+                    )
                     await _drop(send)
                     return
                 if fault.error_event_after == index:
-                    error = {"error": {"message": fault.message, "type": "server_error", "param": None, "code": None}}
+                    error = {
+                        "error": {
+                            "message": fault.message,
+                            "type": "server_error",
+                            "param": None,
+                            "code": None,
+                        }
+                    }
                     body = b"event: error\ndata: " + msgspec.json.encode(error) + b"\n\n"
                     await send({"type": "http.response.body", "body": body})
                     return

@@ -34,6 +34,9 @@ class Fault:
     """Extra response headers (``x-ratelimit-*``, ``retry-after``, ...)."""
     delay: float = 0.0
     """Seconds to wait before answering: for client timeouts."""
+    gather: int | None = None
+    """Hold the request until this many requests are in flight at once, then answer:
+    proves concurrency without timing anything."""
     drop: Literal["before", "during"] | None = None
     """Close the connection before any byte of the response, or in the middle of its body."""
     body: bytes | None = None
@@ -69,7 +72,9 @@ class Fault:
         """
         out = dict(headers or {})
         if isinstance(retry_after, datetime.datetime):
-            out["retry-after"] = email.utils.format_datetime(retry_after.astimezone(datetime.UTC), usegmt=True)
+            out["retry-after"] = email.utils.format_datetime(
+                retry_after.astimezone(datetime.UTC), usegmt=True
+            )
         elif retry_after is not None:
             out["retry-after"] = f"{retry_after:g}"
         if retry_after_ms is not None:
@@ -107,6 +112,11 @@ class Fault:
         return cls(delay=seconds)
 
     @classmethod
+    def gathering(cls, requests: int) -> Fault:
+        """Answer only once ``requests`` requests are being served at the same time."""
+        return cls(gather=requests)
+
+    @classmethod
     def dropped(cls, when: Literal["before", "during"] = "before") -> Fault:
         """Close the connection before answering, or half way through the body."""
         return cls(drop=when)
@@ -131,7 +141,9 @@ class Fault:
         return cls(cut_stream_after=after_events)
 
     @classmethod
-    def stream_error(cls, after_events: int, message: str = "The server had an error while streaming.") -> Fault:
+    def stream_error(
+        cls, after_events: int, message: str = "The server had an error while streaming."
+    ) -> Fault:
         """A stream that carries an ``error`` event instead of finishing."""
         return cls(error_event_after=after_events, message=message)
 
@@ -150,10 +162,18 @@ class Fault:
 _STATUS_ERRORS: dict[int, tuple[str, str | None, str]] = {
     400: ("invalid_request_error", None, "Invalid request."),
     401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
-    403: ("invalid_request_error", "unsupported_country_region_territory", "Country, region, or territory not supported."),
+    403: (
+        "invalid_request_error",
+        "unsupported_country_region_territory",
+        "Country, region, or territory not supported.",
+    ),
     404: ("invalid_request_error", None, "The requested resource does not exist."),
     408: ("timeout", None, "Request timed out."),
-    409: ("invalid_request_error", "conflict", "The request conflicts with the current state of the resource."),
+    409: (
+        "invalid_request_error",
+        "conflict",
+        "The request conflicts with the current state of the resource.",
+    ),
     422: ("invalid_request_error", None, "Unprocessable entity."),
     429: ("requests", "rate_limit_exceeded", "Rate limit reached for requests."),
     500: ("server_error", None, "The server had an error while processing your request."),

@@ -16,7 +16,16 @@ import secrets
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["Reply", "ToolCall", "build_completion", "build_chunks", "count_prompt_tokens", "default_reply", "tokens"]
+__all__ = [
+    "Reply",
+    "ToolCall",
+    "build_chunks",
+    "build_completion",
+    "content_text",
+    "count_prompt_tokens",
+    "default_reply",
+    "tokens",
+]
 
 Json = Any
 
@@ -77,24 +86,23 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def _message_text(message: Json) -> str:
-    content = message.get("content")
-    if isinstance(content, str):
+def content_text(content: Json) -> str | None:
+    """The text of a message's content: the string itself, or its text parts joined."""
+    if isinstance(content, str) or content is None:
         return content
-    if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
-    return ""
+    parts: list[Json] = content
+    return " ".join(str(p["text"]) for p in parts if p.get("type") == "text")
 
 
 def count_prompt_tokens(messages: list[Json]) -> int:
-    return sum(len(tokens(_message_text(m))) for m in messages)
+    return sum(len(tokens(content_text(m.get("content")) or "")) for m in messages)
 
 
 def default_reply(request: Json) -> Reply:
     """Echo the last user message; as a JSON object when the request asks for JSON."""
     users = [m for m in request["messages"] if m.get("role") == "user"]
-    text = _message_text(users[-1]) if users else ""
-    response_format = request.get("response_format") or {}
+    text = (content_text(users[-1].get("content")) if users else None) or ""
+    response_format: Json = request.get("response_format") or {}
     if response_format.get("type") in ("json_object", "json_schema"):
         return Reply.json({"echo": text})
     return Reply.text(text or "Hello! How can I help you today?")
@@ -110,14 +118,20 @@ def _logprob(index: int) -> float:
 
 
 def _token_logprobs(pieces: list[str], top: int, start: int = 0) -> list[Json]:
-    out = []
+    out: list[Json] = []
     for index, piece in enumerate(pieces, start):
         logprob = _logprob(index)
         alternatives = [
-            {"token": piece if k == 0 else f"{piece}#{k}", "logprob": logprob - k, "bytes": list(piece.encode())}
+            {
+                "token": piece if k == 0 else f"{piece}#{k}",
+                "logprob": logprob - k,
+                "bytes": list(piece.encode()),
+            }
             for k in range(top)
         ]
-        out.append({"token": piece, "logprob": logprob, "bytes": list(piece.encode()), "top_logprobs": alternatives})
+        out.append(
+            {"token": piece, "logprob": logprob, "bytes": list(piece.encode()), "top_logprobs": alternatives}
+        )
     return out
 
 
@@ -178,7 +192,12 @@ def build_completion(request: Json, reply: Reply, completion_id: str, created: i
     """The ``chat.completion`` object answering ``request`` with ``reply``."""
     answer = _answer(request, reply)
     n = request.get("n") or 1
-    message: Json = {"role": "assistant", "content": answer.content, "refusal": answer.refusal, "annotations": []}
+    message: Json = {
+        "role": "assistant",
+        "content": answer.content,
+        "refusal": answer.refusal,
+        "annotations": [],
+    }
     if answer.tool_calls:
         message["tool_calls"] = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
@@ -186,9 +205,13 @@ def build_completion(request: Json, reply: Reply, completion_id: str, created: i
         ]
     logprobs = None
     if request.get("logprobs"):
-        logprobs = {"content": _token_logprobs(answer.content_tokens, request.get("top_logprobs") or 0), "refusal": None}
+        logprobs = {
+            "content": _token_logprobs(answer.content_tokens, request.get("top_logprobs") or 0),
+            "refusal": None,
+        }
     choices = [
-        {"index": i, "message": message, "logprobs": logprobs, "finish_reason": answer.finish_reason} for i in range(n)
+        {"index": i, "message": message, "logprobs": logprobs, "finish_reason": answer.finish_reason}
+        for i in range(n)
     ]
     return {
         "id": completion_id,
@@ -206,7 +229,8 @@ def build_chunks(request: Json, reply: Reply, completion_id: str, created: int) 
     """The ``chat.completion.chunk`` objects of a streamed answer, word by word."""
     answer = _answer(request, reply)
     n = request.get("n") or 1
-    include_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+    stream_options: Json = request.get("stream_options") or {}
+    include_usage = bool(stream_options.get("include_usage"))
     top = request.get("top_logprobs") or 0
 
     def chunk(choices: list[Json]) -> Json:
@@ -227,7 +251,18 @@ def build_chunks(request: Json, reply: Reply, completion_id: str, created: int) 
         return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
 
     for i in range(n):
-        yield chunk([choice(i, {"role": "assistant", "content": "" if answer.content is not None else None, "refusal": None})])
+        yield chunk(
+            [
+                choice(
+                    i,
+                    {
+                        "role": "assistant",
+                        "content": "" if answer.content is not None else None,
+                        "refusal": None,
+                    },
+                )
+            ]
+        )
         for position, piece in enumerate(answer.content_tokens):
             logprobs = None
             if request.get("logprobs"):
@@ -237,10 +272,17 @@ def build_chunks(request: Json, reply: Reply, completion_id: str, created: int) 
             for piece in tokens(answer.refusal):
                 yield chunk([choice(i, {"refusal": piece})])
         for call_index, call in enumerate(answer.tool_calls):
-            head = {"index": call_index, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
+            head = {
+                "index": call_index,
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": ""},
+            }
             yield chunk([choice(i, {"tool_calls": [head]})])
             for piece in _pieces(call.arguments):
-                yield chunk([choice(i, {"tool_calls": [{"index": call_index, "function": {"arguments": piece}}]})])
+                yield chunk(
+                    [choice(i, {"tool_calls": [{"index": call_index, "function": {"arguments": piece}}]})]
+                )
         yield chunk([choice(i, {}, None, answer.finish_reason)])
     if include_usage:
         last = chunk([])

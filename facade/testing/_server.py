@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import types
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx
@@ -15,20 +15,44 @@ from ._faults import Fault
 from ._model import Reply
 from ._store import Store
 
-__all__ = ["LocalServer"]
+__all__ = ["LocalServer", "ServingServer", "server_config"]
 
 STARTUP_TIMEOUT = 30.0
 
 
-class _Server(uvicorn.Server):
-    """uvicorn's server, telling another thread when it listens and when it failed."""
+def server_config(app: App, *, host: str, port: int) -> uvicorn.Config:
+    """How every local server runs, in a thread (LocalServer) or alone (the command line)."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        http="h11",
+        loop="asyncio",
+        backlog=2048,
+        # A test that stops the server while a slow stream is open must not hang.
+        timeout_graceful_shutdown=5,
+    )
 
-    def __init__(self, config: uvicorn.Config) -> None:
+
+class ServingServer(uvicorn.Server):
+    """uvicorn's server, telling others when it listens (``ready``) and where (``on_ready``)."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[int], None] | None = None) -> None:
         super().__init__(config)
         self.ready = threading.Event()
+        self._on_ready = on_ready
+
+    @property
+    def bound_port(self) -> int:
+        return int(self.servers[0].sockets[0].getsockname()[1])
 
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets)
+        if self.started and self._on_ready is not None:
+            self._on_ready(self.bound_port)
         self.ready.set()
 
     def run(self, sockets: Any = None) -> None:
@@ -52,20 +76,7 @@ class LocalServer:
 
     def __init__(self, *, port: int = 0, api_key: str | None = None, db: str | None = None) -> None:
         self._state = ServerState(api_key=api_key, db=db)
-        config = uvicorn.Config(
-            App(self._state),
-            host="127.0.0.1",
-            port=port,
-            lifespan="off",
-            log_level="warning",
-            access_log=False,
-            http="h11",
-            loop="asyncio",
-            backlog=2048,
-            # A test that stops the server while a slow stream is open must not hang.
-            timeout_graceful_shutdown=5,
-        )
-        self._server = _Server(config)
+        self._server = ServingServer(server_config(App(self._state), host="127.0.0.1", port=port))
         self._thread: threading.Thread | None = None
         self._port: int | None = None
 
@@ -79,12 +90,14 @@ class LocalServer:
         """Start serving and return once the server answers HTTP requests."""
         if self._thread is not None:
             raise RuntimeError("this LocalServer is already started")
-        self._thread = threading.Thread(target=self._server.run, name="completionkit-local-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, name="completionkit-local-server", daemon=True
+        )
         self._thread.start()
         if not self._server.ready.wait(STARTUP_TIMEOUT) or not self._server.started:
             self.stop()
             raise RuntimeError("the local server did not start")
-        self._port = int(self._server.servers[0].sockets[0].getsockname()[1])
+        self._port = self._server.bound_port
         # Listening is not answering: one real request proves the whole stack is up.
         httpx.get(f"http://127.0.0.1:{self._port}/health", timeout=STARTUP_TIMEOUT).raise_for_status()
         return self
@@ -139,6 +152,11 @@ class LocalServer:
         if times < 1:
             raise ValueError("times must be at least 1")
         self._state.inject(fault, times, operation)
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests the server has been serving at one time."""
+        return self._state.max_in_flight
 
     @property
     def pending_faults(self) -> int:

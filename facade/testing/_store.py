@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from typing import Any, Literal
 
-__all__ = ["Page", "Store", "UnknownCursor"]
+__all__ = ["Page", "Store", "UnknownCursorError"]
 
 Json = Any
 
@@ -38,7 +38,7 @@ class Page:
     has_more: bool
 
 
-class UnknownCursor(LookupError):
+class UnknownCursorError(LookupError):
     """``after`` names no item of the list."""
 
 
@@ -78,12 +78,16 @@ class Store:
 
     def get(self, completion_id: str) -> Json | None:
         with self._lock:
-            row = self._db.execute("SELECT metadata, body FROM completions WHERE id = ?", (completion_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT metadata, body FROM completions WHERE id = ?", (completion_id,)
+            ).fetchone()
         return None if row is None else self._completion(*row)
 
     def update(self, completion_id: str, metadata: dict[str, str]) -> Json | None:
         with self._lock:
-            self._db.execute("UPDATE completions SET metadata = ? WHERE id = ?", (json.dumps(metadata), completion_id))
+            self._db.execute(
+                "UPDATE completions SET metadata = ? WHERE id = ?", (json.dumps(metadata), completion_id)
+            )
         return self.get(completion_id)
 
     def delete(self, completion_id: str) -> bool:
@@ -95,7 +99,7 @@ class Store:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM completions").fetchone()[0])
 
-    def list(
+    def list_completions(
         self,
         *,
         after: str | None = None,
@@ -116,7 +120,12 @@ class Store:
         return Page([self._completion(*row) for row in rows[:limit]], len(rows) > limit)
 
     def messages(
-        self, completion_id: str, *, after: str | None = None, limit: int = 20, order: Literal["asc", "desc"] = "asc"
+        self,
+        completion_id: str,
+        *,
+        after: str | None = None,
+        limit: int = 20,
+        order: Literal["asc", "desc"] = "asc",
     ) -> Page | None:
         """The input messages of a stored completion, or None when there is no such completion."""
         with self._lock:
@@ -142,7 +151,7 @@ class Store:
                 scope = " AND ".join(["id = ?", *where])
                 row = self._db.execute(f"SELECT seq FROM {table} WHERE {scope}", [after, *args]).fetchone()  # noqa: S608
                 if row is None:
-                    raise UnknownCursor(after)
+                    raise UnknownCursorError(after)
                 where = [*where, "seq > ?" if order == "asc" else "seq < ?"]
                 args = [*args, row[0]]
             clause = f"WHERE {' AND '.join(where)}" if where else ""

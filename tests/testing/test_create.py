@@ -1,0 +1,227 @@
+"""Create: the deterministic model, every honoured parameter, streams, and 400s naming the field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from completionkit.testing import LocalServer, Reply
+
+from .conftest import create, sse_data
+
+
+def _chunks(response: httpx.Response) -> list[Any]:
+    data = sse_data(response.content)
+    assert data[-1] == b"[DONE]"
+    return [json.loads(d) for d in data[:-1]]
+
+
+def test_the_model_echoes_the_last_user_message(client: httpx.Client) -> None:
+    body = {
+        "model": "gpt-4o-mini",
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "first"},
+            {"role": "assistant", "content": "ok"},
+            {"role": "user", "content": [{"type": "text", "text": "second one"}]},
+        ],
+    }
+    completion = client.post("/chat/completions", json=body).json()
+    assert completion["object"] == "chat.completion"
+    assert completion["model"] == "gpt-4o-mini"
+    choice = completion["choices"][0]
+    assert choice["message"] == {
+        "role": "assistant",
+        "content": "second one",
+        "refusal": None,
+        "annotations": [],
+    }
+    assert choice["finish_reason"] == "stop"
+    assert completion["usage"]["prompt_tokens"] == 6
+    assert completion["usage"]["completion_tokens"] == 2
+    assert completion["usage"]["total_tokens"] == 8
+    assert completion["system_fingerprint"] == "fp_completionkit"
+    assert completion["service_tier"] == "default"
+
+
+def test_the_same_request_gets_the_same_answer(client: httpx.Client) -> None:
+    first, second = create(client).json(), create(client).json()
+    assert first["choices"] == second["choices"]
+    assert first["id"] != second["id"]
+
+
+def test_queued_replies_come_in_order(server: LocalServer, client: httpx.Client) -> None:
+    server.queue(Reply.text("one"), Reply.text("two"))
+    assert [create(client).json()["choices"][0]["message"]["content"] for _ in range(3)] == [
+        "one",
+        "two",
+        "Hello there",
+    ]
+
+
+def test_tool_call_reply(server: LocalServer, client: httpx.Client) -> None:
+    server.queue(Reply.calling("get_weather", {"city": "Paris"}))
+    choice = create(client).json()["choices"][0]
+    assert choice["finish_reason"] == "tool_calls"
+    (call,) = choice["message"]["tool_calls"]
+    assert call["type"] == "function"
+    assert call["id"].startswith("call_")
+    assert call["function"] == {"name": "get_weather", "arguments": '{"city":"Paris"}'}
+    assert choice["message"]["content"] is None
+
+
+def test_refusal_reply(server: LocalServer, client: httpx.Client) -> None:
+    server.queue(Reply.refusal_of("I can't help with that."))
+    message = create(client).json()["choices"][0]["message"]
+    assert message["refusal"] == "I can't help with that."
+    assert message["content"] is None
+
+
+def test_json_reply_and_json_by_default_under_response_format(
+    server: LocalServer, client: httpx.Client
+) -> None:
+    server.queue(Reply.json({"answer": 42}))
+    assert json.loads(create(client).json()["choices"][0]["message"]["content"]) == {"answer": 42}
+    content = create(client, "hi", response_format={"type": "json_object"}).json()["choices"][0]["message"][
+        "content"
+    ]
+    assert json.loads(content) == {"echo": "hi"}
+
+
+def test_n_gives_n_choices(client: httpx.Client) -> None:
+    completion = create(client, "a b", n=3).json()
+    assert [c["index"] for c in completion["choices"]] == [0, 1, 2]
+    assert completion["usage"]["completion_tokens"] == 6
+
+
+@pytest.mark.parametrize("limit_name", ["max_completion_tokens", "max_tokens"])
+def test_token_limit_cuts_with_finish_reason_length(client: httpx.Client, limit_name: str) -> None:
+    choice = create(client, "one two three four", **{limit_name: 2}).json()["choices"][0]
+    assert choice["message"]["content"] == "one two"
+    assert choice["finish_reason"] == "length"
+
+
+def test_logprobs_and_top_logprobs(client: httpx.Client) -> None:
+    logprobs = create(client, "to be", logprobs=True, top_logprobs=3).json()["choices"][0]["logprobs"]
+    assert [t["token"] for t in logprobs["content"]] == ["to", " be"]
+    first = logprobs["content"][0]
+    assert first["bytes"] == list(b"to")
+    assert len(first["top_logprobs"]) == 3
+    assert first["top_logprobs"][0]["token"] == "to"
+    assert all(t["logprob"] <= 0 for t in logprobs["content"])
+
+
+def test_service_tier_is_echoed(client: httpx.Client) -> None:
+    assert create(client, service_tier="flex").json()["service_tier"] == "flex"
+    assert create(client, service_tier="auto").json()["service_tier"] == "default"
+
+
+class TestStreaming:
+    def test_word_by_word_then_done(self, client: httpx.Client) -> None:
+        response = create(client, "Hello there world", stream=True)
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["transfer-encoding"] == "chunked"
+        chunks = _chunks(response)
+        assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
+        words = [c["choices"][0]["delta"].get("content") for c in chunks[1:-1]]
+        assert words == ["Hello", " there", " world"]
+        assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+        assert {c["id"] for c in chunks} == {chunks[0]["id"]}
+        assert all("usage" not in c for c in chunks)
+
+    def test_include_usage_adds_a_last_chunk_without_choices(self, client: httpx.Client) -> None:
+        chunks = _chunks(create(client, "a b c", stream=True, stream_options={"include_usage": True}))
+        assert all(c["usage"] is None for c in chunks[:-1])
+        assert chunks[-1]["choices"] == []
+        assert chunks[-1]["usage"]["completion_tokens"] == 3
+
+    def test_streamed_tool_call_arguments_join_up(self, server: LocalServer, client: httpx.Client) -> None:
+        server.queue(Reply.calling("lookup", {"query": "a fairly long query", "limit": 5}))
+        chunks = _chunks(create(client, stream=True))
+        calls = [
+            c["choices"][0]["delta"]["tool_calls"][0]
+            for c in chunks
+            if c["choices"][0]["delta"].get("tool_calls")
+        ]
+        assert calls[0]["function"]["name"] == "lookup"
+        arguments = "".join(c["function"]["arguments"] for c in calls)
+        assert json.loads(arguments) == {"query": "a fairly long query", "limit": 5}
+        assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+    def test_streamed_refusal(self, server: LocalServer, client: httpx.Client) -> None:
+        server.queue(Reply.refusal_of("No can do."))
+        chunks = _chunks(create(client, stream=True))
+        assert "".join(c["choices"][0]["delta"].get("refusal") or "" for c in chunks) == "No can do."
+
+    def test_streamed_logprobs_follow_the_words(self, client: httpx.Client) -> None:
+        chunks = _chunks(create(client, "x y", stream=True, logprobs=True, top_logprobs=1))
+        tokens = [
+            c["choices"][0]["logprobs"]["content"][0]["token"] for c in chunks if c["choices"][0]["logprobs"]
+        ]
+        assert tokens == ["x", " y"]
+
+    def test_stream_with_n_choices(self, client: httpx.Client) -> None:
+        chunks = _chunks(create(client, "a", stream=True, n=2))
+        finished = {c["choices"][0]["index"] for c in chunks if c["choices"][0]["finish_reason"]}
+        assert finished == {0, 1}
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "message"),
+    [
+        ({"model": "m"}, "messages", "missing required field"),
+        ({"messages": [{"role": "user", "content": "x"}]}, "model", "missing required field"),
+        ({"model": "m", "messages": []}, "messages", "length >= 1"),
+        (
+            {"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": 5},
+            "temperature",
+            "<= 2.0",
+        ),
+        ({"model": "m", "messages": [{"role": "wizard", "content": "x"}]}, "messages[0].role", "wizard"),
+        ({"model": "m", "messages": [{"role": "user"}]}, "messages[0].content", "missing required field"),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "n": "two"}, "n", "got `str`"),
+        (
+            {"model": "m", "messages": [{"role": "user", "content": "x"}], "top_logprobs": 2},
+            "top_logprobs",
+            "logprobs",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [{"role": "user", "content": "x"}],
+                "stream_options": {"include_usage": True},
+            },
+            "stream_options",
+            "stream",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [{"role": "user", "content": "x"}],
+                "metadata": {f"k{i}": "v" for i in range(17)},
+            },
+            "metadata",
+            "16",
+        ),
+    ],
+)
+def test_invalid_bodies_get_400_naming_the_field(
+    client: httpx.Client, body: Any, param: str, message: str
+) -> None:
+    response = client.post("/chat/completions", json=body)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["param"] == param
+    assert message in error["message"]
+
+
+def test_a_body_that_is_not_json_gets_400(client: httpx.Client) -> None:
+    response = client.post(
+        "/chat/completions", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "parse the JSON body" in response.json()["error"]["message"]
