@@ -3,7 +3,8 @@
     python -m codegen.generate [--check]
 
 ``generated/models.py`` comes from datamodel-code-generator (msgspec Structs),
-``generated/endpoints.py`` from ``codegen.stubs``.  Nothing here reads the clock,
+``generated/endpoints.py`` from ``codegen.stubs`` and ``generated/params.py`` from
+``codegen.params``.  Nothing here reads the clock,
 the environment or a hash-ordered collection, so the output bytes depend on the
 spec and the pinned tool versions alone.
 """
@@ -18,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from codegen import stubs
+from codegen import params, stubs
 from codegen.cut import dump_yaml, load_yaml
 
 __all__ = ["DCG_OPTIONS", "HEADER", "generate", "main"]
@@ -112,6 +113,7 @@ def generate(spec: Path = SPEC) -> dict[str, str]:
         "__init__.py": f'{HEADER}\n"""Types and endpoint descriptions generated from spec/openapi.yaml."""\n',
         "models.py": models,
         "endpoints.py": _ruff_format(stubs.render(document, models, header=HEADER), "endpoints.py"),
+        "params.py": _ruff_format(params.render(document, models, header=HEADER), "params.py"),
     }
 
 

@@ -1,0 +1,196 @@
+"""Every error completionkit raises, under one root::
+
+    OpenAIError
+    ├── InvalidRequestError           bad input, caught before anything is sent
+    ├── MissingAPIKeyError            no api_key= and no OPENAI_API_KEY
+    ├── APIConnectionError            the request did not get an answer
+    │   └── APITimeoutError
+    ├── APIResponseValidationError    an answer that does not decode into its type
+    └── APIStatusError                an answer with a 4xx or 5xx status
+        ├── BadRequestError              400
+        ├── AuthenticationError          401
+        ├── PermissionDeniedError        403
+        ├── NotFoundError                404
+        ├── ConflictError                409
+        ├── UnprocessableEntityError     422
+        ├── RateLimitError               429
+        └── InternalServerError          500 and above
+
+Every error carries the fields of the API's error object (``status``, ``code``,
+``message``, ``type``, ``param``), the ``request_id`` and the response ``body`` where
+there was one, and the flags of 4D AI Kit's ``OpenAIError`` (``is_rate_limit_error``,
+``is_not_found_error``, ...).  None of them ever holds the API key.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "OpenAIError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+]
+
+
+class OpenAIError(Exception):
+    """The root of every completionkit error."""
+
+    status: int | None = None
+    """The HTTP status of the answer, None when there was no answer."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        type: str | None = None,  # noqa: A002 - the API's own name for it
+        param: str | None = None,
+        request_id: str | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+        self.code = code
+        self.type = type
+        self.param = param
+        self.request_id = request_id
+        self.body = body
+        """The raw response body, when there was an answer."""
+
+    def __str__(self) -> str:
+        details = [f"{name}={value}" for name, value in (("status", self.status), ("type", self.type),
+                   ("code", self.code), ("param", self.param), ("request_id", self.request_id)) if value is not None]  # fmt: skip
+        return f"{self.message} ({', '.join(details)})" if details else self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status={self.status!r}, code={self.code!r})"
+
+    # --- the flags of 4D AI Kit's OpenAIError ----------------------------------------
+
+    @property
+    def is_bad_request_error(self) -> bool:
+        return self.status == 400
+
+    @property
+    def is_authentication_error(self) -> bool:
+        return self.status == 401
+
+    @property
+    def is_permission_denied_error(self) -> bool:
+        return self.status == 403
+
+    @property
+    def is_not_found_error(self) -> bool:
+        return self.status == 404
+
+    @property
+    def is_conflict_error(self) -> bool:
+        return self.status == 409
+
+    @property
+    def is_unprocessable_entity_error(self) -> bool:
+        return self.status == 422
+
+    @property
+    def is_rate_limit_error(self) -> bool:
+        return self.status == 429
+
+    @property
+    def is_internal_server_error(self) -> bool:
+        return self.status is not None and self.status >= 500
+
+    @property
+    def is_connection_error(self) -> bool:
+        return isinstance(self, APIConnectionError)
+
+    @property
+    def is_timeout_error(self) -> bool:
+        return isinstance(self, APITimeoutError)
+
+
+class InvalidRequestError(OpenAIError, TypeError, ValueError):
+    """Input the API would refuse, caught before anything is sent; ``param`` names the field.
+
+    It is a ``TypeError`` (a misspelt keyword, a value of the wrong type) and a
+    ``ValueError`` (an empty id, a value out of range) as Python code expects.
+    """
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"{param}: {message}", param=param, type="invalid_request_error")
+
+
+class MissingAPIKeyError(OpenAIError):
+    """No API key: neither ``api_key=`` nor the ``OPENAI_API_KEY`` environment variable."""
+
+
+class APIConnectionError(OpenAIError):
+    """The request got no answer: the connection failed or broke off."""
+
+
+class APITimeoutError(APIConnectionError):
+    """No answer within the timeout."""
+
+
+class APIResponseValidationError(OpenAIError):
+    """An answer whose body is not what the spec says it is (not JSON, or the wrong shape)."""
+
+
+class APIStatusError(OpenAIError):
+    """An answer with an error status; the class says which (``RateLimitError``, ...)."""
+
+    status: int
+
+    def __init__(self, message: str, *, response: httpx.Response, code: str | None = None,
+                 type: str | None = None, param: str | None = None) -> None:  # noqa: A002  # fmt: skip
+        super().__init__(message, status=response.status_code, code=code, type=type, param=param,
+                         request_id=response.headers.get("x-request-id"), body=response.content)  # fmt: skip
+        self.headers = response.headers
+        """The response headers (``retry-after``, ``x-ratelimit-*``, ...)."""
+
+
+class BadRequestError(APIStatusError):
+    """400: the API refused the request."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: a missing or wrong API key."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such completion (or model, or path)."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the state of the resource."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request is well formed but cannot be processed."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests or tokens; ``headers`` say when to come back."""
+
+
+class InternalServerError(APIStatusError):
+    """500 and above: the server failed."""

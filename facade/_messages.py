@@ -1,0 +1,191 @@
+"""``Message``: one message of a conversation, as 4D AI Kit's ``OpenAIMessage``.
+
+A conversation is a list of messages, each a ``Message`` or a plain dict in the API's
+shape.  ``result.choice.message`` is a ``Message`` too, so a conversation goes on with
+``messages.append(result.choice.message)``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypeAlias
+
+import msgspec
+
+from ._exceptions import InvalidRequestError
+from ._generated.models import ChatCompletionRequestMessage, ChatCompletionResponseMessage
+from ._generated.params import RequestMessageRole
+
+__all__ = ["ImageDetail", "Message", "MessageLike", "request_messages"]
+
+ImageDetail = Literal["auto", "low", "high"]
+
+
+class Message:
+    """One message: ``role``, ``content`` (text or a list of parts), and for assistant and
+    tool messages ``tool_calls`` and ``tool_call_id``."""
+
+    __slots__ = ("content", "name", "refusal", "role", "tool_call_id", "tool_calls")
+
+    def __init__(
+        self,
+        role: RequestMessageRole,
+        content: str | list[dict[str, Any]] | None = None,
+        *,
+        name: str | None = None,
+        tool_calls: list[dict[str, Any]] | None = None,
+        tool_call_id: str | None = None,
+        refusal: str | None = None,
+    ) -> None:
+        self.role: RequestMessageRole = role
+        self.content: str | list[dict[str, Any]] | None = content
+        self.name = name
+        self.tool_calls = tool_calls
+        self.tool_call_id = tool_call_id
+        self.refusal = refusal
+
+    # --- one constructor per role -------------------------------------------------------
+
+    @classmethod
+    def system(cls, content: str, *, name: str | None = None) -> Message:
+        return cls("system", content, name=name)
+
+    @classmethod
+    def developer(cls, content: str, *, name: str | None = None) -> Message:
+        return cls("developer", content, name=name)
+
+    @classmethod
+    def user(cls, content: str | list[dict[str, Any]], *, name: str | None = None) -> Message:
+        return cls("user", content, name=name)
+
+    @classmethod
+    def assistant(
+        cls,
+        content: str | None = None,
+        *,
+        tool_calls: list[dict[str, Any]] | None = None,
+        refusal: str | None = None,
+        name: str | None = None,
+    ) -> Message:
+        return cls("assistant", content, tool_calls=tool_calls, refusal=refusal, name=name)
+
+    @classmethod
+    def tool(cls, content: str, *, tool_call_id: str) -> Message:
+        return cls("tool", content, tool_call_id=tool_call_id)
+
+    @classmethod
+    def from_response(cls, message: ChatCompletionResponseMessage) -> Message:
+        """The assistant message of a completion, ready to be sent back in the conversation."""
+        tool_calls = None
+        if isinstance(message.tool_calls, list):
+            tool_calls = [c if isinstance(c, dict) else msgspec.to_builtins(c) for c in message.tool_calls]
+        return cls.assistant(
+            message.content if isinstance(message.content, str) else None,
+            tool_calls=tool_calls,
+            refusal=message.refusal if isinstance(message.refusal, str) else None,
+        )
+
+    # --- the text part ------------------------------------------------------------------
+
+    @property
+    def text(self) -> str | None:
+        """The text of the message: the content string, or its text parts joined."""
+        if self.content is None or isinstance(self.content, str):
+            return self.content
+        texts = [str(p["text"]) for p in self.content if p.get("type") == "text"]
+        return "".join(texts) if texts else None
+
+    @text.setter
+    def text(self, value: str) -> None:
+        if not isinstance(self.content, list):
+            self.content = value
+            return
+        others = [p for p in self.content if p.get("type") != "text"]
+        self.content = [{"type": "text", "text": value}, *others]
+
+    def _parts(self) -> list[dict[str, Any]]:
+        if isinstance(self.content, list):
+            return self.content
+        parts: list[dict[str, Any]] = [] if not self.content else [{"type": "text", "text": self.content}]
+        self.content = parts
+        return parts
+
+    def add_image_url(self, url: str, detail: ImageDetail = "auto") -> Message:
+        """Add an image by URL (or ``data:`` URL); the content becomes a list of parts."""
+        self._parts().append({"type": "image_url", "image_url": {"url": url, "detail": detail}})
+        return self
+
+    def add_file_id(self, file_id: str) -> Message:
+        """Add an uploaded file by its id; the content becomes a list of parts."""
+        self._parts().append({"type": "file", "file": {"file_id": file_id}})
+        return self
+
+    # --- the wire -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The message in the API's shape; only what is set."""
+        out: dict[str, Any] = {"role": self.role}
+        if self.content is not None or self.role != "assistant":
+            out["content"] = copy.deepcopy(self.content)
+        for key in ("name", "tool_calls", "tool_call_id", "refusal"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = copy.deepcopy(value)
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Message) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a list
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items() if k != "role")
+        return f"Message({self.role!r}, {fields})"
+
+
+MessageLike: TypeAlias = Message | ChatCompletionRequestMessage | Mapping[str, Any]
+"""What a conversation may hold: a Message, a generated message Struct, or a dict."""
+
+
+def _as_builtins(message: object) -> object:
+    if isinstance(message, Message):
+        return message.to_dict()
+    if isinstance(message, msgspec.Struct):
+        return msgspec.to_builtins(message)
+    return message
+
+
+def request_messages(messages: Sequence[object]) -> list[ChatCompletionRequestMessage]:
+    """The conversation as the generated message Structs, checked message by message.
+
+    A malformed message raises ``InvalidRequestError`` naming its index and field, as
+    ``messages[2].role``, before anything is sent.
+    """
+    if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Sequence):
+        raise InvalidRequestError("messages", f"expected a list of messages, got {type(messages).__name__}")
+    if not messages:
+        raise InvalidRequestError("messages", "the conversation needs at least one message")
+    out: list[ChatCompletionRequestMessage] = []
+    for index, message in enumerate(messages):
+        raw = _as_builtins(message)
+        if not isinstance(raw, Mapping):
+            raise InvalidRequestError(
+                f"messages[{index}]", f"expected a Message or a dict, got {type(message).__name__}"
+            )
+        try:
+            out.append(msgspec.convert(raw, ChatCompletionRequestMessage))  # type: ignore[arg-type]
+        except msgspec.ValidationError as error:
+            raise InvalidRequestError(*_where(f"messages[{index}]", error)) from None
+    return out
+
+
+def _where(prefix: str, error: msgspec.ValidationError) -> tuple[str, str]:
+    """(field, message) of a msgspec error, the field prefixed: ``messages[1].role``."""
+    text = str(error)
+    message, _, path = text.partition(" - at `$")
+    path = path.rstrip("`").replace("[...]", "")
+    if "missing required field `" in message:
+        missing = message.split("`")[1]
+        path = f"{path}.{missing}"
+    return prefix + path, message

@@ -1,0 +1,221 @@
+"""What the methods return: ``ChatCompletionResult``, its ``Choice``, ``RateLimit`` and ``Page``."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+import httpx
+
+from ._exceptions import OpenAIError
+from ._generated.models import Choice as _GeneratedChoice
+from ._generated.models import (
+    ChatCompletionResponseMessage,
+    CompletionUsage,
+    CreateChatCompletionResponse,
+    Logprobs,
+)
+from ._messages import Message
+
+__all__ = ["ChatCompletionResult", "Choice", "Page", "RateLimit"]
+
+T = TypeVar("T")
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def _seconds(text: str | None) -> float | None:
+    """``6m0s``, ``1.5s``, ``20ms`` (the API's reset durations) in seconds."""
+    if not text:
+        return None
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text.strip():
+        return None
+    return sum(float(n) * _UNITS[u] for n, u in parts)
+
+
+def _integer(text: str | None) -> int | None:
+    return int(text) if text is not None and text.strip().isdigit() else None
+
+
+@dataclasses.dataclass(frozen=True)
+class RateLimit:
+    """The ``x-ratelimit-*`` headers of an answer; None for each the server did not send."""
+
+    limit_requests: int | None
+    remaining_requests: int | None
+    reset_requests: float | None
+    """Seconds until the request budget is full again."""
+    limit_tokens: int | None
+    remaining_tokens: int | None
+    reset_tokens: float | None
+
+    @classmethod
+    def from_headers(cls, headers: httpx.Headers) -> RateLimit:
+        return cls(
+            limit_requests=_integer(headers.get("x-ratelimit-limit-requests")),
+            remaining_requests=_integer(headers.get("x-ratelimit-remaining-requests")),
+            reset_requests=_seconds(headers.get("x-ratelimit-reset-requests")),
+            limit_tokens=_integer(headers.get("x-ratelimit-limit-tokens")),
+            remaining_tokens=_integer(headers.get("x-ratelimit-remaining-tokens")),
+            reset_tokens=_seconds(headers.get("x-ratelimit-reset-tokens")),
+        )
+
+
+class Choice:
+    """One choice of a completion, with the 4D shortcuts ``text`` and ``message``."""
+
+    __slots__ = ("_message", "raw")
+
+    def __init__(self, raw: _GeneratedChoice) -> None:
+        self.raw = raw
+        """The choice as the spec types it."""
+        self._message: Message | None = None
+
+    @property
+    def index(self) -> int:
+        return self.raw.index
+
+    @property
+    def finish_reason(self) -> str:
+        """``stop``, ``length``, ``tool_calls``, ``content_filter``, or a newer reason."""
+        return self.raw.finish_reason
+
+    @property
+    def text(self) -> str | None:
+        """The text the model wrote; None for a refusal or tool calls only."""
+        content = self.raw.message.content
+        return content if isinstance(content, str) else None
+
+    @property
+    def refusal(self) -> str | None:
+        refusal = self.raw.message.refusal
+        return refusal if isinstance(refusal, str) else None
+
+    @property
+    def response_message(self) -> ChatCompletionResponseMessage:
+        """The message as the spec types it (tool calls as Structs, annotations, audio)."""
+        return self.raw.message
+
+    @property
+    def message(self) -> Message:
+        """The assistant message, to append to the conversation and send again."""
+        if self._message is None:
+            self._message = Message.from_response(self.raw.message)
+        return self._message
+
+    @property
+    def logprobs(self) -> Logprobs | None:
+        logprobs = self.raw.logprobs
+        return logprobs if isinstance(logprobs, Logprobs) else None
+
+    def __repr__(self) -> str:
+        return f"Choice(index={self.index}, finish_reason={self.finish_reason!r}, text={self.text!r})"
+
+
+class ChatCompletionResult:
+    """The answer to ``create``: the completion, or (with ``throw=False``) the errors."""
+
+    __slots__ = ("_choices", "completion", "errors", "headers")
+
+    def __init__(
+        self,
+        completion: CreateChatCompletionResponse | None,
+        headers: httpx.Headers,
+        errors: list[OpenAIError] | None = None,
+    ) -> None:
+        self.completion = completion
+        """The completion as the spec types it; None when the request failed."""
+        self.headers = headers
+        """The response headers (empty when there was no answer)."""
+        self.errors: list[OpenAIError] = errors or []
+        """What went wrong, when ``throw=False`` kept it from raising."""
+        self._choices: list[Choice] | None = None
+
+    @property
+    def success(self) -> bool:
+        return self.completion is not None and not self.errors
+
+    @property
+    def choices(self) -> list[Choice]:
+        if self._choices is None:
+            self._choices = [Choice(c) for c in self.completion.choices] if self.completion else []
+        return self._choices
+
+    @property
+    def choice(self) -> Choice | None:
+        """The first choice, or None."""
+        choices = self.choices
+        return choices[0] if choices else None
+
+    @property
+    def id(self) -> str | None:
+        return self.completion.id if self.completion else None
+
+    @property
+    def model(self) -> str | None:
+        return self.completion.model if self.completion else None
+
+    @property
+    def usage(self) -> CompletionUsage | None:
+        usage = self.completion.usage if self.completion else None
+        return usage if isinstance(usage, CompletionUsage) else None
+
+    @property
+    def request_id(self) -> str | None:
+        request_id = self.headers.get("x-request-id")
+        if request_id is None and self.errors:
+            return self.errors[-1].request_id
+        return request_id
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        return RateLimit.from_headers(self.headers)
+
+    def __repr__(self) -> str:
+        if not self.success:
+            return f"ChatCompletionResult(success=False, errors={self.errors!r})"
+        return f"ChatCompletionResult(id={self.id!r}, model={self.model!r}, choices={self.choices!r})"
+
+
+class Page(Generic[T]):
+    """One page of a list, that also iterates over every item of every later page.
+
+    ``for item in page`` fetches the next pages lazily, one request each, as the loop
+    reaches them; ``page.data`` is this page alone and ``page.next_page()`` the next.
+    """
+
+    __slots__ = ("_fetch", "data", "first_id", "has_more", "last_id")
+
+    def __init__(
+        self,
+        data: list[T],
+        *,
+        has_more: bool,
+        first_id: str | None,
+        last_id: str | None,
+        fetch: Callable[[str], Page[T]],
+    ) -> None:
+        self.data = data
+        self.has_more = has_more
+        self.first_id = first_id
+        self.last_id = last_id
+        self._fetch = fetch
+
+    def next_page(self) -> Page[T] | None:
+        """The page after this one (one request), or None when this is the last."""
+        if not self.has_more or not self.last_id:
+            return None
+        return self._fetch(self.last_id)
+
+    def __iter__(self) -> Iterator[T]:
+        page: Page[T] | None = self
+        while page is not None:
+            yield from page.data
+            page = page.next_page()
+
+    def __repr__(self) -> str:
+        return f"Page(items={len(self.data)}, has_more={self.has_more}, first_id={self.first_id!r}, last_id={self.last_id!r})"
