@@ -99,6 +99,13 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: a conversation through every method, against the embedded server."""
+    session.install(".[testing]")
+    session.run("python", "-m", "completionkit", "demo")
+
+
+@nox.session
 def tests(session: nox.Session) -> None:
     """The test suite, against the installed package; installs Prism with npm first."""
     session.install(".[testing]", *_group("test"), *_group("spec"))

@@ -130,8 +130,9 @@ class _Caller:
         body: msgspec.Struct | None = None,
     ) -> tuple[T, httpx.Response]:
         _core.check_options(options)
-        request = _core.build_request(
-            self.config, endpoint, path=path, query=query, body=body, options=options
+        spec = _core.build_request(self.config, endpoint, path=path, query=query, body=body, options=options)
+        request = self.http.build_request(
+            spec.method, spec.url, headers=spec.headers, content=spec.content, timeout=spec.timeout
         )
         response = self.send(request, options.get("max_retries", self.config.max_retries))
         return _core.decode(endpoint.response, response), response

@@ -52,6 +52,7 @@ __all__ = [
     "ClientConfig",
     "Outcome",
     "RequestOptions",
+    "RequestSpec",
     "Secret",
     "build_request",
     "check_options",
@@ -221,6 +222,18 @@ def _query_pairs(endpoint: Endpoint[Any, Any, Any, Any, Any], query: msgspec.Str
     return pairs
 
 
+@dataclasses.dataclass(frozen=True)
+class RequestSpec:
+    """Everything a request is made of; the shell hands it to its httpx client's
+    ``build_request``, so that a caller's own client adds its headers and settings."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    content: bytes | None
+    timeout: float | httpx.Timeout | None
+
+
 def build_request(
     config: ClientConfig,
     endpoint: Endpoint[Any, Any, Any, Any, Any],
@@ -229,7 +242,7 @@ def build_request(
     query: msgspec.Struct | None = None,
     body: msgspec.Struct | None = None,
     options: RequestOptions | None = None,
-) -> httpx.Request:
+) -> RequestSpec:
     """The request for ``endpoint``: URL from the stub's path template, query in the
     stub's styles, the body encoded from its Struct (unset fields left out)."""
     options = options or {}
@@ -258,13 +271,12 @@ def build_request(
         extra = options.get("extra_body")
         content = encode_json({**msgspec.to_builtins(body), **extra} if extra else body)
         headers["Content-Type"] = "application/json"
-    timeout = options["timeout"] if "timeout" in options else config.timeout
-    return httpx.Request(
-        endpoint.method,
-        url,
+    return RequestSpec(
+        method=endpoint.method,
+        url=url,
         headers=headers,
         content=content,
-        extensions={"timeout": httpx.Timeout(timeout).as_dict()},
+        timeout=options.get("timeout", config.timeout),
     )
 
 

@@ -214,6 +214,20 @@ async def _drop(send: Send) -> None:
     await asyncio.sleep(0)
 
 
+async def _client_left_within(seconds: float, receive: Receive) -> bool:
+    """Wait ``seconds``, or less if the client disconnects first (then True)."""
+
+    async def disconnected() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    try:
+        await asyncio.wait_for(disconnected(), seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
 def _validate_metadata(metadata: Json) -> dict[str, str]:
     if metadata is None:
         return {}
@@ -281,8 +295,8 @@ class App:
         fault = self.state.take_fault(endpoint.operation_id if endpoint else None)
         if fault is not None and fault.gather is not None:
             await self.state.gather(fault.gather)
-        if fault is not None and fault.delay:
-            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.delay and await _client_left_within(fault.delay, receive):
+            return  # a client that timed out is gone: nobody to answer
         if fault is not None and fault.drop == "before":
             await _drop(send)
             return

@@ -1,0 +1,88 @@
+"""``python -m completionkit demo``: a conversation with the embedded local server, step by step."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+
+from ._client import OpenAI
+from ._messages import Message, MessageLike
+
+__all__ = ["demo", "main"]
+
+
+def _step(number: int, title: str, *lines: str) -> None:
+    print(f"\n{number}. {title}")
+    for line in lines:
+        print(textwrap.indent(line, "   "))
+
+
+def demo() -> None:
+    """Create, continue, retrieve, update, list, read the messages and delete, on a local server."""
+    try:
+        from .testing import LocalServer, Reply
+    except ImportError:
+        sys.exit("The demo runs the embedded server, which needs: pip install 'completionkit[testing]'")
+
+    with LocalServer() as server, OpenAI(api_key="sk-local-demo", base_url=server.url) as client:
+        print(f"completionkit demo: a local OpenAI-compatible server at {server.url} (no API key, no network)")
+        completions = client.chat.completions
+        greeting, question = "Hello, how are you?", "What is the capital of France?"
+        messages: list[MessageLike] = [
+            Message.system("You are a helpful assistant."),
+            {"role": "user", "content": greeting},
+        ]
+        server.queue(Reply.text("I'm well, thank you! How can I help?"), Reply.text("Paris is the capital of France."))
+
+        first = completions.create(messages, model="gpt-4o-mini", store=True, metadata={"topic": "greeting"})
+        assert first.choice is not None and first.id is not None
+        tokens = first.usage.total_tokens if first.usage else "?"
+        _step(
+            1,
+            "create",
+            f"user:      {greeting}",
+            f"assistant: {first.choice.text}",
+            f"id={first.id}  tokens={tokens}  request_id={first.request_id}",
+        )
+
+        messages.append(first.choice.message)
+        messages.append(Message.user(question))
+        second = completions.create(messages, model="gpt-4o-mini", store=True, metadata={"topic": "geography"})
+        assert second.choice is not None and second.id is not None
+        _step(
+            2,
+            "append the reply, create again",
+            f"user:      {question}",
+            f"assistant: {second.choice.text}",
+            f"the conversation now has {len(messages)} messages",
+        )
+
+        stored = completions.retrieve(first.id)
+        _step(3, "retrieve", f"{stored.id}: model={stored.model} metadata={stored.metadata}")
+
+        updated = completions.update(first.id, {"topic": "greeting", "reviewed": "yes"})
+        _step(4, "update metadata", f"{updated.id}: metadata={updated.metadata}")
+
+        found = [c.id for c in completions.list(metadata={"reviewed": "yes"})]
+        _step(5, "list filtered by metadata[reviewed]=yes", *(f"- {i}" for i in found))
+
+        page = completions.messages.list(second.id)
+        _step(6, "messages of the second completion", *(f"- {m.role}: {m.content}" for m in page))
+
+        _step(7, "delete", f"delete({first.id}) -> {completions.delete(first.id)}")
+        _step(8, "delete again", f"delete({first.id}) -> {completions.delete(first.id)}")
+        print("\nDone.")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m completionkit")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="walk a conversation through every method against the embedded server")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        demo()
+
+
+if __name__ == "__main__":
+    main()
