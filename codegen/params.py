@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import importlib.util
+import inspect
 import keyword
 import sys
 import tempfile
@@ -48,7 +49,8 @@ def _loaded(models: str) -> Iterator[ModuleType]:
         path = Path(tmp) / f"{name}.py"
         path.write_text(models, encoding="utf-8")
         spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         try:
@@ -98,7 +100,7 @@ def _without_unset(annotation: str) -> ast.expr:
 
 def _annotation_of(cls: type, name: str) -> str:
     for klass in cls.__mro__:
-        annotations = klass.__dict__.get("__annotations__", {})
+        annotations = inspect.get_annotations(klass)
         if name in annotations:
             return str(annotations[name])
     raise KeyError(name)
@@ -145,9 +147,7 @@ def _render(document: Json, models: str, module: ModuleType, header: str) -> str
             annotation = _without_unset(_annotation_of(cls, field.name))
             used.update(n.id for n in ast.walk(annotation) if isinstance(n, ast.Name))
             lines.append(f"    {field.name}: {ast.unparse(annotation)}")
-            owner = next(
-                k.__name__ for k in cls.__mro__ if field.name in k.__dict__.get("__annotations__", {})
-            )
+            owner = next(k.__name__ for k in cls.__mro__ if field.name in inspect.get_annotations(k))
             doc = docs.get((owner, field.name))
             if doc:
                 lines.append('    """' + doc.strip().replace('"""', "'''").replace("\\", "\\\\") + '"""')

@@ -26,17 +26,22 @@ def demo() -> None:
         sys.exit("The demo runs the embedded server, which needs: pip install 'completionkit[testing]'")
 
     with LocalServer() as server, OpenAI(api_key="sk-local-demo", base_url=server.url) as client:
-        print(f"completionkit demo: a local OpenAI-compatible server at {server.url} (no API key, no network)")
+        print(
+            f"completionkit demo: a local OpenAI-compatible server at {server.url} (no API key, no network)"
+        )
         completions = client.chat.completions
         greeting, question = "Hello, how are you?", "What is the capital of France?"
         messages: list[MessageLike] = [
             Message.system("You are a helpful assistant."),
             {"role": "user", "content": greeting},
         ]
-        server.queue(Reply.text("I'm well, thank you! How can I help?"), Reply.text("Paris is the capital of France."))
+        server.queue(
+            Reply.text("I'm well, thank you! How can I help?"), Reply.text("Paris is the capital of France.")
+        )
 
         first = completions.create(messages, model="gpt-4o-mini", store=True, metadata={"topic": "greeting"})
-        assert first.choice is not None and first.id is not None
+        if first.choice is None or first.id is None:
+            sys.exit(f"create failed: {first.errors}")
         tokens = first.usage.total_tokens if first.usage else "?"
         _step(
             1,
@@ -48,8 +53,11 @@ def demo() -> None:
 
         messages.append(first.choice.message)
         messages.append(Message.user(question))
-        second = completions.create(messages, model="gpt-4o-mini", store=True, metadata={"topic": "geography"})
-        assert second.choice is not None and second.id is not None
+        second = completions.create(
+            messages, model="gpt-4o-mini", store=True, metadata={"topic": "geography"}
+        )
+        if second.choice is None or second.id is None:
+            sys.exit(f"create failed: {second.errors}")
         _step(
             2,
             "append the reply, create again",

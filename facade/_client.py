@@ -11,8 +11,18 @@ from typing import Any, Literal, TypeVar, Unpack
 import httpx
 import msgspec
 
-from . import _core
-from ._core import ClientConfig, Clock, RequestOptions
+from ._core import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    ClientConfig,
+    Clock,
+    RequestOptions,
+    build_request,
+    check_flag,
+    check_options,
+    decide,
+    decode,
+)
 from ._exceptions import InvalidRequestError, NotFoundError, OpenAIError
 from ._generated import endpoints
 from ._generated.endpoints import Endpoint
@@ -102,7 +112,7 @@ class _Caller:
                 result = self.http.send(request)
             except httpx.TransportError as error:
                 result = error
-            outcome = _core.decide(attempt, max_retries, result, self.clock.now())
+            outcome = decide(attempt, max_retries, result, self.clock.now())
             if outcome.response is not None:
                 return outcome.response
             assert outcome.error is not None
@@ -129,13 +139,13 @@ class _Caller:
         query: msgspec.Struct | None = None,
         body: msgspec.Struct | None = None,
     ) -> tuple[T, httpx.Response]:
-        _core.check_options(options)
-        spec = _core.build_request(self.config, endpoint, path=path, query=query, body=body, options=options)
+        check_options(options)
+        spec = build_request(self.config, endpoint, path=path, query=query, body=body, options=options)
         request = self.http.build_request(
             spec.method, spec.url, headers=spec.headers, content=spec.content, timeout=spec.timeout
         )
         response = self.send(request, options.get("max_retries", self.config.max_retries))
-        return _core.decode(endpoint.response, response), response
+        return decode(endpoint.response, response), response
 
 
 class OpenAI:
@@ -157,8 +167,8 @@ class OpenAI:
         base_url: str | None = None,
         organization: str | None = None,
         project: str | None = None,
-        timeout: float | httpx.Timeout | None = _core.DEFAULT_TIMEOUT,
-        max_retries: int = _core.DEFAULT_MAX_RETRIES,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
         throw: bool = True,
@@ -191,7 +201,10 @@ class OpenAI:
 
     def __repr__(self) -> str:
         config = self._caller.config
-        return f"OpenAI(base_url={config.base_url!r}, organization={config.organization!r}, project={config.project!r})"
+        shown = (
+            f"base_url={config.base_url!r}, organization={config.organization!r}, project={config.project!r}"
+        )
+        return f"OpenAI({shown})"
 
     def close(self) -> None:
         """Close the connections this client opened (not those of a client passed in)."""
@@ -249,9 +262,7 @@ class ChatCompletions:
                 raise _unknown(name, _API_NAMES | _OPTION_NAMES)
         if "model" not in fields:
             raise InvalidRequestError("model", "create() needs a model, such as model='gpt-4o-mini'")
-        throw = options.pop("throw", self._caller.config.throw)
-        if not isinstance(throw, bool):
-            raise InvalidRequestError("throw", f"expected True or False, got {throw!r}")
+        throw = check_flag("throw", options.pop("throw", self._caller.config.throw))
         try:
             body = msgspec.convert(
                 {**fields, "messages": request_messages(messages)}, CreateChatCompletionRequest
@@ -312,8 +323,13 @@ class ChatCompletions:
     ) -> Page[CreateChatCompletionResponse]:
         """Stored completions, oldest first (``order="desc"`` for newest first), filtered by
         ``model`` and ``metadata`` (every pair must match); iterate to go through every page."""
-        given = {"after": after, "limit": limit, "order": order, "model": model,
-                 "metadata": dict(metadata) if metadata is not None else None}  # fmt: skip
+        given = {
+            "after": after,
+            "limit": limit,
+            "order": order,
+            "model": model,
+            "metadata": dict(metadata) if metadata is not None else None,
+        }
         try:
             query = msgspec.convert(
                 {k: v for k, v in given.items() if v is not None}, endpoints.ListChatCompletionsQuery

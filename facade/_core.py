@@ -15,6 +15,7 @@ import platform
 import random
 import re
 import time
+import typing
 import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any, TypedDict, TypeVar
@@ -48,13 +49,14 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
-    "Clock",
     "ClientConfig",
+    "Clock",
     "Outcome",
     "RequestOptions",
     "RequestSpec",
     "Secret",
     "build_request",
+    "check_flag",
     "check_options",
     "decide",
     "decode",
@@ -178,6 +180,12 @@ def _check_retries(name: str, value: object) -> None:
         raise InvalidRequestError(name, f"expected an integer >= 0, got {value!r}")
 
 
+def check_flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidRequestError(name, f"expected True or False, got {value!r}")
+    return value
+
+
 def check_options(options: Mapping[str, Any]) -> None:
     """Refuse per-call options of the wrong type before anything is sent."""
     if "max_retries" in options:
@@ -205,16 +213,18 @@ def _segment(name: str, value: object) -> str:
 
 
 def _query_pairs(endpoint: Endpoint[Any, Any, Any, Any, Any], query: msgspec.Struct) -> list[tuple[str, str]]:
-    values = msgspec.to_builtins(query)
+    values: dict[str, object] = msgspec.to_builtins(query)
     pairs: list[tuple[str, str]] = []
     for parameter in endpoint.query_parameters:
         value = values.get(parameter.name)
         if value is None:
             continue
-        if parameter.style == "deepObject":
-            pairs.extend((f"{parameter.name}[{k}]", str(v)) for k, v in value.items())
+        if parameter.style == "deepObject" and isinstance(value, dict):
+            members = typing.cast("dict[str, object]", value)
+            pairs.extend((f"{parameter.name}[{k}]", str(v)) for k, v in members.items())
         elif isinstance(value, list):
-            pairs.extend((parameter.name, str(v)) for v in value)
+            items = typing.cast("list[object]", value)
+            pairs.extend((parameter.name, str(v)) for v in items)
         elif isinstance(value, bool):
             pairs.append((parameter.name, "true" if value else "false"))
         else:
@@ -246,7 +256,9 @@ def build_request(
     """The request for ``endpoint``: URL from the stub's path template, query in the
     stub's styles, the body encoded from its Struct (unset fields left out)."""
     options = options or {}
-    path_values = msgspec.to_builtins(path) if path is not None and not isinstance(path, NoParameters) else {}
+    path_values: dict[str, object] = {}
+    if path is not None and not isinstance(path, NoParameters):
+        path_values = msgspec.to_builtins(path)
     url_path = endpoint.path.format(**{name: _segment(name, value) for name, value in path_values.items()})
     pairs = _query_pairs(endpoint, query) if query is not None else []
     pairs.extend((str(k), str(v)) for k, v in options.get("extra_query", {}).items())
@@ -292,8 +304,12 @@ class Outcome:
     error: OpenAIError | None = None
 
 
-def retry_delay(attempt: int, headers: httpx.Headers | None, now: datetime.datetime,
-                jitter: Callable[[], float] = random.random) -> float:  # fmt: skip
+def retry_delay(
+    attempt: int,
+    headers: httpx.Headers | None,
+    now: datetime.datetime,
+    jitter: Callable[[], float] = random.random,
+) -> float:
     """How long to wait before attempt ``attempt + 1``: the server's word if it gave a
     reasonable one (``retry-after-ms``, ``Retry-After`` in seconds or as an HTTP date),
     else exponential backoff with jitter."""
@@ -334,14 +350,17 @@ def _should_retry(response: httpx.Response) -> bool:
     return response.status_code in RETRY_STATUSES or response.status_code >= 500
 
 
-def decide(attempt: int, max_retries: int, result: httpx.Response | httpx.TransportError,
-           now: datetime.datetime) -> Outcome:  # fmt: skip
+def decide(
+    attempt: int, max_retries: int, result: httpx.Response | httpx.TransportError, now: datetime.datetime
+) -> Outcome:
     """The outcome of attempt ``attempt`` (0 for the first try)."""
     can_retry = attempt < max_retries
     if isinstance(result, httpx.TransportError):
-        error = error_from_transport(result)
+        failure: OpenAIError = error_from_transport(result)
         return (
-            Outcome(delay=retry_delay(attempt, None, now), error=error) if can_retry else Outcome(error=error)
+            Outcome(delay=retry_delay(attempt, None, now), error=failure)
+            if can_retry
+            else Outcome(error=failure)
         )
     if result.is_success:
         return Outcome(response=result)

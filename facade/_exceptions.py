@@ -48,24 +48,20 @@ __all__ = [
 class OpenAIError(Exception):
     """The root of every completionkit error."""
 
-    status: int | None = None
-    """The HTTP status of the answer, None when there was no answer."""
-
     def __init__(
         self,
         message: str,
         *,
         status: int | None = None,
         code: str | None = None,
-        type: str | None = None,  # noqa: A002 - the API's own name for it
+        type: str | None = None,
         param: str | None = None,
         request_id: str | None = None,
         body: bytes | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
-        if status is not None:
-            self.status = status
+        self._status = status
         self.code = code
         self.type = type
         self.param = param
@@ -73,9 +69,23 @@ class OpenAIError(Exception):
         self.body = body
         """The raw response body, when there was an answer."""
 
+    @property
+    def status(self) -> int | None:
+        """The HTTP status of the answer, None when there was no answer."""
+        return self._status
+
     def __str__(self) -> str:
-        details = [f"{name}={value}" for name, value in (("status", self.status), ("type", self.type),
-                   ("code", self.code), ("param", self.param), ("request_id", self.request_id)) if value is not None]  # fmt: skip
+        details = [
+            f"{name}={value}"
+            for name, value in (
+                ("status", self.status),
+                ("type", self.type),
+                ("code", self.code),
+                ("param", self.param),
+                ("request_id", self.request_id),
+            )
+            if value is not None
+        ]
         return f"{self.message} ({', '.join(details)})" if details else self.message
 
     def __repr__(self) -> str:
@@ -154,14 +164,31 @@ class APIResponseValidationError(OpenAIError):
 class APIStatusError(OpenAIError):
     """An answer with an error status; the class says which (``RateLimitError``, ...)."""
 
-    status: int
-
-    def __init__(self, message: str, *, response: httpx.Response, code: str | None = None,
-                 type: str | None = None, param: str | None = None) -> None:  # noqa: A002  # fmt: skip
-        super().__init__(message, status=response.status_code, code=code, type=type, param=param,
-                         request_id=response.headers.get("x-request-id"), body=response.content)  # fmt: skip
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        code: str | None = None,
+        type: str | None = None,
+        param: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            status=response.status_code,
+            code=code,
+            type=type,
+            param=param,
+            request_id=response.headers.get("x-request-id"),
+            body=response.content,
+        )
         self.headers = response.headers
         """The response headers (``retry-after``, ``x-ratelimit-*``, ...)."""
+        self._http_status = response.status_code
+
+    @property
+    def status(self) -> int:
+        return self._http_status
 
 
 class BadRequestError(APIStatusError):

@@ -8,6 +8,7 @@ shape.  ``result.choice.message`` is a ``Message`` too, so a conversation goes o
 from __future__ import annotations
 
 import copy
+import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
@@ -77,9 +78,10 @@ class Message:
     @classmethod
     def from_response(cls, message: ChatCompletionResponseMessage) -> Message:
         """The assistant message of a completion, ready to be sent back in the conversation."""
-        tool_calls = None
+        tool_calls: list[dict[str, Any]] | None = None
         if isinstance(message.tool_calls, list):
-            tool_calls = [c if isinstance(c, dict) else msgspec.to_builtins(c) for c in message.tool_calls]
+            # A tool call of a kind this version does not know is already the server's dict.
+            tool_calls = [typing.cast("dict[str, Any]", msgspec.to_builtins(c)) for c in message.tool_calls]
         return cls.assistant(
             message.content if isinstance(message.content, str) else None,
             tool_calls=tool_calls,
@@ -156,14 +158,16 @@ def _as_builtins(message: object) -> object:
     return message
 
 
-def request_messages(messages: Sequence[object]) -> list[ChatCompletionRequestMessage]:
+def request_messages(messages: object) -> list[ChatCompletionRequestMessage]:
     """The conversation as the generated message Structs, checked message by message.
 
     A malformed message raises ``InvalidRequestError`` naming its index and field, as
     ``messages[2].role``, before anything is sent.
     """
+    kind = type(messages).__name__
     if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Sequence):
-        raise InvalidRequestError("messages", f"expected a list of messages, got {type(messages).__name__}")
+        raise InvalidRequestError("messages", f"expected a list of messages, got {kind}")
+    messages = typing.cast("Sequence[object]", messages)
     if not messages:
         raise InvalidRequestError("messages", "the conversation needs at least one message")
     out: list[ChatCompletionRequestMessage] = []
@@ -174,7 +178,7 @@ def request_messages(messages: Sequence[object]) -> list[ChatCompletionRequestMe
                 f"messages[{index}]", f"expected a Message or a dict, got {type(message).__name__}"
             )
         try:
-            out.append(msgspec.convert(raw, ChatCompletionRequestMessage))  # type: ignore[arg-type]
+            out.append(msgspec.convert(raw, ChatCompletionRequestMessage))
         except msgspec.ValidationError as error:
             raise InvalidRequestError(*_where(f"messages[{index}]", error)) from None
     return out

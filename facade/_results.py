@@ -10,13 +10,13 @@ from typing import Generic, TypeVar
 import httpx
 
 from ._exceptions import OpenAIError
-from ._generated.models import Choice as _GeneratedChoice
 from ._generated.models import (
     ChatCompletionResponseMessage,
     CompletionUsage,
     CreateChatCompletionResponse,
     Logprobs,
 )
+from ._generated.models import Choice as _GeneratedChoice
 from ._messages import Message
 
 __all__ = ["ChatCompletionResult", "Choice", "Page", "RateLimit"]
@@ -166,7 +166,7 @@ class ChatCompletionResult:
 
     @property
     def request_id(self) -> str | None:
-        request_id = self.headers.get("x-request-id")
+        request_id: str | None = self.headers.get("x-request-id")
         if request_id is None and self.errors:
             return self.errors[-1].request_id
         return request_id
@@ -218,4 +218,5 @@ class Page(Generic[T]):
             page = page.next_page()
 
     def __repr__(self) -> str:
-        return f"Page(items={len(self.data)}, has_more={self.has_more}, first_id={self.first_id!r}, last_id={self.last_id!r})"
+        ids = f"first_id={self.first_id!r}, last_id={self.last_id!r}"
+        return f"Page(items={len(self.data)}, has_more={self.has_more}, {ids})"

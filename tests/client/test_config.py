@@ -27,7 +27,9 @@ def test_no_key_anywhere_is_a_clear_error() -> None:
         OpenAI()
 
 
-def test_the_environment_fills_what_arguments_leave_out(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_environment_fills_what_arguments_leave_out(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
     monkeypatch.setenv("OPENAI_BASE_URL", server.url)
     monkeypatch.setenv("OPENAI_ORG_ID", "org-env")
@@ -91,7 +93,10 @@ class TestTheKeyNeverShows:
 
     def test_not_in_errors_or_logs(self, caplog: pytest.LogCaptureFixture, clock: RecordingClock) -> None:
         caplog.set_level(logging.DEBUG)
-        with LocalServer(api_key="sk-the-real-one") as server, OpenAI(api_key=SECRET, base_url=server.url) as client:
+        with (
+            LocalServer(api_key="sk-the-real-one") as server,
+            OpenAI(api_key=SECRET, base_url=server.url) as client,
+        ):
             client._caller.clock = clock
             with pytest.raises(AuthenticationError) as raised:
                 client.chat.completions.create(USER, model="m")
@@ -102,7 +107,15 @@ class TestTheKeyNeverShows:
             server.inject(Fault.http_error(500))
             client.chat.completions.create(USER, model="m")
         assert "retry 1 of 2" in caplog.text  # the client's own log was recorded too
-        texts = [str(raised.value), repr(raised.value), repr(raised.value.headers), repr(result), repr(result.errors),
-                 caplog.text, repr(recorded), str(raised.value.body)]  # fmt: skip
+        texts = [
+            str(raised.value),
+            repr(raised.value),
+            repr(raised.value.headers),
+            repr(result),
+            repr(result.errors),
+            caplog.text,
+            repr(recorded),
+            str(raised.value.body),
+        ]
         for text in texts:
             assert SECRET not in text

@@ -129,14 +129,22 @@ def test_every_kind_of_parameter_goes_out_as_given(server: LocalServer, client: 
     assert body["stop"] == ["\n", "END"]
     assert body["logit_bias"] == {"50256": -100}
     assert body["metadata"] == {"topic": "weather"}
-    assert (body["n"], body["seed"], body["service_tier"], body["parallel_tool_calls"]) == (2, 7, "flex", False)
+    assert (body["n"], body["seed"], body["service_tier"], body["parallel_tool_calls"]) == (
+        2,
+        7,
+        "flex",
+        False,
+    )
     assert len(body) == 22  # the 20 set above, with model and messages
 
 
 def test_nested_parameters_may_be_plain_dicts_at_run_time(server: LocalServer, client: OpenAI) -> None:
     params: dict[str, Any] = {
         "model": "m",
-        "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}},
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "x", "schema": {"type": "object"}},
+        },
         "tool_choice": {"type": "function", "function": {"name": "f"}},
     }
     client.chat.completions.create(USER, params)

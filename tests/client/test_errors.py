@@ -49,7 +49,12 @@ def test_each_status_has_its_class_fields_and_flag(
     error = raised.value
     assert isinstance(error, APIStatusError)
     assert isinstance(error, OpenAIError)
-    assert (error.status, error.code, error.message, error.type) == (status, "the_code", "what went wrong", "the_type")
+    assert (error.status, error.code, error.message, error.type) == (
+        status,
+        "the_code",
+        "what went wrong",
+        "the_type",
+    )
     assert error.request_id == server_request_id(error)
     assert error.body is not None
     assert b"what went wrong" in error.body
@@ -144,5 +149,8 @@ class TestThrowFalse:
                 client.chat.completions.create(USER, model="m", throw=True)
 
     def test_bad_input_still_raises(self, server: LocalServer) -> None:
-        with OpenAI(api_key="k", base_url=server.url, throw=False) as client, pytest.raises(InvalidRequestError):
+        with (
+            OpenAI(api_key="k", base_url=server.url, throw=False) as client,
+            pytest.raises(InvalidRequestError),
+        ):
             client.chat.completions.create(USER, model="m", temprature=1)  # type: ignore[call-arg]

@@ -16,7 +16,11 @@ def test_one_constructor_per_role() -> None:
     assert Message.developer("d", name="n").to_dict() == {"role": "developer", "content": "d", "name": "n"}
     assert Message.user("u").to_dict() == {"role": "user", "content": "u"}
     assert Message.assistant("a").to_dict() == {"role": "assistant", "content": "a"}
-    assert Message.tool("r", tool_call_id="c1").to_dict() == {"role": "tool", "content": "r", "tool_call_id": "c1"}
+    assert Message.tool("r", tool_call_id="c1").to_dict() == {
+        "role": "tool",
+        "content": "r",
+        "tool_call_id": "c1",
+    }
     calls = [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]
     assert Message.assistant(tool_calls=calls).to_dict() == {"role": "assistant", "tool_calls": calls}
 

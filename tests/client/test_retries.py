@@ -63,7 +63,9 @@ def test_retry_after_seconds_is_honoured(server: LocalServer, client: OpenAI, cl
     assert clock.sleeps == [3.0]
 
 
-def test_retry_after_ms_wins_over_retry_after(server: LocalServer, client: OpenAI, clock: RecordingClock) -> None:
+def test_retry_after_ms_wins_over_retry_after(
+    server: LocalServer, client: OpenAI, clock: RecordingClock
+) -> None:
     server.inject(Fault.http_error(429, retry_after=30, retry_after_ms=1500))
     _create(client)
     assert clock.sleeps == [1.5]
@@ -104,7 +106,9 @@ def test_x_should_retry_false_stops_a_retryable_status(
     assert len(server.requests) == 1
 
 
-def test_x_should_retry_true_retries_any_status(server: LocalServer, client: OpenAI, clock: RecordingClock) -> None:
+def test_x_should_retry_true_retries_any_status(
+    server: LocalServer, client: OpenAI, clock: RecordingClock
+) -> None:
     server.inject(Fault.http_error(400, should_retry=True))
     _create(client)
     assert len(server.requests) == 2
@@ -124,7 +128,9 @@ def test_timeouts_are_retried(server: LocalServer, client: OpenAI, clock: Record
     assert len(server.requests) == 2
 
 
-def test_exhausted_retries_raise_the_last_error(server: LocalServer, client: OpenAI, clock: RecordingClock) -> None:
+def test_exhausted_retries_raise_the_last_error(
+    server: LocalServer, client: OpenAI, clock: RecordingClock
+) -> None:
     server.inject(Fault.rate_limit(retry_after=1), times=3)
     with pytest.raises(RateLimitError) as raised:
         _create(client)
@@ -160,8 +166,13 @@ def test_max_retries_per_client(server: LocalServer, clock: RecordingClock) -> N
 def test_every_method_retries(server: LocalServer, client: OpenAI, clock: RecordingClock) -> None:
     completion_id = client.chat.completions.create(USER, model="m", store=True).id
     assert completion_id is not None
-    for operation in ("getChatCompletion", "updateChatCompletion", "listChatCompletions",
-                      "getChatCompletionMessages", "deleteChatCompletion"):  # fmt: skip
+    for operation in (
+        "getChatCompletion",
+        "updateChatCompletion",
+        "listChatCompletions",
+        "getChatCompletionMessages",
+        "deleteChatCompletion",
+    ):
         server.inject(Fault.http_error(502), operation=operation)
     client.chat.completions.retrieve(completion_id)
     client.chat.completions.update(completion_id, {"k": "v"})

@@ -13,7 +13,9 @@ from .conftest import USER
 def _stored(client: OpenAI, n: int, **params: object) -> list[str]:
     ids = []
     for i in range(n):
-        result = client.chat.completions.create([{"role": "user", "content": f"m{i}"}], model="m", store=True, **params)  # type: ignore[arg-type]
+        result = client.chat.completions.create(
+            [{"role": "user", "content": f"m{i}"}], model="m", store=True, **params
+        )  # type: ignore[arg-type]
         assert result.id is not None
         ids.append(result.id)
     return ids
@@ -131,9 +133,9 @@ def test_messages_list_pages_through_the_stored_messages(server: LocalServer, cl
     page = client.chat.completions.messages.list(completion_id, limit=2)
     assert [m.content for m in page.data] == ["q0", "q1"]
     assert [m.content for m in page] == [f"q{i}" for i in range(5)]
-    assert [m.role for m in client.chat.completions.messages.list(completion_id, order="desc", limit=1).data] == [
-        "user"
-    ]
+    assert [
+        m.role for m in client.chat.completions.messages.list(completion_id, order="desc", limit=1).data
+    ] == ["user"]
 
 
 def test_messages_of_an_unknown_completion(client: OpenAI) -> None:
