@@ -13,7 +13,7 @@ from pathlib import Path
 import nox
 
 nox.needs_version = ">=2025.2.9"  # dependency groups from pyproject.toml
-nox.options.sessions = ["lint", "typecheck", "check_generated", "tests"]
+nox.options.sessions = ["lint", "typecheck", "check_generated", "tests", "contract"]
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
@@ -90,7 +90,9 @@ def typecheck(session: nox.Session) -> None:
     )
     assert isinstance(site, str)
     package = site.strip()
-    consumers = [str(p) for p in sorted((ROOT / "tests" / "typing").glob("*.py"))]
+    # Consumer-style files that must pass; tests/typing/wrong_usage.py must not, and
+    # tests/typing/test_wrong_usage.py checks that it does not.
+    consumers = [str(p) for p in sorted((ROOT / "tests" / "typing").glob("test_*.py"))]
     # Run from outside the checkout so that `facade/` is not mistaken for a package.
     with session.chdir(session.create_tmp()):
         session.run("mypy", "--strict", "--config-file", str(ROOT / "pyproject.toml"), "-p", "completionkit")
@@ -105,9 +107,21 @@ def demo(session: nox.Session) -> None:
     session.run("python", "-m", "completionkit", "demo")
 
 
+def _install_prism(session: nox.Session) -> None:
+    session.run("npm", "ci", "--prefix", str(PRISM_DIR), "--no-audit", "--no-fund", external=True)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite, against the installed package; installs Prism with npm first."""
     session.install(".[testing]", *_group("test"), *_group("spec"))
-    session.run("npm", "ci", "--prefix", str(PRISM_DIR), "--no-audit", "--no-fund", external=True)
-    session.run("pytest", *session.posargs)
+    _install_prism(session)
+    session.run("pytest", "--ignore=tests/contract", *session.posargs)
+
+
+@nox.session
+def contract(session: nox.Session) -> None:
+    """The client against Prism on spec/openapi.yaml: every method, every parameter set."""
+    session.install(".", *_group("test"))
+    _install_prism(session)
+    session.run("pytest", "tests/contract", *session.posargs)

@@ -8,81 +8,22 @@ test sends a request that only a compiled schema can refuse.  nox installs Prism
 from __future__ import annotations
 
 import json
-import os
-import queue
-import shutil
-import socket
-import subprocess
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-LOCAL_PRISM = ROOT / "tests" / "prism" / "node_modules" / ".bin" / "prism"
-STARTUP_SECONDS = 60
-
-
-def _prism_binary() -> str:
-    found = os.environ.get("PRISM") or (str(LOCAL_PRISM) if LOCAL_PRISM.exists() else shutil.which("prism"))
-    if not found:
-        pytest.fail("Prism is not installed: run `npm ci --prefix tests/prism` (nox -s tests does it)")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from ..prism_server import running_prism
 
 
 @pytest.fixture(scope="module")
 def prism() -> Iterator[httpx.Client]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            _prism_binary(),
-            "mock",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            str(ROOT / "spec" / "openapi.yaml"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    assert process.stdout is not None
-    stdout = process.stdout
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True)
-    reader.start()
-    seen: list[str] = []
-    try:
-        # Prism says when it listens; wait for that line rather than for a while.
-        while True:
-            try:
-                line = lines.get(timeout=STARTUP_SECONDS)
-            except queue.Empty:
-                pytest.fail("Prism did not start:\n" + "".join(seen))
-            seen.append(line)
-            if "is listening on" in line:
-                break
-            if process.poll() is not None:
-                pytest.fail("Prism exited:\n" + "".join(seen))
-        with httpx.Client(
-            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": "Bearer sk-test"}
-        ) as client:
-            yield client
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        reader.join(timeout=30)  # the pipe is at its end once Prism has exited
-        stdout.close()
+    with (
+        running_prism() as url,
+        httpx.Client(base_url=url, headers={"Authorization": "Bearer sk-test"}) as client,
+    ):
+        yield client
 
 
 def _messages(response: httpx.Response) -> list[str]:

@@ -1,0 +1,75 @@
+"""mypy --strict and pyright strict reject every wrong use in wrong_usage.py, and only those."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+WRONG = Path(__file__).with_name("wrong_usage.py")
+
+
+def _marked_lines() -> set[int]:
+    lines = WRONG.read_text("utf-8").splitlines()
+    return {number for number, line in enumerate(lines, 1) if re.search(r"#\s*error\b", line)}
+
+
+def test_the_file_marks_wrong_uses() -> None:
+    assert len(_marked_lines()) == 14
+
+
+def test_mypy_rejects_each_marked_line(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            str(tmp_path),
+            "--show-error-codes",
+            "--no-error-summary",
+            str(WRONG),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    errors = re.findall(rf"^{re.escape(str(WRONG))}:(\d+): error:", completed.stdout, re.M)
+    assert {int(line) for line in errors} == _marked_lines(), completed.stdout
+
+
+def test_pyright_rejects_each_marked_line(tmp_path: Path) -> None:
+    config = tmp_path / "pyrightconfig.json"
+    config.write_text(json.dumps({"typeCheckingMode": "strict", "pythonVersion": "3.11"}))
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pyright",
+            "--outputjson",
+            "--project",
+            str(config),
+            "--pythonpath",
+            sys.executable,
+            str(WRONG),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    try:
+        report = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"pyright did not run: {completed.stdout}{completed.stderr}")
+    errors = {
+        d["range"]["start"]["line"] + 1 for d in report["generalDiagnostics"] if d["severity"] == "error"
+    }
+    assert errors == _marked_lines(), json.dumps(report["generalDiagnostics"], indent=1)
