@@ -23,6 +23,7 @@ from ._core import (
     decide,
     decode,
 )
+from ._decoding import error_location
 from ._exceptions import InvalidRequestError, NotFoundError, OpenAIError
 from ._generated import endpoints
 from ._generated.endpoints import Endpoint
@@ -88,11 +89,7 @@ def _unknown(name: str, known: frozenset[str]) -> InvalidRequestError:
 
 
 def _field_error(error: msgspec.ValidationError) -> InvalidRequestError:
-    message, _, path = str(error).partition(" - at `$.")
-    path = path.rstrip("`").replace("[...]", "")
-    if "missing required field `" in message:
-        missing = message.split("`")[1]
-        path = f"{path}.{missing}" if path else missing
+    path, message = error_location(error)
     return InvalidRequestError(path or "body", message)
 
 

@@ -11,13 +11,14 @@ as the plain ``dict`` the server sent, so nothing is lost and nothing else is ex
 from __future__ import annotations
 
 import functools
+import re
 import types
 import typing
 from typing import Any, TypeVar
 
 import msgspec
 
-__all__ = ["decode_json", "encode_json"]
+__all__ = ["decode_json", "encode_json", "error_location"]
 
 T = TypeVar("T")
 
@@ -58,6 +59,21 @@ def decode_json(data: bytes | str, type_: type[T], *, strict: bool = False) -> T
             return typing.cast("T", _lenient(msgspec.json.decode(data), type_))
         except msgspec.ValidationError:
             raise error from None
+
+
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+
+
+def error_location(error: msgspec.ValidationError) -> tuple[str, str]:
+    """Where a msgspec validation error is, and what it says: ``("messages[1].role",
+    "Invalid value 'wizard'")``.  The path has no ``$.``; a missing field is named in it;
+    a map's keys (msgspec's ``[...]``) are left out, so the map itself is named."""
+    message, _, at = str(error).partition(" - at `$")
+    path = at.rstrip("`").replace("[...]", "").lstrip(".")
+    missing = _MISSING.search(message)
+    if missing:
+        path = f"{path}.{missing.group(1)}" if path else missing.group(1)
+    return path, message
 
 
 def _strip(tp: Any) -> Any:

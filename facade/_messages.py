@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeAlias
 
 import msgspec
 
+from ._decoding import error_location
 from ._exceptions import InvalidRequestError
 from ._generated.models import ChatCompletionRequestMessage, ChatCompletionResponseMessage
 from ._generated.params import RequestMessageRole
@@ -180,16 +181,7 @@ def request_messages(messages: object) -> list[ChatCompletionRequestMessage]:
         try:
             out.append(msgspec.convert(raw, ChatCompletionRequestMessage))
         except msgspec.ValidationError as error:
-            raise InvalidRequestError(*_where(f"messages[{index}]", error)) from None
+            path, message_text = error_location(error)
+            separator = "" if not path or path.startswith("[") else "."
+            raise InvalidRequestError(f"messages[{index}]{separator}{path}", message_text) from None
     return out
-
-
-def _where(prefix: str, error: msgspec.ValidationError) -> tuple[str, str]:
-    """(field, message) of a msgspec error, the field prefixed: ``messages[1].role``."""
-    text = str(error)
-    message, _, path = text.partition(" - at `$")
-    path = path.rstrip("`").replace("[...]", "")
-    if "missing required field `" in message:
-        missing = message.split("`")[1]
-        path = f"{path}.{missing}"
-    return prefix + path, message

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from .._decoding import decode_json
+from .._decoding import decode_json, error_location
 from .._generated import endpoints
 from .._generated.endpoints import Endpoint
 from ._faults import Fault
@@ -172,20 +172,10 @@ def _route_pattern(path: str) -> re.Pattern[str]:
 
 _ROUTES = [(_route_pattern(e.path), e) for e in endpoints.ENDPOINTS]
 
-_MISSING = re.compile(r"missing required field `([^`]+)`")
-_AT = re.compile(r" - at `\$\.?(.*)`$")
-
 
 def _param_of(error: msgspec.ValidationError) -> str | None:
     """The request field a msgspec error names (``messages[0].role``), for ``param``."""
-    text = str(error)
-    at = _AT.search(text)
-    # msgspec writes a map's key as "[...]": the map itself is the field to name.
-    path = at.group(1).replace("[...]", "") if at else ""
-    missing = _MISSING.search(text)
-    if missing:
-        path = f"{path}.{missing.group(1)}" if path else missing.group(1)
-    return path or None
+    return error_location(error)[0] or None
 
 
 def _ratelimit_headers() -> dict[str, str]:

@@ -81,18 +81,15 @@ def test_retry_after_as_an_http_date_is_compared_in_utc(
     assert clock.sleeps == [7.0]
 
 
-def test_retry_after_beyond_a_minute_falls_back_to_backoff(
-    server: LocalServer, client: OpenAI, clock: RecordingClock
+@pytest.mark.parametrize(
+    "header",
+    [{"retry-after": "3600"}, {"retry-after": "soon"}, {"retry-after": "-1"}, {"retry-after-ms": "120000"}],
+    ids=["beyond a minute", "unparseable", "negative", "ms beyond a minute"],
+)
+def test_a_retry_after_not_to_honour_falls_back_to_backoff(
+    server: LocalServer, client: OpenAI, clock: RecordingClock, header: dict[str, str]
 ) -> None:
-    server.inject(Fault.http_error(429, headers={"retry-after": "3600"}))
-    _create(client)
-    assert 0.375 <= clock.sleeps[0] <= 0.5
-
-
-def test_unparseable_retry_after_falls_back_to_backoff(
-    server: LocalServer, client: OpenAI, clock: RecordingClock
-) -> None:
-    server.inject(Fault.http_error(429, headers={"retry-after": "soon"}))
+    server.inject(Fault.http_error(429, headers=header))
     _create(client)
     assert 0.375 <= clock.sleeps[0] <= 0.5
 
