@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 import types
+import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeVar, Unpack
 
@@ -86,6 +87,14 @@ def _unknown(name: str, known: frozenset[str]) -> InvalidRequestError:
     close = difflib.get_close_matches(name, known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return InvalidRequestError(name, f"create() got an unexpected keyword argument{hint}")
+
+
+def _mapping(name: str, value: object) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidRequestError(name, f"expected a mapping, got {type(value).__name__}")
+    return typing.cast("Mapping[str, Any]", value)
 
 
 def _field_error(error: msgspec.ValidationError) -> InvalidRequestError:
@@ -245,7 +254,7 @@ class ChatCompletions:
         Everything is checked before anything is sent: an unknown or mistyped parameter,
         or a malformed message, raises ``InvalidRequestError`` naming it.
         """
-        merged: dict[str, Any] = {**(parameters or {}), **params}
+        merged: dict[str, Any] = {**_mapping("parameters", parameters), **params}
         options: CreateOptions = {}
         fields: dict[str, Any] = {}
         for name, value in merged.items():
@@ -292,7 +301,8 @@ class ChatCompletions:
         """Replace the metadata of a stored completion; returns the updated completion."""
         path = endpoints.UpdateChatCompletionPathParameters(completion_id=completion_id)
         try:
-            body = msgspec.convert({"metadata": metadata}, UpdateChatCompletionRequest)
+            given = None if metadata is None else dict(_mapping("metadata", metadata))
+            body = msgspec.convert({"metadata": given}, UpdateChatCompletionRequest)
         except msgspec.ValidationError as error:
             raise _field_error(error) from None
         return self._caller.call(endpoints.update_chat_completion, options, path=path, body=body)[0]

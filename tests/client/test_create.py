@@ -194,6 +194,13 @@ def test_bad_parameters_raise_before_sending(
     assert server.requests == []
 
 
+def test_parameters_that_are_not_a_mapping(server: LocalServer, client: OpenAI) -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        client.chat.completions.create(USER, ["model", "m"])  # type: ignore[arg-type]
+    assert raised.value.param == "parameters"
+    assert server.requests == []
+
+
 @pytest.mark.parametrize(
     ("messages", "field"),
     [
