@@ -339,15 +339,40 @@ def _default_error_responses(document: Json) -> int:
     return changed
 
 
-def _response_schemas(document: Json) -> list[Json]:
-    """The component schemas that some response of the cut reaches."""
-    roots = [
-        item[method]["responses"]
+DEFAULT_KEY = "x-completionkit-default"
+"""Where the overlay puts the value a response field takes when a server leaves it out.
+
+It is not the spec's ``default`` (what a server assumes when a request leaves a field
+out); codegen.generate turns it into the generated field's default."""
+
+
+def _operation_parts(document: Json, parts: tuple[str, ...]) -> list[Json]:
+    return [
+        {k: v for k, v in item[method].items() if k in parts}
         for item in document["paths"].values()
         for method in HTTP_METHODS
         if method in item
     ]
-    reachable = _closure(roots, document["components"])
+
+
+def _response_only_schemas(document: Json) -> list[Json]:
+    """The component schemas that responses reach and requests do not.
+
+    The response policy changes only these: a schema a request also uses (a tool call
+    sent back in an assistant message, a content part) keeps the spec's strictness.
+    """
+    components = document["components"]
+    responses = _closure(_operation_parts(document, ("responses",)), components).get("schemas", [])
+    requests = set(
+        _closure(_operation_parts(document, ("requestBody", "parameters")), components).get("schemas", [])
+    )
+    schemas = components.get("schemas", {})
+    return [schemas[name] for name in responses if name not in requests]
+
+
+def _response_schemas(document: Json) -> list[Json]:
+    """The component schemas that some response of the cut reaches."""
+    reachable = _closure(_operation_parts(document, ("responses",)), document["components"])
     schemas = document["components"].get("schemas", {})
     return [schemas[name] for name in reachable.get("schemas", [])]
 
@@ -360,64 +385,100 @@ def _is_nullable(schema: Json) -> bool:
     )
 
 
+def _union_tags(document: Json) -> set[tuple[int, str]]:
+    """(id of a member schema, tag property) for every member of a discriminated union."""
+    schemas = document["components"].get("schemas", {})
+    tags: set[tuple[int, str]] = set()
+    for schema in _walk_schemas(document):
+        discriminator = schema.get("discriminator")
+        if not isinstance(discriminator, dict):
+            continue
+        for member in schema.get("oneOf", []) + schema.get("anyOf", []):
+            ref = member.get("$ref", "") if isinstance(member, dict) else ""
+            if ref.startswith("#/components/schemas/"):
+                tags.add((id(schemas[ref.rsplit("/", 1)[-1]]), discriminator["propertyName"]))
+    return tags
+
+
+def _open(schema: Json) -> None:
+    keys = ("description", "title", "default", "example", DEFAULT_KEY)
+    meta = {k: schema.pop(k) for k in keys if k in schema}
+    closed = dict(schema)
+    schema.clear()
+    schema["anyOf"] = [closed, {"type": "string"}]
+    schema.update(meta)
+
+
 def _open_response_enums(document: Json) -> int:
-    """Let enums that responses carry take values the spec does not list yet."""
+    """Let enums and constants that responses carry take values the spec does not list.
+
+    Multi-valued string enums open wherever a response reaches them; constants (one
+    value) open in response-only schemas, except the tags of tagged unions, which must
+    stay closed for the union to decode.
+    """
     targets: dict[int, Json] = {}
     for root in _response_schemas(document):
         for schema in _walk_schemas(root):
             values = schema.get("enum")
             if isinstance(values, list) and len(values) > 1 and all(isinstance(v, str) for v in values):
                 targets[id(schema)] = schema
-    for schema in targets.values():
-        meta = {k: schema.pop(k) for k in ("description", "title", "default", "example") if k in schema}
-        closed = dict(schema)
-        schema.clear()
-        schema["anyOf"] = [closed, {"type": "string"}]
-        schema.update(meta)
-    return len(targets)
-
-
-def _null_for_absent_in_responses(document: Json) -> int:
-    """Let optional response properties be null as well as missing."""
-    targets: dict[int, Json] = {}
-    for root in _response_schemas(document):
+    tags = _union_tags(document)
+    for root in _response_only_schemas(document):
         for schema in _walk_schemas(root):
             properties = schema.get("properties")
-            if not isinstance(properties, dict) or schema.get("type") not in (None, "object"):
+            if not isinstance(properties, dict):
                 continue
-            required = schema.get("required", [])
             for name, prop in properties.items():
-                if name not in required and isinstance(prop, dict) and not _is_nullable(prop):
+                values = prop.get("enum") if isinstance(prop, dict) else None
+                if isinstance(values, list) and len(values) == 1 and (id(schema), name) not in tags:
                     targets[id(prop)] = prop
-    for prop in targets.values():
-        meta = {k: prop.pop(k) for k in ("description", "title", "deprecated") if k in prop}
-        inner = dict(prop)
-        prop.clear()
-        prop["anyOf"] = [inner, {"type": "null"}]
-        prop.update(meta)
+    for schema in targets.values():
+        _open(schema)
     return len(targets)
 
 
-def _optional_nullable_in_responses(document: Json) -> int:
-    """Drop ``required`` for response properties that may be null anyway."""
+def _nullable(prop: Json) -> None:
+    if _is_nullable(prop):
+        return
+    meta = {k: prop.pop(k) for k in ("description", "title", "deprecated", DEFAULT_KEY) if k in prop}
+    inner = dict(prop)
+    prop.clear()
+    prop["anyOf"] = [inner, {"type": "null"}]
+    prop.update(meta)
+
+
+def _response_defaults(document: Json) -> int:
+    """In response-only schemas, a field that may be absent or null defaults to None.
+
+    Every optional property becomes nullable with the default None, and so does every
+    required property that is nullable already: absent and null then read the same,
+    ``X | None = None``, and no response type carries ``UnsetType``.
+    """
     changed = 0
-    for root in _response_schemas(document):
+    for root in _response_only_schemas(document):
         for schema in _walk_schemas(root):
-            required = schema.get("required")
             properties = schema.get("properties")
-            if not isinstance(required, list) or not isinstance(properties, dict):
+            if not isinstance(properties, dict):
                 continue
-            keep = [
-                r
-                for r in required
-                if not (isinstance(properties.get(r), dict) and _is_nullable(properties[r]))
-            ]
-            if len(keep) != len(required):
-                changed += len(required) - len(keep)
-                if keep:
-                    schema["required"] = keep
-                else:
-                    del schema["required"]
+            required = schema.setdefault("required", [])
+            for name, prop in properties.items():
+                if not isinstance(prop, dict):
+                    continue
+                if DEFAULT_KEY in prop:  # set by a patch of the overlay
+                    if prop[DEFAULT_KEY] is None:
+                        _nullable(prop)
+                    if name not in required:
+                        required.append(name)
+                    continue
+                if name in required and not _is_nullable(prop):
+                    continue
+                _nullable(prop)
+                prop[DEFAULT_KEY] = None
+                if name not in required:
+                    required.append(name)
+                changed += 1
+            if not required:
+                del schema["required"]
     return changed
 
 
@@ -427,8 +488,7 @@ TRANSFORMS: dict[str, Callable[[Json], int]] = {
     "free-form-objects-as-maps": _free_form_objects_as_maps,
     "null-defaults-on-non-null-schemas": _null_defaults_on_non_null_schemas,
     "open-response-enums": _open_response_enums,
-    "null-for-absent-in-responses": _null_for_absent_in_responses,
-    "optional-nullable-in-responses": _optional_nullable_in_responses,
+    "response-defaults": _response_defaults,
 }
 
 

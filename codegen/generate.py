@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen import params, stubs
-from codegen.cut import dump_yaml, load_yaml
+from codegen.cut import DEFAULT_KEY, dump_yaml, load_yaml
 
 __all__ = ["DCG_OPTIONS", "HEADER", "generate", "main"]
 
@@ -48,6 +48,12 @@ DCG_OPTIONS = (
     # Discriminated unions become tagged Structs, the only unions of Structs msgspec decodes.
     "--use-msgspec-tagged-unions",
     "--use-schema-description",
+    # A required field with a default takes it when absent: the response policy's
+    # defaults (None, [], {}) give `X | None = None` instead of `X | UnsetType = UNSET`.
+    "--use-default",
+    # Every Struct leaves out fields at their default when encoded, so that a decoded
+    # answer encodes back to what the server sent, not to it plus a row of nulls.
+    "--base-class=completionkit._generated._base.Model",
     "--disable-timestamp",
     # ruff is pinned too, so the formatting is part of the reproducible output.
     "--formatters=ruff-format",
@@ -61,7 +67,8 @@ def _without_defaults(node: Json, parent_key: str = "") -> Json:
     A default in the spec says what the server assumes when a field is absent. Left in,
     datamodel-codegen makes it the Struct's default, and the client would then send
     ``temperature: 1``, ``n: 1``, ... in every request. The client sends only what the
-    caller set, so every optional field defaults to ``msgspec.UNSET`` instead.
+    caller set, so every optional field defaults to ``msgspec.UNSET`` instead.  The
+    response policy's own defaults (``x-completionkit-default``) become the defaults.
     """
     if isinstance(node, list):
         return [_without_defaults(item) for item in node]
@@ -70,8 +77,12 @@ def _without_defaults(node: Json, parent_key: str = "") -> Json:
     moved: dict[str, Json] = {}
     for key, value in node.items():
         # Under `properties` the keys are field names, one of which could be "default".
-        if key == "default" and parent_key != "properties":
+        if parent_key == "properties":
+            moved[key] = _without_defaults(value, key)
+        elif key == "default":
             moved["x-server-default"] = value
+        elif key == DEFAULT_KEY:
+            moved["default"] = value  # the response policy's default, see spec/overlay.yaml
         else:
             moved[key] = _without_defaults(value, key)
     return moved
@@ -97,6 +108,19 @@ def _models(document: Json) -> str:
         return out.read_text("utf-8")
 
 
+_BASE = f'''{HEADER}
+"""The base of every generated Struct."""
+
+from msgspec import Struct
+
+__all__ = ["Model"]
+
+
+class Model(Struct, omit_defaults=True):
+    """A generated type: encodes without the fields that are at their default."""
+'''
+
+
 def _ruff_format(text: str, name: str) -> str:
     command = [sys.executable, "-m", "ruff", "format", "--no-cache", "--stdin-filename", name, "-"]
     completed = subprocess.run(command, input=text, capture_output=True, text=True, cwd=ROOT, check=False)
@@ -111,6 +135,7 @@ def generate(spec: Path = SPEC) -> dict[str, str]:
     models = _models(document)
     return {
         "__init__.py": f'{HEADER}\n"""Types and endpoint descriptions generated from spec/openapi.yaml."""\n',
+        "_base.py": _BASE,
         "models.py": models,
         "endpoints.py": _ruff_format(stubs.render(document, models, header=HEADER), "endpoints.py"),
         "params.py": _ruff_format(params.render(document, models, header=HEADER), "params.py"),

@@ -47,7 +47,14 @@ def _loaded(models: str) -> Iterator[ModuleType]:
     name = "_completionkit_generated_models"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{name}.py"
-        path.write_text(models, encoding="utf-8")
+        # Loaded alone, not as part of its package: its one relative import is inlined.
+        base = 'class Model(Struct, omit_defaults=True): """The base of the generated Structs."""'
+        path.write_text(
+            models.replace(
+                "from completionkit._generated._base import Model", f"from msgspec import Struct\n{base}"
+            ),
+            "utf-8",
+        )
         spec = importlib.util.spec_from_file_location(name, path)
         assert spec is not None
         assert spec.loader is not None

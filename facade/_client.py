@@ -286,7 +286,7 @@ class ChatCompletions:
             return ChatCompletionResult(
                 None, headers if isinstance(headers, httpx.Headers) else httpx.Headers(), [error]
             )
-        return ChatCompletionResult(completion, response.headers)
+        return ChatCompletionResult(completion, response.headers, raw_body=response.content)
 
     def retrieve(
         self, completion_id: str, /, **options: Unpack[RequestOptions]

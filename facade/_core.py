@@ -397,9 +397,9 @@ def error_from_response(response: httpx.Response) -> APIStatusError:
     return cls(
         error.message,
         response=response,
-        code=error.code if isinstance(error.code, str) else None,
+        code=None if error.code is None else str(error.code),
         type=error.type,
-        param=error.param if isinstance(error.param, str) else None,
+        param=error.param,
     )
 
 
@@ -419,8 +419,9 @@ def decode(type_: type[T], response: httpx.Response) -> T:
     try:
         return decode_json(response.content, type_)
     except msgspec.DecodeError as error:
+        start = response.content[:120].decode("utf-8", "replace")
         raise APIResponseValidationError(
-            f"The answer is not a valid {getattr(type_, '__name__', type_)}: {error}",
+            f"The answer is not a valid {getattr(type_, '__name__', type_)}: {error}; it starts {start!r}",
             status=response.status_code,
             request_id=response.headers.get("x-request-id"),
             body=response.content,

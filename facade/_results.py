@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
+import msgspec
 
 from ._exceptions import OpenAIError
 from ._generated.models import (
@@ -80,8 +82,9 @@ class Choice:
         return self.raw.index
 
     @property
-    def finish_reason(self) -> str:
-        """``stop``, ``length``, ``tool_calls``, ``content_filter``, or a newer reason."""
+    def finish_reason(self) -> str | None:
+        """``stop``, ``length``, ``tool_calls``, ``content_filter``, a newer reason, or None
+        from a server that gave none."""
         return self.raw.finish_reason
 
     @property
@@ -119,13 +122,15 @@ class Choice:
 class ChatCompletionResult:
     """The answer to ``create``: the completion, or (with ``throw=False``) the errors."""
 
-    __slots__ = ("_choices", "completion", "errors", "headers")
+    __slots__ = ("_choices", "_raw", "_raw_body", "completion", "errors", "headers")
 
     def __init__(
         self,
         completion: CreateChatCompletionResponse | None,
         headers: httpx.Headers,
         errors: list[OpenAIError] | None = None,
+        *,
+        raw_body: bytes = b"",
     ) -> None:
         self.completion = completion
         """The completion as the spec types it; None when the request failed."""
@@ -134,6 +139,17 @@ class ChatCompletionResult:
         self.errors: list[OpenAIError] = errors or []
         """What went wrong, when ``throw=False`` kept it from raising."""
         self._choices: list[Choice] | None = None
+        self._raw_body = raw_body
+        self._raw: dict[str, Any] | None = None
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The answer's JSON as the server sent it, every field a provider added included
+        (empty when there was no answer)."""
+        if self._raw is None:
+            decoded: object = msgspec.json.decode(self._raw_body) if self._raw_body else {}
+            self._raw = typing.cast("dict[str, Any]", decoded) if isinstance(decoded, dict) else {}
+        return self._raw
 
     @property
     def success(self) -> bool:

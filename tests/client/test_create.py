@@ -239,3 +239,20 @@ def test_own_http_client_is_used_and_not_closed(server: LocalServer) -> None:
     with OpenAI(api_key="k", base_url=server.url) as client:
         owned = client._caller.http
     assert owned.is_closed
+
+
+def test_the_raw_json_keeps_what_a_provider_added(server: LocalServer, client: OpenAI) -> None:
+    body = (
+        b'{"id": "gen-1", "object": "chat.completion", "created": 1, "model": "m", "provider": "DeepInfra",'
+        b' "choices": [{"index": 0, "finish_reason": "stop", "native_finish_reason": "eos",'
+        b' "message": {"role": "assistant", "content": "Hi", "reasoning": "short"}}]}'
+    )
+    server.inject(Fault.raw(body))
+    result = client.chat.completions.create(USER, model="m")
+    assert result.raw["provider"] == "DeepInfra"
+    assert result.raw["choices"][0]["native_finish_reason"] == "eos"
+    assert result.choice is not None
+    assert result.choice.response_message.reasoning == "short"
+    server.inject(Fault.http_error(500))
+    failed = client.chat.completions.create(USER, model="m", max_retries=0, throw=False)
+    assert failed.raw == {}

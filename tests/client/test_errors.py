@@ -86,12 +86,23 @@ def test_an_html_error_page_still_gives_a_typed_error(server: LocalServer, clien
     assert raised.value.body.startswith(b"<html>")
 
 
-@pytest.mark.parametrize("body", [b'{"id": "chatcmpl-1", "obj', b"not json", b'{"id": 5}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"id": "chatcmpl-1", "obj',
+        b"not json",
+        b'{"id": 5}',
+        b"[1, 2]",
+        b'"a bare string"',
+        b"<html>oops</html>",
+    ],
+)
 def test_an_answer_that_does_not_decode(server: LocalServer, client: OpenAI, body: bytes) -> None:
     server.inject(Fault.raw(body))
     with pytest.raises(APIResponseValidationError) as raised:
         client.chat.completions.create(USER, model="m")
     assert raised.value.body == body
+    assert repr(body[:10].decode())[1:-1] in raised.value.message  # it quotes the start of the body
     assert raised.value.status == 200
     assert raised.value.__cause__ is not None
     assert len(server.requests) == 1  # a broken answer is not retried

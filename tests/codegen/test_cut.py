@@ -28,7 +28,7 @@ def test_cut_keeps_only_the_named_operations() -> None:
 def test_cut_keeps_the_transitive_closure_and_nothing_else() -> None:
     components = _cut([]).document["components"]
     # Pet -> Owner through a property; Error through a response component.
-    assert sorted(components["schemas"]) == ["Error", "Filter", "Owner", "Pet", "PetList"]
+    assert sorted(components["schemas"]) == ["Error", "Filter", "Owner", "Pet", "PetList", "Tag"]
     assert list(components["responses"]) == ["TooMany"]
     assert list(components["securitySchemes"]) == ["ApiKeyAuth"]
     assert [t["name"] for t in _cut([]).document["tags"]] == ["Pets"]
@@ -40,7 +40,7 @@ def test_cut_records_provenance() -> None:
     assert provenance["upstream"]["sha256"] == hashlib.sha256(FIXTURE.read_bytes()).hexdigest()
     assert provenance["upstream"]["file"] == "mini.yaml"
     assert provenance["operations"] == list(OPS)
-    assert provenance["schema_count"] == 5
+    assert provenance["schema_count"] == 6
     assert provenance["overlay"] == [
         {"transform": "nullable-3.0-to-3.1", "changes": 1, "why": "3.1 has no nullable"}
     ]
@@ -76,18 +76,40 @@ def test_free_form_objects_become_maps() -> None:
 
 
 def test_open_response_enums_keeps_the_known_values() -> None:
-    pet = _cut([{"transform": "open-response-enums", "why": "w"}]).document["components"]["schemas"]["Pet"]
-    assert pet["properties"]["kind"] == {
-        "anyOf": [{"type": "string", "enum": ["cat", "dog"]}, {"type": "string"}]
+    schemas = _cut([{"transform": "open-response-enums", "why": "w"}]).document["components"]["schemas"]
+    opened = {"anyOf": [{"type": "string", "enum": ["cat", "dog"]}, {"type": "string"}]}
+    assert schemas["Pet"]["properties"]["kind"] == opened
+    # A constant opens too, in a schema only responses reach...
+    assert schemas["Pet"]["properties"]["kind_of_thing"]["anyOf"][1] == {"type": "string"}
+    # ... and a multi-valued enum wherever a response reaches it, requests included.
+    assert "anyOf" in schemas["Tag"]["properties"]["color"]
+
+
+def test_response_defaults_relax_response_only_schemas() -> None:
+    schemas = _cut([{"transform": "response-defaults", "why": "w"}]).document["components"]["schemas"]
+    pet = schemas["Pet"]
+    assert pet["properties"]["id"] == {"type": "string"}  # required, not nullable: left alone
+    assert pet["properties"]["owner"] == {
+        "anyOf": [{"$ref": "#/components/schemas/Owner"}, {"type": "null"}],
+        "x-completionkit-default": None,
     }
+    assert set(pet["required"]) == {"id", "kind", "tag", "owner", "extra", "label", "kind_of_thing"}
+    # Tag is part of a request body too: it keeps the spec's strictness.
+    assert schemas["Tag"]["properties"]["text"] == {"type": "string"}
+    assert "required" not in schemas["Tag"]
 
 
-def test_null_for_absent_in_responses_touches_optional_fields_only() -> None:
-    schemas = _cut([{"transform": "null-for-absent-in-responses", "why": "w"}]).document["components"][
-        "schemas"
+def test_a_patched_default_of_none_makes_the_field_nullable() -> None:
+    actions = [
+        {
+            "target": "/components/schemas/Pet/properties/id",
+            "merge": {"x-completionkit-default": None},
+            "why": "w",
+        },
+        {"transform": "response-defaults", "why": "w"},
     ]
-    assert schemas["Pet"]["properties"]["id"] == {"type": "string"}
-    assert schemas["Owner"]["properties"]["name"] == {"anyOf": [{"type": "string"}, {"type": "null"}]}
+    pet = _cut(actions).document["components"]["schemas"]["Pet"]
+    assert pet["properties"]["id"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
 
 
 def test_hoist_names_an_inline_body() -> None:
