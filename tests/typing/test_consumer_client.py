@@ -44,7 +44,7 @@ def test_consumer_code_type_checks_and_runs() -> None:
         assert choice is not None
         assert_type(choice.text, str | None)
         assert_type(choice.message, Message)
-        assert_type(choice.finish_reason, str)
+        assert_type(choice.finish_reason, str | None)
         messages.append(choice.message)
 
         again = completions.create(messages, ChatCompletionsParameters(model="gpt-4o-mini", max_retries=1))
