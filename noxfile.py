@@ -99,7 +99,7 @@ def typecheck(session: nox.Session) -> None:
     # Consumer-style files that must pass; tests/typing/wrong_usage.py must not, and
     # tests/typing/test_wrong_usage.py checks that it does not.
     consumers = [str(p) for p in sorted((ROOT / "tests" / "typing").glob("test_*.py"))]
-    tmp = Path(session.create_tmp())
+    tmp = Path(session.create_tmp()).resolve()
     strict = {"typeCheckingMode": "strict", "pythonVersion": "3.11"}
     (tmp / "strict.json").write_text(json.dumps(strict))
     (tmp / "generated.json").write_text(json.dumps({**strict, **GENERATED_PYRIGHT_EXCEPTIONS}))
