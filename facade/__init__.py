@@ -7,13 +7,16 @@ with OpenAI() as client:
     print(result.choice.text if result.choice else result.errors)
 """
 
-from ._client import ChatCompletionsParameters, CreateOptions, OpenAI, StoredMessage
+from ._async_client import AsyncOpenAI
+from ._client import OpenAI
 from ._core import RequestOptions
 from ._decoding import decode_json, encode_json
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
+    APIStreamError,
+    APIStreamIncompleteError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
@@ -39,14 +42,21 @@ from ._generated.models import (
 )
 from ._generated.params import RequestMessageRole
 from ._messages import ImageDetail, Message, MessageLike
-from ._results import ChatCompletionResult, Choice, Page, RateLimit
+from ._operations import ChatCompletionsParameters, CreateOptions, OnData, OnTerminate, StoredMessage
+from ._results import AsyncPage, ChatCompletionResult, Choice, Page, RateLimit
+from ._streaming import AsyncChatCompletionStream, ChatCompletionStream
 from ._version import __version__
 
 __all__ = [
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
+    "APIStreamError",
+    "APIStreamIncompleteError",
     "APITimeoutError",
+    "AsyncChatCompletionStream",
+    "AsyncOpenAI",
+    "AsyncPage",
     "AuthenticationError",
     "BadRequestError",
     "ChatCompletionDeleted",
@@ -54,6 +64,7 @@ __all__ = [
     "ChatCompletionMessageList",
     "ChatCompletionResponseMessage",
     "ChatCompletionResult",
+    "ChatCompletionStream",
     "ChatCompletionsParameters",
     "Choice",
     "CompletionUsage",
@@ -69,6 +80,8 @@ __all__ = [
     "MessageLike",
     "MissingAPIKeyError",
     "NotFoundError",
+    "OnData",
+    "OnTerminate",
     "OpenAI",
     "OpenAIError",
     "Page",

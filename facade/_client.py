@@ -1,157 +1,96 @@
-"""``OpenAI``: the synchronous client, a thin I/O shell around ``_core``."""
+"""``OpenAI``: the synchronous client, a thin I/O shell around ``_core`` and ``_operations``."""
 
 from __future__ import annotations
 
-import difflib
-import logging
 import types
-import typing
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeVar, Unpack
+from typing import Any, Literal, TypeVar, Unpack, overload
 
 import httpx
-import msgspec
 
 from ._core import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
+    Attempt,
     ClientConfig,
     Clock,
     RequestOptions,
     build_request,
-    check_flag,
-    check_options,
-    decide,
     decode,
+    retry_flow,
 )
-from ._decoding import error_location
-from ._exceptions import InvalidRequestError, NotFoundError, OpenAIError
-from ._generated import endpoints
-from ._generated.endpoints import Endpoint
-from ._generated.models import (
-    ChatCompletionDeleted,
-    ChatCompletionList,
-    ChatCompletionMessageList,
-    CreateChatCompletionRequest,
-    CreateChatCompletionResponse,
-    UpdateChatCompletionRequest,
+from ._exceptions import NotFoundError, OpenAIError
+from ._generated.models import ChatCompletionStreamOptions, CreateChatCompletionResponse
+from ._messages import MessageLike
+from ._operations import (
+    RAISE,
+    Call,
+    ChatCompletionsParameters,
+    OnData,
+    OnTerminate,
+    StoredMessage,
+    prepare_create,
+    prepare_delete,
+    prepare_list,
+    prepare_messages_list,
+    prepare_retrieve,
+    prepare_update,
 )
-from ._generated.models import Datum as StoredMessage
-from ._generated.params import CreateChatCompletionParams
-from ._messages import MessageLike, request_messages
 from ._results import ChatCompletionResult, Page
+from ._streaming import ChatCompletionStream, StreamState
 
-__all__ = [
-    "Chat",
-    "ChatCompletions",
-    "ChatCompletionsParameters",
-    "CompletionMessages",
-    "CreateOptions",
-    "OpenAI",
-    "StoredMessage",
-]
+__all__ = ["Chat", "ChatCompletions", "CompletionMessages", "OpenAI"]
 
 T = TypeVar("T")
-
-logger = logging.getLogger("completionkit")
-
-
-class CreateOptions(RequestOptions, total=False):
-    """The per-call options of ``create``: those of every call, and ``throw``."""
-
-    throw: bool
-    """False returns failures in ``result.errors`` instead of raising them."""
-
-
-class ChatCompletionsParameters(CreateChatCompletionParams, CreateOptions, total=False):
-    """Everything ``create`` takes besides the messages, as one typed mapping.
-
-    Every field of the request schema (generated, so a regeneration updates it) and the
-    per-call options, as 4D AI Kit's ``OpenAIChatCompletionsParameters`` carries both::
-
-        create(messages, ChatCompletionsParameters(model="gpt-4o-mini", temperature=0.2))
-    """
-
-
-_OPTION_NAMES = frozenset(CreateOptions.__annotations__) | frozenset(RequestOptions.__annotations__)
-_API_NAMES = frozenset(CreateChatCompletionParams.__annotations__)
-# What create() refuses as keywords, and why.
-_NOT_KEYWORDS = {
-    "messages": "the conversation is create()'s first argument, not a keyword",
-    "stream": "create() returns whole completions; it does not stream",
-    "stream_options": "create() returns whole completions; it does not stream",
-}
-
-
-def _unknown(name: str, known: frozenset[str]) -> InvalidRequestError:
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return InvalidRequestError(name, f"create() got an unexpected keyword argument{hint}")
-
-
-def _mapping(name: str, value: object) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise InvalidRequestError(name, f"expected a mapping, got {type(value).__name__}")
-    return typing.cast("Mapping[str, Any]", value)
-
-
-def _field_error(error: msgspec.ValidationError) -> InvalidRequestError:
-    path, message = error_location(error)
-    return InvalidRequestError(path or "body", message)
+R = TypeVar("R")
 
 
 class _Caller:
-    """Sends the requests of one client: the retry loop, the only I/O there is."""
+    """Sends the requests of one client: the only I/O there is."""
 
     def __init__(self, config: ClientConfig, http: httpx.Client) -> None:
         self.config = config
         self.http = http
         self.clock = Clock()
 
-    def send(self, request: httpx.Request, max_retries: int) -> httpx.Response:
-        attempt = 0
-        while True:
-            result: httpx.Response | httpx.TransportError
-            try:
-                result = self.http.send(request)
-            except httpx.TransportError as error:
-                result = error
-            outcome = decide(attempt, max_retries, result, self.clock.now())
-            if outcome.response is not None:
-                return outcome.response
-            assert outcome.error is not None
-            if outcome.delay is None:
-                raise outcome.error
-            logger.info(
-                "%s %s failed (%s); retry %d of %d in %.2fs",
-                request.method,
-                request.url.path,
-                type(outcome.error).__name__,
-                attempt + 1,
-                max_retries,
-                outcome.delay,
-            )
-            self.clock.sleep(outcome.delay)
-            attempt += 1
+    def _attempt(self, request: httpx.Request, stream: bool) -> Attempt:
+        try:
+            response = self.http.send(request, stream=stream)
+        except httpx.TransportError as error:
+            return error
+        if stream and not response.is_success:
+            response.read()  # an error's body, to read what went wrong
+            response.close()
+        return response
 
-    def call(
-        self,
-        endpoint: Endpoint[Any, Any, Any, T, Any],
-        options: RequestOptions,
-        *,
-        path: msgspec.Struct | None = None,
-        query: msgspec.Struct | None = None,
-        body: msgspec.Struct | None = None,
-    ) -> tuple[T, httpx.Response]:
-        check_options(options)
-        spec = build_request(self.config, endpoint, path=path, query=query, body=body, options=options)
+    def request(self, call: Call[Any, Any], *, stream: bool = False) -> httpx.Response:
+        spec = build_request(
+            self.config, call.endpoint, path=call.path, query=call.query, body=call.body, options=call.options
+        )
         request = self.http.build_request(
             spec.method, spec.url, headers=spec.headers, content=spec.content, timeout=spec.timeout
         )
-        response = self.send(request, options.get("max_retries", self.config.max_retries))
-        return decode(endpoint.response, response), response
+        flow = retry_flow(spec.max_retries, self.clock, f"{spec.method} {request.url.path}")
+        step = next(flow)
+        try:
+            while True:
+                if step is None:
+                    step = flow.send(self._attempt(request, stream))
+                else:
+                    self.clock.sleep(step)
+                    step = flow.send(None)
+        except StopIteration as done:
+            response: httpx.Response = done.value
+            return response
+
+    def run(self, call: Call[T, R]) -> R:
+        try:
+            response = self.request(call)
+        except NotFoundError:
+            if call.when_not_found is RAISE:
+                raise
+            return call.when_not_found  # type: ignore[return-value]
+        return call.interpret(decode(call.endpoint.response, response), response)
 
 
 class OpenAI:
@@ -206,11 +145,7 @@ class OpenAI:
         return self._caller.config.timeout
 
     def __repr__(self) -> str:
-        config = self._caller.config
-        shown = (
-            f"base_url={config.base_url!r}, organization={config.organization!r}, project={config.project!r}"
-        )
-        return f"OpenAI({shown})"
+        return f"OpenAI({self._caller.config.shown()})"
 
     def close(self) -> None:
         """Close the connections this client opened (not those of a client passed in)."""
@@ -240,83 +175,86 @@ class ChatCompletions:
         self._caller = caller
         self.messages = CompletionMessages(caller)
 
+    @overload
     def create(
         self,
         messages: Sequence[MessageLike],
         parameters: ChatCompletionsParameters | Mapping[str, Any] | None = None,
         /,
+        *,
+        stream: Literal[True],
+        stream_options: ChatCompletionStreamOptions | Mapping[str, bool] = None,
+        on_data: OnData | None = None,
+        on_terminate: OnTerminate | None = None,
         **params: Unpack[ChatCompletionsParameters],
-    ) -> ChatCompletionResult:
+    ) -> ChatCompletionStream: ...
+    @overload
+    def create(
+        self,
+        messages: Sequence[MessageLike],
+        parameters: ChatCompletionsParameters | Mapping[str, Any] | None = None,
+        /,
+        *,
+        stream: Literal[False] | None = None,
+        **params: Unpack[ChatCompletionsParameters],
+    ) -> ChatCompletionResult: ...
+    def create(
+        self,
+        messages: Sequence[MessageLike],
+        parameters: ChatCompletionsParameters | Mapping[str, Any] | None = None,
+        /,
+        *,
+        stream: bool | None = None,
+        stream_options: ChatCompletionStreamOptions | Mapping[str, bool] = None,
+        on_data: OnData | None = None,
+        on_terminate: OnTerminate | None = None,
+        **params: Unpack[ChatCompletionsParameters],
+    ) -> ChatCompletionResult | ChatCompletionStream:
         """Create a model response for the conversation ``messages``.
 
         The API's parameters (``model`` first of all) come as keywords, as a
         ``ChatCompletionsParameters`` or a plain mapping, or both (keywords win).
         Everything is checked before anything is sent: an unknown or mistyped parameter,
-        or a malformed message, raises ``InvalidRequestError`` naming it.
+        or a malformed message, raises ``InvalidRequestError`` naming it.  With
+        ``stream=True`` the answer is a ``ChatCompletionStream`` of chunks, whose
+        ``final()`` is the same result; ``on_data`` sees each chunk, ``on_terminate`` the
+        end.
         """
-        merged: dict[str, Any] = {**_mapping("parameters", parameters), **params}
-        options: CreateOptions = {}
-        fields: dict[str, Any] = {}
-        for name, value in merged.items():
-            if name in _NOT_KEYWORDS:
-                raise InvalidRequestError(name, _NOT_KEYWORDS[name])
-            if name in _OPTION_NAMES:
-                options[name] = value  # type: ignore[literal-required]
-            elif name in _API_NAMES:
-                fields[name] = value
-            else:
-                raise _unknown(name, _API_NAMES | _OPTION_NAMES)
-        if "model" not in fields:
-            raise InvalidRequestError("model", "create() needs a model, such as model='gpt-4o-mini'")
-        throw = check_flag("throw", options.pop("throw", self._caller.config.throw))
+        prepared = prepare_create(
+            self._caller.config,
+            messages,
+            parameters,
+            params,
+            stream=stream,
+            stream_options=stream_options,
+            on_data=on_data,
+            on_terminate=on_terminate,
+        )
         try:
-            body = msgspec.convert(
-                {**fields, "messages": request_messages(messages)}, CreateChatCompletionRequest
-            )
-        except msgspec.ValidationError as error:
-            raise _field_error(error) from None
-        try:
-            completion, response = self._caller.call(endpoints.create_chat_completion, options, body=body)
-        except InvalidRequestError:
-            raise
+            if prepared.stream:
+                response = self._caller.request(prepared.call, stream=True)
+                return ChatCompletionStream(
+                    response, StreamState(response, prepared.on_data, prepared.on_terminate)
+                )
+            return self._caller.run(prepared.call)
         except OpenAIError as error:
-            if throw:
-                raise
-            headers = getattr(error, "headers", None)
-            return ChatCompletionResult(
-                None, headers if isinstance(headers, httpx.Headers) else httpx.Headers(), [error]
-            )
-        return ChatCompletionResult(completion, response.headers, raw_body=response.content)
+            return prepared.failed(error)
 
     def retrieve(
         self, completion_id: str, /, **options: Unpack[RequestOptions]
     ) -> CreateChatCompletionResponse:
         """A stored completion (one created with ``store=True``)."""
-        path = endpoints.GetChatCompletionPathParameters(completion_id=completion_id)
-        return self._caller.call(endpoints.get_chat_completion, options, path=path)[0]
+        return self._caller.run(prepare_retrieve(completion_id, options))
 
     def update(
         self, completion_id: str, metadata: Mapping[str, str] | None, /, **options: Unpack[RequestOptions]
     ) -> CreateChatCompletionResponse:
         """Replace the metadata of a stored completion; returns the updated completion."""
-        path = endpoints.UpdateChatCompletionPathParameters(completion_id=completion_id)
-        try:
-            given = None if metadata is None else dict(_mapping("metadata", metadata))
-            body = msgspec.convert({"metadata": given}, UpdateChatCompletionRequest)
-        except msgspec.ValidationError as error:
-            raise _field_error(error) from None
-        return self._caller.call(endpoints.update_chat_completion, options, path=path, body=body)[0]
+        return self._caller.run(prepare_update(completion_id, metadata, options))
 
     def delete(self, completion_id: str, /, **options: Unpack[RequestOptions]) -> bool:
         """Delete a stored completion: True when it was deleted, False when there was none."""
-        path = endpoints.DeleteChatCompletionPathParameters(completion_id=completion_id)
-        try:
-            deleted: ChatCompletionDeleted = self._caller.call(
-                endpoints.delete_chat_completion, options, path=path
-            )[0]
-        except NotFoundError:
-            return False
-        return deleted.deleted
+        return self._caller.run(prepare_delete(completion_id, options))
 
     def list(
         self,
@@ -330,31 +268,14 @@ class ChatCompletions:
     ) -> Page[CreateChatCompletionResponse]:
         """Stored completions, oldest first (``order="desc"`` for newest first), filtered by
         ``model`` and ``metadata`` (every pair must match); iterate to go through every page."""
-        given = {
-            "after": after,
-            "limit": limit,
-            "order": order,
-            "model": model,
-            "metadata": dict(metadata) if metadata is not None else None,
-        }
-        try:
-            query = msgspec.convert(
-                {k: v for k, v in given.items() if v is not None}, endpoints.ListChatCompletionsQuery
+
+        def fetch(cursor: str | None) -> Page[CreateChatCompletionResponse]:
+            call = prepare_list(
+                after=cursor, limit=limit, order=order, model=model, metadata=metadata, options=options
             )
-        except msgspec.ValidationError as error:
-            raise _field_error(error) from None
-        listed: ChatCompletionList = self._caller.call(endpoints.list_chat_completions, options, query=query)[
-            0
-        ]
-        return Page(
-            listed.data,
-            has_more=listed.has_more,
-            first_id=listed.first_id,
-            last_id=listed.last_id,
-            fetch=lambda last: self.list(
-                after=last, limit=limit, order=order, model=model, metadata=metadata, **options
-            ),
-        )
+            return Page(self._caller.run(call), fetch)
+
+        return fetch(after)
 
 
 class CompletionMessages:
@@ -374,21 +295,11 @@ class CompletionMessages:
         **options: Unpack[RequestOptions],
     ) -> Page[StoredMessage]:
         """The messages of a stored completion; iterate to go through every page."""
-        path = endpoints.GetChatCompletionMessagesPathParameters(completion_id=completion_id)
-        given = {"after": after, "limit": limit, "order": order}
-        try:
-            query = msgspec.convert(
-                {k: v for k, v in given.items() if v is not None}, endpoints.GetChatCompletionMessagesQuery
+
+        def fetch(cursor: str | None) -> Page[StoredMessage]:
+            call = prepare_messages_list(
+                completion_id, after=cursor, limit=limit, order=order, options=options
             )
-        except msgspec.ValidationError as error:
-            raise _field_error(error) from None
-        listed: ChatCompletionMessageList = self._caller.call(
-            endpoints.get_chat_completion_messages, options, path=path, query=query
-        )[0]
-        return Page(
-            listed.data,
-            has_more=listed.has_more,
-            first_id=listed.first_id,
-            last_id=listed.last_id,
-            fetch=lambda last: self.list(completion_id, after=last, limit=limit, order=order, **options),
-        )
+            return Page(self._caller.run(call), fetch)
+
+        return fetch(after)

@@ -7,9 +7,11 @@ so the sync client (and any async one) only sends, sleeps and loops.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime
 import email.utils
+import logging
 import os
 import platform
 import random
@@ -17,7 +19,7 @@ import re
 import time
 import typing
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, TypedDict, TypeVar
 
 import httpx
@@ -63,9 +65,12 @@ __all__ = [
     "error_from_response",
     "error_from_transport",
     "retry_delay",
+    "retry_flow",
 ]
 
 T = TypeVar("T")
+
+logger = logging.getLogger("completionkit")
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT = 600.0
@@ -124,6 +129,10 @@ class Clock:
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 
+    async def asleep(self, seconds: float) -> None:
+        """``sleep`` for the async client: the event loop goes on meanwhile."""
+        await asyncio.sleep(seconds)
+
 
 @dataclasses.dataclass(frozen=True)
 class ClientConfig:
@@ -137,6 +146,10 @@ class ClientConfig:
     max_retries: int
     default_headers: Mapping[str, str]
     throw: bool
+
+    def shown(self) -> str:
+        """The settings worth showing in a client's repr: never the key."""
+        return f"base_url={self.base_url!r}, organization={self.organization!r}, project={self.project!r}"
 
     @classmethod
     def from_arguments(
@@ -242,6 +255,7 @@ class RequestSpec:
     headers: dict[str, str]
     content: bytes | None
     timeout: float | httpx.Timeout | None
+    max_retries: int
 
 
 def build_request(
@@ -256,6 +270,7 @@ def build_request(
     """The request for ``endpoint``: URL from the stub's path template, query in the
     stub's styles, the body encoded from its Struct (unset fields left out)."""
     options = options or {}
+    check_options(options)
     path_values: dict[str, object] = {}
     if path is not None and not isinstance(path, NoParameters):
         path_values = msgspec.to_builtins(path)
@@ -289,6 +304,7 @@ def build_request(
         headers=headers,
         content=content,
         timeout=options.get("timeout", config.timeout),
+        max_retries=options.get("max_retries", config.max_retries),
     )
 
 
@@ -368,6 +384,40 @@ def decide(
     if can_retry and _should_retry(result):
         return Outcome(delay=retry_delay(attempt, result.headers, now), error=error)
     return Outcome(error=error)
+
+
+Attempt = httpx.Response | httpx.TransportError
+RetryFlow = Generator[float | None, Attempt | None, httpx.Response]
+
+
+def retry_flow(max_retries: int, clock: Clock, what: str) -> RetryFlow:
+    """The attempts of one request, as a conversation with whoever does the I/O.
+
+    It yields None to ask for an attempt (and is sent its response or transport error),
+    or a number of seconds to wait before the next one (and is sent None once waited).
+    It returns the successful response, or raises the error of the last attempt. The
+    sync and async clients each drive it with their own sending and sleeping.
+    """
+    attempt = 0
+    while True:
+        result = yield None
+        assert result is not None
+        outcome = decide(attempt, max_retries, result, clock.now())
+        if outcome.response is not None:
+            return outcome.response
+        assert outcome.error is not None
+        if outcome.delay is None:
+            raise outcome.error
+        logger.info(
+            "%s failed (%s); retry %d of %d in %.2fs",
+            what,
+            type(outcome.error).__name__,
+            attempt + 1,
+            max_retries,
+            outcome.delay,
+        )
+        yield outcome.delay
+        attempt += 1
 
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-__all__ = ["decode_json", "encode_json", "error_location"]
+__all__ = ["convert_lenient", "decode_json", "encode_json", "error_location"]
 
 T = TypeVar("T")
 
@@ -74,6 +74,14 @@ def error_location(error: msgspec.ValidationError) -> tuple[str, str]:
     if missing:
         path = f"{path}.{missing.group(1)}" if path else missing.group(1)
     return path, message
+
+
+def convert_lenient(value: object, type_: type[T]) -> T:
+    """``value`` (plain JSON data) as ``type_``, as forward compatibly as ``decode_json``."""
+    try:
+        return msgspec.convert(value, type_)
+    except msgspec.ValidationError:
+        return typing.cast("T", _lenient(value, type_))
 
 
 def _strip(tp: Any) -> Any:

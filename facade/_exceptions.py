@@ -4,7 +4,9 @@
     ├── InvalidRequestError           bad input, caught before anything is sent
     ├── MissingAPIKeyError            no api_key= and no OPENAI_API_KEY
     ├── APIConnectionError            the request did not get an answer
-    │   └── APITimeoutError
+    │   ├── APITimeoutError
+    │   └── APIStreamIncompleteError  a stream that broke off
+    ├── APIStreamError                an error event in the middle of a stream
     ├── APIResponseValidationError    an answer that does not decode into its type
     └── APIStatusError                an answer with a 4xx or 5xx status
         ├── BadRequestError              400
@@ -30,6 +32,8 @@ __all__ = [
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
+    "APIStreamError",
+    "APIStreamIncompleteError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
@@ -155,6 +159,15 @@ class APIConnectionError(OpenAIError):
 
 class APITimeoutError(APIConnectionError):
     """No answer within the timeout."""
+
+
+class APIStreamIncompleteError(APIConnectionError):
+    """The stream ended before ``data: [DONE]``, or in the middle of an event."""
+
+
+class APIStreamError(OpenAIError):
+    """The server reported an error in the middle of a stream (an ``error`` event, or a
+    chunk holding an ``error`` object); ``code``, ``type`` and ``param`` are its own."""
 
 
 class APIResponseValidationError(OpenAIError):

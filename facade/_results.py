@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -21,7 +21,7 @@ from ._generated.models import (
 from ._generated.models import Choice as _GeneratedChoice
 from ._messages import Message
 
-__all__ = ["ChatCompletionResult", "Choice", "Page", "RateLimit"]
+__all__ = ["AsyncPage", "ChatCompletionResult", "Choice", "Page", "PageData", "RateLimit"]
 
 T = TypeVar("T")
 
@@ -204,28 +204,32 @@ class Page(Generic[T]):
     reaches them; ``page.data`` is this page alone and ``page.next_page()`` the next.
     """
 
-    __slots__ = ("_fetch", "data", "first_id", "has_more", "last_id")
+    __slots__ = ("_fetch", "_page")
 
-    def __init__(
-        self,
-        data: list[T],
-        *,
-        has_more: bool,
-        first_id: str | None,
-        last_id: str | None,
-        fetch: Callable[[str], Page[T]],
-    ) -> None:
-        self.data = data
-        self.has_more = has_more
-        self.first_id = first_id
-        self.last_id = last_id
+    def __init__(self, page: PageData[T], fetch: Callable[[str], Page[T]]) -> None:
+        self._page = page
         self._fetch = fetch
+
+    @property
+    def data(self) -> list[T]:
+        return self._page.data
+
+    @property
+    def has_more(self) -> bool:
+        return self._page.has_more
+
+    @property
+    def first_id(self) -> str | None:
+        return self._page.first_id
+
+    @property
+    def last_id(self) -> str | None:
+        return self._page.last_id
 
     def next_page(self) -> Page[T] | None:
         """The page after this one (one request), or None when this is the last."""
-        if not self.has_more or not self.last_id:
-            return None
-        return self._fetch(self.last_id)
+        cursor = self._page.next_cursor
+        return None if cursor is None else self._fetch(cursor)
 
     def __iter__(self) -> Iterator[T]:
         page: Page[T] | None = self
@@ -234,5 +238,66 @@ class Page(Generic[T]):
             page = page.next_page()
 
     def __repr__(self) -> str:
-        ids = f"first_id={self.first_id!r}, last_id={self.last_id!r}"
-        return f"Page(items={len(self.data)}, has_more={self.has_more}, {ids})"
+        return _page_repr(self._page)
+
+
+class AsyncPage(Generic[T]):
+    """``Page`` for ``AsyncOpenAI``: ``async for`` goes through every page, ``await
+    page.next_page()`` fetches the next one."""
+
+    __slots__ = ("_fetch", "_page")
+
+    def __init__(self, page: PageData[T], fetch: Callable[[str], Awaitable[AsyncPage[T]]]) -> None:
+        self._page = page
+        self._fetch = fetch
+
+    @property
+    def data(self) -> list[T]:
+        return self._page.data
+
+    @property
+    def has_more(self) -> bool:
+        return self._page.has_more
+
+    @property
+    def first_id(self) -> str | None:
+        return self._page.first_id
+
+    @property
+    def last_id(self) -> str | None:
+        return self._page.last_id
+
+    async def next_page(self) -> AsyncPage[T] | None:
+        """The page after this one (one request), or None when this is the last."""
+        cursor = self._page.next_cursor
+        return None if cursor is None else await self._fetch(cursor)
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        page: AsyncPage[T] | None = self
+        while page is not None:
+            for item in page.data:
+                yield item
+            page = await page.next_page()
+
+    def __repr__(self) -> str:
+        return _page_repr(self._page)
+
+
+def _page_repr(page: PageData[Any]) -> str:
+    ids = f"first_id={page.first_id!r}, last_id={page.last_id!r}"
+    return f"Page(items={len(page.data)}, has_more={page.has_more}, {ids})"
+
+
+@dataclasses.dataclass(frozen=True)
+class PageData(Generic[T]):
+    """One page of a list answer, and where the next one starts."""
+
+    data: list[T]
+    has_more: bool
+    first_id: str | None
+    last_id: str | None
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The ``after`` of the next page, or None when this is the last."""
+        return self.last_id if self.has_more and self.last_id else None

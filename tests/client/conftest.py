@@ -26,6 +26,9 @@ class RecordingClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
 
+    async def asleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
 
 @pytest.fixture
 def server() -> Iterator[LocalServer]:

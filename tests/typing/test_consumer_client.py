@@ -9,11 +9,16 @@ import pytest
 
 from completionkit import (
     APIStatusError,
+    AsyncChatCompletionStream,
+    AsyncOpenAI,
+    AsyncPage,
     ChatCompletionResult,
     ChatCompletionsParameters,
+    ChatCompletionStream,
     Choice,
     CompletionUsage,
     CreateChatCompletionResponse,
+    CreateChatCompletionStreamResponse,
     Message,
     MessageLike,
     OpenAI,
@@ -68,6 +73,18 @@ def test_consumer_code_type_checks_and_runs() -> None:
         assert_type(deleted, bool)
         assert deleted
 
+        stream = completions.create(
+            messages, model="gpt-4o-mini", stream=True, stream_options={"include_usage": True}
+        )
+        assert_type(stream, ChatCompletionStream)
+        with stream:
+            for chunk in stream:
+                assert_type(chunk, CreateChatCompletionStreamResponse)
+            final = stream.final()
+        assert_type(final, ChatCompletionResult)
+        texts = list(completions.create(messages, model="gpt-4o-mini", stream=True).text_deltas())
+        assert_type(texts, list[str])
+
         server.queue(Reply.text("ok"))
         server.inject(Fault.rate_limit())
         failed = completions.create(messages, model="gpt-4o-mini", throw=False)
@@ -81,3 +98,27 @@ def test_consumer_code_type_checks_and_runs() -> None:
         assert_type(raised.value.status, int)
         assert_type(raised.value.code, str | None)
         assert raised.value.is_not_found_error
+
+
+async def _async_consumer(url: str) -> list[str]:
+    async with AsyncOpenAI(api_key="sk-local", base_url=url) as client:
+        completions = client.chat.completions
+        result = await completions.create([Message.user("Hi")], model="gpt-4o-mini", store=True)
+        assert_type(result, ChatCompletionResult)
+        stream = await completions.create([Message.user("Hi")], model="gpt-4o-mini", stream=True)
+        assert_type(stream, AsyncChatCompletionStream)
+        async with stream:
+            texts = [text async for text in stream.text_deltas()]
+        page = await completions.list(limit=1)
+        assert_type(page, AsyncPage[CreateChatCompletionResponse])
+        assert_type(await completions.delete("missing"), bool)
+        return texts + [c.id async for c in page]
+
+
+def test_async_consumer_code_type_checks_and_runs() -> None:
+    import asyncio
+
+    with LocalServer() as server:
+        texts = asyncio.run(_async_consumer(server.url))
+    assert texts[0] == "Hi"
+    assert len(texts) == 2

@@ -24,4 +24,6 @@ def wrong(client: OpenAI) -> None:
     completions.update("id", {"k": 1})  # error: metadata values are strings
     completions.list(order="sideways")  # error: order is asc or desc
     completions.messages.list("id", limit="ten")  # error: limit is an int
-    print(text)
+    streamed: str = completions.create(messages, model="m", stream=True).final()  # error: a result, not a str
+    completions.create(messages, model="m", on_data=print)  # error: callbacks need stream=True
+    print(text, streamed)

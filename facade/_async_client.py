@@ -1,0 +1,293 @@
+"""``AsyncOpenAI``: the asynchronous client; ``OpenAI``'s surface with ``await`` and ``async for``.
+
+Everything but the I/O comes from ``_core``, ``_operations`` and ``_streaming``, as for
+the synchronous client.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypeVar, Unpack, overload
+
+import httpx
+
+from ._core import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    Attempt,
+    ClientConfig,
+    Clock,
+    RequestOptions,
+    build_request,
+    decode,
+    retry_flow,
+)
+from ._exceptions import NotFoundError, OpenAIError
+from ._generated.models import ChatCompletionStreamOptions, CreateChatCompletionResponse
+from ._messages import MessageLike
+from ._operations import (
+    RAISE,
+    Call,
+    ChatCompletionsParameters,
+    OnData,
+    OnTerminate,
+    StoredMessage,
+    prepare_create,
+    prepare_delete,
+    prepare_list,
+    prepare_messages_list,
+    prepare_retrieve,
+    prepare_update,
+)
+from ._results import AsyncPage, ChatCompletionResult
+from ._streaming import AsyncChatCompletionStream, StreamState
+
+__all__ = ["AsyncChat", "AsyncChatCompletions", "AsyncCompletionMessages", "AsyncOpenAI"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _AsyncCaller:
+    """Sends the requests of one async client: the only I/O there is."""
+
+    def __init__(self, config: ClientConfig, http: httpx.AsyncClient) -> None:
+        self.config = config
+        self.http = http
+        self.clock = Clock()
+
+    async def _attempt(self, request: httpx.Request, stream: bool) -> Attempt:
+        try:
+            response = await self.http.send(request, stream=stream)
+        except httpx.TransportError as error:
+            return error
+        if stream and not response.is_success:
+            await response.aread()  # an error's body, to read what went wrong
+            await response.aclose()
+        return response
+
+    async def request(self, call: Call[Any, Any], *, stream: bool = False) -> httpx.Response:
+        spec = build_request(
+            self.config, call.endpoint, path=call.path, query=call.query, body=call.body, options=call.options
+        )
+        request = self.http.build_request(
+            spec.method, spec.url, headers=spec.headers, content=spec.content, timeout=spec.timeout
+        )
+        flow = retry_flow(spec.max_retries, self.clock, f"{spec.method} {request.url.path}")
+        step = next(flow)
+        try:
+            while True:
+                if step is None:
+                    step = flow.send(await self._attempt(request, stream))
+                else:
+                    await self.clock.asleep(step)
+                    step = flow.send(None)
+        except StopIteration as done:
+            response: httpx.Response = done.value
+            return response
+
+    async def run(self, call: Call[T, R]) -> R:
+        try:
+            response = await self.request(call)
+        except NotFoundError:
+            if call.when_not_found is RAISE:
+                raise
+            return call.when_not_found  # type: ignore[return-value]
+        return call.interpret(decode(call.endpoint.response, response), response)
+
+
+class AsyncOpenAI:
+    """``OpenAI`` for asyncio: the same arguments, the same methods to ``await``.
+
+    ``async with AsyncOpenAI() as client:`` closes the connections the client opened;
+    a caller's own ``httpx.AsyncClient`` is theirs to close.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        throw: bool = True,
+    ) -> None:
+        config = ClientConfig.from_arguments(
+            api_key=api_key,
+            base_url=base_url,
+            organization=organization,
+            project=project,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            throw=throw,
+        )
+        self._owns_http = http_client is None
+        self._caller = _AsyncCaller(config, http_client if http_client is not None else httpx.AsyncClient())
+        self.chat = AsyncChat(self._caller)
+
+    @property
+    def base_url(self) -> str:
+        return self._caller.config.base_url
+
+    @property
+    def max_retries(self) -> int:
+        return self._caller.config.max_retries
+
+    @property
+    def timeout(self) -> float | httpx.Timeout | None:
+        return self._caller.config.timeout
+
+    def __repr__(self) -> str:
+        return f"AsyncOpenAI({self._caller.config.shown()})"
+
+    async def close(self) -> None:
+        """Close the connections this client opened (not those of a client passed in)."""
+        if self._owns_http:
+            await self._caller.http.aclose()
+
+    async def __aenter__(self) -> AsyncOpenAI:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: types.TracebackType | None
+    ) -> None:
+        await self.close()
+
+
+class AsyncChat:
+    """``client.chat``: the namespace of ``client.chat.completions``."""
+
+    def __init__(self, caller: _AsyncCaller) -> None:
+        self.completions = AsyncChatCompletions(caller)
+
+
+class AsyncChatCompletions:
+    """``client.chat.completions`` of ``AsyncOpenAI``."""
+
+    def __init__(self, caller: _AsyncCaller) -> None:
+        self._caller = caller
+        self.messages = AsyncCompletionMessages(caller)
+
+    @overload
+    async def create(
+        self,
+        messages: Sequence[MessageLike],
+        parameters: ChatCompletionsParameters | Mapping[str, Any] | None = None,
+        /,
+        *,
+        stream: Literal[True],
+        stream_options: ChatCompletionStreamOptions | Mapping[str, bool] = None,
+        on_data: OnData | None = None,
+        on_terminate: OnTerminate | None = None,
+        **params: Unpack[ChatCompletionsParameters],
+    ) -> AsyncChatCompletionStream: ...
+    @overload
+    async def create(
+        self,
+        messages: Sequence[MessageLike],
+        parameters: ChatCompletionsParameters | Mapping[str, Any] | None = None,
+        /,
+        *,
+        stream: Literal[False] | None = None,
+        **params: Unpack[ChatCompletionsParameters],
+    ) -> ChatCompletionResult: ...
+    async def create(
+        self,
+        messages: Sequence[MessageLike],
+        parameters: ChatCompletionsParameters | Mapping[str, Any] | None = None,
+        /,
+        *,
+        stream: bool | None = None,
+        stream_options: ChatCompletionStreamOptions | Mapping[str, bool] = None,
+        on_data: OnData | None = None,
+        on_terminate: OnTerminate | None = None,
+        **params: Unpack[ChatCompletionsParameters],
+    ) -> ChatCompletionResult | AsyncChatCompletionStream:
+        """``OpenAI.chat.completions.create``, awaited."""
+        prepared = prepare_create(
+            self._caller.config,
+            messages,
+            parameters,
+            params,
+            stream=stream,
+            stream_options=stream_options,
+            on_data=on_data,
+            on_terminate=on_terminate,
+        )
+        try:
+            if prepared.stream:
+                response = await self._caller.request(prepared.call, stream=True)
+                state = StreamState(response, prepared.on_data, prepared.on_terminate)
+                return AsyncChatCompletionStream(response, state)
+            return await self._caller.run(prepared.call)
+        except OpenAIError as error:
+            return prepared.failed(error)
+
+    async def retrieve(
+        self, completion_id: str, /, **options: Unpack[RequestOptions]
+    ) -> CreateChatCompletionResponse:
+        """A stored completion (one created with ``store=True``)."""
+        return await self._caller.run(prepare_retrieve(completion_id, options))
+
+    async def update(
+        self, completion_id: str, metadata: Mapping[str, str] | None, /, **options: Unpack[RequestOptions]
+    ) -> CreateChatCompletionResponse:
+        """Replace the metadata of a stored completion; returns the updated completion."""
+        return await self._caller.run(prepare_update(completion_id, metadata, options))
+
+    async def delete(self, completion_id: str, /, **options: Unpack[RequestOptions]) -> bool:
+        """Delete a stored completion: True when it was deleted, False when there was none."""
+        return await self._caller.run(prepare_delete(completion_id, options))
+
+    async def list(
+        self,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        model: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPage[CreateChatCompletionResponse]:
+        """Stored completions; ``async for`` goes through every page."""
+
+        async def fetch(cursor: str | None) -> AsyncPage[CreateChatCompletionResponse]:
+            call = prepare_list(
+                after=cursor, limit=limit, order=order, model=model, metadata=metadata, options=options
+            )
+            return AsyncPage(await self._caller.run(call), fetch)
+
+        return await fetch(after)
+
+
+class AsyncCompletionMessages:
+    """``client.chat.completions.messages`` of ``AsyncOpenAI``."""
+
+    def __init__(self, caller: _AsyncCaller) -> None:
+        self._caller = caller
+
+    async def list(
+        self,
+        completion_id: str,
+        /,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        order: Literal["asc", "desc"] | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> AsyncPage[StoredMessage]:
+        """The messages of a stored completion; ``async for`` goes through every page."""
+
+        async def fetch(cursor: str | None) -> AsyncPage[StoredMessage]:
+            call = prepare_messages_list(
+                completion_id, after=cursor, limit=limit, order=order, options=options
+            )
+            return AsyncPage(await self._caller.run(call), fetch)
+
+        return await fetch(after)

@@ -1,0 +1,296 @@
+"""What each method of ``client.chat.completions`` means, without I/O.
+
+Each ``prepare_*`` function checks a method's arguments and turns them into a ``Call``
+(which endpoint, with which path, query, body and options); each ``*_result`` function
+turns the decoded answer into what the method returns.  ``OpenAI`` and ``AsyncOpenAI``
+call these and only add the sending, so no method is written twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+import httpx
+import msgspec
+
+from ._core import ClientConfig, RequestOptions, check_flag
+from ._decoding import error_location
+from ._exceptions import InvalidRequestError, OpenAIError
+from ._generated import endpoints
+from ._generated.endpoints import Endpoint
+from ._generated.models import (
+    ChatCompletionDeleted,
+    ChatCompletionList,
+    ChatCompletionMessageList,
+    CreateChatCompletionRequest,
+    CreateChatCompletionResponse,
+    CreateChatCompletionStreamResponse,
+    UpdateChatCompletionRequest,
+)
+from ._generated.models import Datum as StoredMessage
+from ._generated.params import CreateChatCompletionParams
+from ._messages import request_messages
+from ._results import ChatCompletionResult, PageData
+
+__all__ = [
+    "RAISE",
+    "Call",
+    "ChatCompletionsParameters",
+    "CreateCall",
+    "CreateOptions",
+    "OnData",
+    "OnTerminate",
+    "PageData",
+    "StoredMessage",
+    "failed_result",
+    "prepare_create",
+    "prepare_delete",
+    "prepare_list",
+    "prepare_messages_list",
+    "prepare_retrieve",
+    "prepare_update",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+OnData = Callable[[CreateChatCompletionStreamResponse], object]
+"""Called with each chunk of a stream, as it arrives (4D's ``onData``)."""
+OnTerminate = Callable[[ChatCompletionResult], object]
+"""Called once a stream ends, with the final result or the errors (4D's ``onTerminate``)."""
+
+
+class CreateOptions(RequestOptions, total=False):
+    """The per-call options of ``create``: those of every call, and ``throw``."""
+
+    throw: bool
+    """False returns failures in ``result.errors`` instead of raising them."""
+
+
+class ChatCompletionsParameters(CreateChatCompletionParams, CreateOptions, total=False):
+    """Everything ``create`` takes besides the messages, as one typed mapping.
+
+    Every field of the request schema (generated, so a regeneration updates it) and the
+    per-call options, as 4D AI Kit's ``OpenAIChatCompletionsParameters`` carries both::
+
+        create(messages, ChatCompletionsParameters(model="gpt-4o-mini", temperature=0.2))
+    """
+
+
+_OPTION_NAMES = frozenset(CreateOptions.__annotations__) | frozenset(RequestOptions.__annotations__)
+_API_NAMES = frozenset(CreateChatCompletionParams.__annotations__)
+# What create() refuses among its parameters, and why.
+_NOT_PARAMETERS = {
+    "messages": "the conversation is create()'s first argument, not a parameter",
+    "stream": "pass stream=True as a keyword of create(), so that the type checker knows a stream comes back",
+    "stream_options": "pass stream_options as a keyword of create(), beside stream=True",
+}
+
+
+class _Raise:
+    """``Call.when_not_found`` for methods that raise NotFoundError."""
+
+
+RAISE = _Raise()
+
+
+@dataclasses.dataclass(frozen=True)
+class Call(Generic[T, R]):
+    """One request to make (the endpoint stub and what fills it), and what to make of
+    the decoded answer."""
+
+    endpoint: Endpoint[Any, Any, Any, T, Any]
+    options: RequestOptions
+    interpret: Callable[[T, httpx.Response], R]
+    path: msgspec.Struct | None = None
+    query: msgspec.Struct | None = None
+    body: msgspec.Struct | None = None
+    when_not_found: R | _Raise = RAISE
+    """What the method returns for a 404 instead of raising (``delete``: False)."""
+
+
+def _value(value: T, response: httpx.Response) -> T:
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class CreateCall:
+    """A create request, and how its answer is to be given back."""
+
+    call: Call[CreateChatCompletionResponse, ChatCompletionResult]
+    throw: bool
+    stream: bool
+    on_data: OnData | None
+    on_terminate: OnTerminate | None
+
+    def failed(self, error: OpenAIError) -> ChatCompletionResult:
+        """What create answers when the request fails: the error raised, or (with
+        ``throw=False``, never for a stream) a result that holds it."""
+        result = failed_result(error)
+        if self.on_terminate is not None:
+            self.on_terminate(result)
+        if self.throw or self.stream:
+            raise error
+        return result
+
+
+def _unknown(name: str, known: frozenset[str]) -> InvalidRequestError:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return InvalidRequestError(name, f"create() got an unexpected keyword argument{hint}")
+
+
+def _mapping(name: str, value: object) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidRequestError(name, f"expected a mapping, got {type(value).__name__}")
+    return typing.cast("Mapping[str, Any]", value)
+
+
+def _field_error(error: msgspec.ValidationError) -> InvalidRequestError:
+    path, message = error_location(error)
+    return InvalidRequestError(path or "body", message)
+
+
+def _convert(value: Mapping[str, Any], type_: type[T]) -> T:
+    try:
+        return msgspec.convert(value, type_)
+    except msgspec.ValidationError as error:
+        raise _field_error(error) from None
+
+
+def _callback(name: str, value: object) -> Any:
+    if value is not None and not callable(value):
+        raise InvalidRequestError(name, f"expected a function, got {type(value).__name__}")
+    return value
+
+
+def prepare_create(
+    config: ClientConfig,
+    messages: object,
+    parameters: object,
+    params: Mapping[str, Any],
+    *,
+    stream: object = None,
+    stream_options: object = None,
+    on_data: object = None,
+    on_terminate: object = None,
+) -> CreateCall:
+    """Check everything ``create`` was given, before anything is sent."""
+    options: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    for name, value in {**_mapping("parameters", parameters), **params}.items():
+        if name in _NOT_PARAMETERS:
+            raise InvalidRequestError(name, _NOT_PARAMETERS[name])
+        if name in _OPTION_NAMES:
+            options[name] = value
+        elif name in _API_NAMES:
+            fields[name] = value
+        else:
+            raise _unknown(name, _API_NAMES | _OPTION_NAMES)
+    if "model" not in fields:
+        raise InvalidRequestError("model", "create() needs a model, such as model='gpt-4o-mini'")
+    throw = check_flag("throw", options.pop("throw", config.throw))
+    streaming = False if stream is None else check_flag("stream", stream)
+    if streaming:
+        fields["stream"] = True
+        if stream_options is not None:
+            fields["stream_options"] = stream_options
+    elif stream_options is not None or on_data is not None or on_terminate is not None:
+        name = (
+            "stream_options"
+            if stream_options is not None
+            else "on_data"
+            if on_data is not None
+            else "on_terminate"
+        )
+        raise InvalidRequestError(name, "only a streamed create (stream=True) takes it")
+    body = _convert({**fields, "messages": request_messages(messages)}, CreateChatCompletionRequest)
+    return CreateCall(
+        call=Call(
+            endpoints.create_chat_completion, typing.cast("RequestOptions", options), _completion, body=body
+        ),
+        throw=throw,
+        stream=streaming,
+        on_data=_callback("on_data", on_data),
+        on_terminate=_callback("on_terminate", on_terminate),
+    )
+
+
+def _completion(completion: CreateChatCompletionResponse, response: httpx.Response) -> ChatCompletionResult:
+    return ChatCompletionResult(completion, response.headers, raw_body=response.content)
+
+
+def failed_result(error: OpenAIError) -> ChatCompletionResult:
+    """The result of a create that failed, for ``throw=False``."""
+    headers = getattr(error, "headers", None)
+    return ChatCompletionResult(
+        None, headers if isinstance(headers, httpx.Headers) else httpx.Headers(), [error]
+    )
+
+
+Completion = CreateChatCompletionResponse
+
+
+def prepare_retrieve(completion_id: str, options: RequestOptions) -> Call[Completion, Completion]:
+    path = endpoints.GetChatCompletionPathParameters(completion_id=completion_id)
+    return Call(endpoints.get_chat_completion, options, _value, path=path)
+
+
+def prepare_update(
+    completion_id: str, metadata: Mapping[str, str] | None, options: RequestOptions
+) -> Call[Completion, Completion]:
+    path = endpoints.UpdateChatCompletionPathParameters(completion_id=completion_id)
+    given = None if metadata is None else dict(_mapping("metadata", metadata))
+    body = _convert({"metadata": given}, UpdateChatCompletionRequest)
+    return Call(endpoints.update_chat_completion, options, _value, path=path, body=body)
+
+
+def _deleted(deleted: ChatCompletionDeleted, response: httpx.Response) -> bool:
+    return deleted.deleted
+
+
+def prepare_delete(completion_id: str, options: RequestOptions) -> Call[ChatCompletionDeleted, bool]:
+    """Delete answers True when the completion was deleted and False when there was none."""
+    path = endpoints.DeleteChatCompletionPathParameters(completion_id=completion_id)
+    return Call(endpoints.delete_chat_completion, options, _deleted, path=path, when_not_found=False)
+
+
+def _query(given: Mapping[str, object], type_: type[T]) -> T:
+    return _convert({k: v for k, v in given.items() if v is not None}, type_)
+
+
+def prepare_list(
+    *,
+    after: str | None,
+    limit: int | None,
+    order: str | None,
+    model: str | None,
+    metadata: Mapping[str, str] | None,
+    options: RequestOptions,
+) -> Call[ChatCompletionList, PageData[Completion]]:
+    filters = dict(_mapping("metadata", metadata)) if metadata is not None else None
+    given = {"after": after, "limit": limit, "order": order, "model": model, "metadata": filters}
+    query = _query(given, endpoints.ListChatCompletionsQuery)
+    return Call(endpoints.list_chat_completions, options, _page, query=query)
+
+
+def prepare_messages_list(
+    completion_id: str, *, after: str | None, limit: int | None, order: str | None, options: RequestOptions
+) -> Call[ChatCompletionMessageList, PageData[StoredMessage]]:
+    path = endpoints.GetChatCompletionMessagesPathParameters(completion_id=completion_id)
+    query = _query({"after": after, "limit": limit, "order": order}, endpoints.GetChatCompletionMessagesQuery)
+    return Call(endpoints.get_chat_completion_messages, options, _page, path=path, query=query)
+
+
+@typing.overload
+def _page(listed: ChatCompletionList, response: httpx.Response) -> PageData[Completion]: ...
+@typing.overload
+def _page(listed: ChatCompletionMessageList, response: httpx.Response) -> PageData[StoredMessage]: ...
+def _page(listed: ChatCompletionList | ChatCompletionMessageList, response: httpx.Response) -> PageData[Any]:
+    return PageData(listed.data, listed.has_more, listed.first_id, listed.last_id)

@@ -1,0 +1,218 @@
+"""Streamed create, end to end: chunks, the final result, callbacks, faults, connections."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+import httpx
+import pytest
+
+from completionkit import (
+    APIStreamError,
+    APIStreamIncompleteError,
+    APITimeoutError,
+    AsyncOpenAI,
+    ChatCompletionResult,
+    InvalidRequestError,
+    OpenAI,
+    RateLimitError,
+)
+from completionkit.testing import Fault, LocalServer, Reply
+
+from .conftest import USER
+
+EMPTY_CHUNK = b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[]}\n\n'
+
+
+def test_chunks_then_the_final_result(server: LocalServer, client: OpenAI) -> None:
+    with client.chat.completions.create(USER, model="m", stream=True) as stream:
+        chunks = list(stream)
+        result = stream.final()
+    assert [c.choices[0].delta.content for c in chunks[1:-1]] == ["Hello", " there"]
+    assert isinstance(result, ChatCompletionResult)
+    assert result.choice is not None
+    assert (result.choice.text, result.choice.finish_reason) == ("Hello there", "stop")
+    assert result.id == chunks[0].id
+    assert result.raw["choices"][0]["message"]["content"] == "Hello there"
+    assert stream.raw_chunks[0]["object"] == "chat.completion.chunk"
+    assert server.last_request.body["stream"] is True
+
+
+def test_final_without_iterating(client: OpenAI) -> None:
+    result = client.chat.completions.create(USER, model="m", stream=True, n=2, logprobs=True).final()
+    assert [c.text for c in result.choices] == ["Hello there", "Hello there"]
+    assert result.choices[1].logprobs is not None
+    assert [t.token for t in result.choices[1].logprobs.content or []] == ["Hello", " there"]
+
+
+def test_usage_comes_with_include_usage(client: OpenAI) -> None:
+    assert client.chat.completions.create(USER, model="m", stream=True).final().usage is None
+    result = client.chat.completions.create(
+        USER, model="m", stream=True, stream_options={"include_usage": True}
+    ).final()
+    assert result.usage is not None
+    assert result.usage.total_tokens == 4
+
+
+def test_streamed_tool_calls_and_refusals(server: LocalServer, client: OpenAI) -> None:
+    server.queue(
+        Reply.calling("lookup", {"query": "a long enough query to be cut in pieces"}), Reply.refusal_of("No.")
+    )
+    first = client.chat.completions.create(USER, model="m", stream=True).final()
+    assert first.choice is not None
+    (call,) = first.choice.message.tool_calls or []
+    assert call["function"] == {
+        "name": "lookup",
+        "arguments": '{"query":"a long enough query to be cut in pieces"}',
+    }
+    second = client.chat.completions.create(USER, model="m", stream=True).final()
+    assert second.choice is not None
+    assert second.choice.refusal == "No."
+
+
+def test_callbacks_see_every_chunk_and_the_end(client: OpenAI) -> None:
+    seen: list[Any] = []
+    ended: list[ChatCompletionResult] = []
+    stream = client.chat.completions.create(
+        USER, model="m", stream=True, on_data=seen.append, on_terminate=ended.append
+    )
+    assert [c.id for c in stream] == [c.id for c in seen]
+    assert len(ended) == 1
+    assert ended[0].success
+
+
+def test_on_terminate_gets_the_error(server: LocalServer, client: OpenAI) -> None:
+    ended: list[ChatCompletionResult] = []
+    server.inject(Fault.stream_error(after_events=2, message="boom"))
+    with pytest.raises(APIStreamError, match="boom"):
+        client.chat.completions.create(USER, model="m", stream=True, on_terminate=ended.append).final()
+    assert [type(e) for e in ended[0].errors] == [APIStreamError]
+    server.inject(Fault.rate_limit(retry_after=0), times=3)
+    with pytest.raises(RateLimitError):
+        client.chat.completions.create(USER, model="m", stream=True, on_terminate=ended.append)
+    assert not ended[1].success
+
+
+def test_an_error_payload_in_the_middle_of_a_stream(server: LocalServer, client: OpenAI) -> None:
+    body = (
+        b'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,'
+        b'"delta":{"content":"Hi"}}]}\n\ndata: {"error":{"message":"Provider returned error","code":502}}\n\n'
+    )
+    server.replay([body])
+    with pytest.raises(APIStreamError) as raised:
+        client.chat.completions.create(USER, model="m", stream=True).final()
+    assert (raised.value.message, raised.value.code) == ("Provider returned error", "502")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [EMPTY_CHUNK, EMPTY_CHUNK + b'data: {"id"'],
+    ids=["no [DONE]", "ends inside an event"],
+)
+def test_a_stream_that_ends_early_is_an_error(server: LocalServer, client: OpenAI, body: bytes) -> None:
+    server.replay([body])
+    stream = client.chat.completions.create(USER, model="m", stream=True)
+    with pytest.raises(APIStreamIncompleteError):
+        stream.final()
+    assert stream.response.is_closed
+
+
+def test_a_cut_stream_leaves_no_open_connection(server: LocalServer, client: OpenAI) -> None:
+    server.inject(Fault.stream_cut(after_events=2))
+    stream = client.chat.completions.create(USER, model="m", stream=True)
+    with pytest.raises(APIStreamIncompleteError) as raised:
+        list(stream)
+    assert isinstance(raised.value.__cause__, httpx.RemoteProtocolError)
+    assert stream.response.is_closed
+
+
+def test_keep_alive_comments_are_skipped(server: LocalServer, client: OpenAI) -> None:
+    server.inject(Fault.stream_keepalive())
+    assert client.chat.completions.create(USER, model="m", stream=True).final().success
+
+
+def test_a_slow_stream_hits_the_read_timeout(server: LocalServer, client: OpenAI) -> None:
+    server.inject(Fault.slow_stream(1.0))
+    stream = client.chat.completions.create(USER, model="m", stream=True, timeout=0.2)
+    with pytest.raises(APITimeoutError):
+        stream.final()
+    assert stream.response.is_closed
+
+
+def test_breaking_out_of_the_loop_closes_the_connection(server: LocalServer, client: OpenAI) -> None:
+    server.queue(Reply.text("a b c d e f g"))
+    with client.chat.completions.create(USER, model="m", stream=True) as stream:
+        for _ in stream:
+            break
+    assert stream.response.is_closed
+
+
+def test_stream_failures_before_the_first_chunk_raise_even_with_throw_false(
+    server: LocalServer, client: OpenAI
+) -> None:
+    server.inject(Fault.http_error(400))
+    with pytest.raises(Exception, match="Invalid request"):
+        client.chat.completions.create(USER, model="m", stream=True, throw=False)
+
+
+def test_stream_only_options_need_stream(client: OpenAI) -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        client.chat.completions.create(USER, model="m", on_data=print)  # type: ignore[call-overload]
+    assert raised.value.param == "on_data"
+
+
+def test_streams_are_retried_like_any_request(server: LocalServer, client: OpenAI) -> None:
+    server.inject(Fault.http_error(503))
+    assert client.chat.completions.create(USER, model="m", stream=True).final().success
+    assert len(server.requests) == 2
+
+
+def test_async_stream(server: LocalServer) -> None:
+    async def run() -> tuple[list[str], str | None, bool]:
+        async with AsyncOpenAI(api_key="k", base_url=server.url) as client:
+            async with await client.chat.completions.create(USER, model="m", stream=True) as stream:
+                texts = [t async for t in stream.text_deltas()]
+                result = await stream.final()
+            assert result.choice is not None
+            return texts, result.choice.text, stream.response.is_closed
+
+    assert asyncio.run(run()) == (["Hello", " there"], "Hello there", True)
+
+
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_thousand_concurrent_async_requests(tmp_path: Any) -> None:
+    before = _open_descriptors()
+
+    async def run(url: str) -> tuple[int, int]:
+        limits = httpx.Limits(max_connections=50, max_keepalive_connections=50)
+        async with (
+            httpx.AsyncClient(limits=limits, timeout=120) as http,
+            AsyncOpenAI(api_key="k", base_url=url, http_client=http) as client,
+        ):
+
+            async def plain(i: int) -> bool:
+                return (
+                    await client.chat.completions.create([{"role": "user", "content": f"n {i}"}], model="m")
+                ).success
+
+            async def streamed(i: int) -> bool:
+                stream = await client.chat.completions.create(
+                    [{"role": "user", "content": f"s {i}"}], model="m", stream=True
+                )
+                return (await stream.final()).choice.text == f"s {i}"  # type: ignore[union-attr]
+
+            results = await asyncio.gather(*(plain(i) if i % 2 else streamed(i) for i in range(1000)))
+            pool = http._transport._pool  # type: ignore[attr-defined]
+            busy = sum(1 for connection in pool.connections if not connection.is_idle())
+            return sum(results), busy
+
+    with LocalServer() as server:
+        done, busy = asyncio.run(run(server.url))
+    assert done == 1000
+    assert busy == 0
+    assert _open_descriptors() <= before
