@@ -12,22 +12,11 @@ from typing import Any, Literal, TypeVar, Unpack, overload
 
 import httpx
 
-from ._core import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    Attempt,
-    ClientConfig,
-    Clock,
-    RequestOptions,
-    build_request,
-    decode,
-    retry_flow,
-)
+from ._core import Attempt, ClientBase, ClientConfig, Clock, RequestOptions, build_request, retry_flow
 from ._exceptions import NotFoundError, OpenAIError
 from ._generated.models import ChatCompletionStreamOptions, CreateChatCompletionResponse
 from ._messages import MessageLike
 from ._operations import (
-    RAISE,
     Call,
     ChatCompletionsParameters,
     OnData,
@@ -71,9 +60,7 @@ class _AsyncCaller:
         spec = build_request(
             self.config, call.endpoint, path=call.path, query=call.query, body=call.body, options=call.options
         )
-        request = self.http.build_request(
-            spec.method, spec.url, headers=spec.headers, content=spec.content, timeout=spec.timeout
-        )
+        request = spec.build(self.http)
         flow = retry_flow(spec.max_retries, self.clock, f"{spec.method} {request.url.path}")
         step = next(flow)
         try:
@@ -90,66 +77,31 @@ class _AsyncCaller:
     async def run(self, call: Call[T, R]) -> R:
         try:
             response = await self.request(call)
-        except NotFoundError:
-            if call.when_not_found is RAISE:
-                raise
-            return call.when_not_found  # type: ignore[return-value]
-        return call.interpret(decode(call.endpoint.response, response), response)
+        except NotFoundError as error:
+            return call.not_found(error)
+        return call.finish(response)
 
 
-class AsyncOpenAI:
+class AsyncOpenAI(ClientBase[httpx.AsyncClient]):
     """``OpenAI`` for asyncio: the same arguments, the same methods to ``await``.
 
     ``async with AsyncOpenAI() as client:`` closes the connections the client opened;
     a caller's own ``httpx.AsyncClient`` is theirs to close.
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        organization: str | None = None,
-        project: str | None = None,
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        throw: bool = True,
-    ) -> None:
-        config = ClientConfig.from_arguments(
-            api_key=api_key,
-            base_url=base_url,
-            organization=organization,
-            project=project,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=default_headers,
-            throw=throw,
-        )
-        self._owns_http = http_client is None
-        self._caller = _AsyncCaller(config, http_client if http_client is not None else httpx.AsyncClient())
+    chat: AsyncChat
+
+    def _new_http_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient()
+
+    def _start(self) -> None:
+        self._caller = _AsyncCaller(self._config, self._http)
         self.chat = AsyncChat(self._caller)
-
-    @property
-    def base_url(self) -> str:
-        return self._caller.config.base_url
-
-    @property
-    def max_retries(self) -> int:
-        return self._caller.config.max_retries
-
-    @property
-    def timeout(self) -> float | httpx.Timeout | None:
-        return self._caller.config.timeout
-
-    def __repr__(self) -> str:
-        return f"AsyncOpenAI({self._caller.config.shown()})"
 
     async def close(self) -> None:
         """Close the connections this client opened (not those of a client passed in)."""
         if self._owns_http:
-            await self._caller.http.aclose()
+            await self._http.aclose()
 
     async def __aenter__(self) -> AsyncOpenAI:
         return self

@@ -8,22 +8,11 @@ from typing import Any, Literal, TypeVar, Unpack, overload
 
 import httpx
 
-from ._core import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    Attempt,
-    ClientConfig,
-    Clock,
-    RequestOptions,
-    build_request,
-    decode,
-    retry_flow,
-)
+from ._core import Attempt, ClientBase, ClientConfig, Clock, RequestOptions, build_request, retry_flow
 from ._exceptions import NotFoundError, OpenAIError
 from ._generated.models import ChatCompletionStreamOptions, CreateChatCompletionResponse
 from ._messages import MessageLike
 from ._operations import (
-    RAISE,
     Call,
     ChatCompletionsParameters,
     OnData,
@@ -67,9 +56,7 @@ class _Caller:
         spec = build_request(
             self.config, call.endpoint, path=call.path, query=call.query, body=call.body, options=call.options
         )
-        request = self.http.build_request(
-            spec.method, spec.url, headers=spec.headers, content=spec.content, timeout=spec.timeout
-        )
+        request = spec.build(self.http)
         flow = retry_flow(spec.max_retries, self.clock, f"{spec.method} {request.url.path}")
         step = next(flow)
         try:
@@ -86,71 +73,36 @@ class _Caller:
     def run(self, call: Call[T, R]) -> R:
         try:
             response = self.request(call)
-        except NotFoundError:
-            if call.when_not_found is RAISE:
-                raise
-            return call.when_not_found  # type: ignore[return-value]
-        return call.interpret(decode(call.endpoint.response, response), response)
+        except NotFoundError as error:
+            return call.not_found(error)
+        return call.finish(response)
 
 
-class OpenAI:
+class OpenAI(ClientBase[httpx.Client]):
     """A client of the OpenAI Chat Completions API, or of any OpenAI-compatible server.
 
     ``api_key``, ``base_url``, ``organization`` and ``project`` fall back to the
     environment (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID``,
-    ``OPENAI_PROJECT_ID``).  ``timeout`` and ``max_retries`` apply to every call unless
-    the call says otherwise; ``throw=False`` makes ``create`` return failures in
-    ``result.errors`` instead of raising them.  Pass your own ``http_client`` to share
+    ``OPENAI_PROJECT_ID``).  ``timeout`` (600 s) and ``max_retries`` (2) apply to every
+    call unless the call says otherwise; ``throw=False`` makes ``create`` return failures
+    in ``result.errors`` instead of raising them.  Pass your own ``http_client`` to share
     connections or proxies; it is yours to close.  ``with OpenAI() as client:`` closes
     the connections the client opened.
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        organization: str | None = None,
-        project: str | None = None,
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-        throw: bool = True,
-    ) -> None:
-        config = ClientConfig.from_arguments(
-            api_key=api_key,
-            base_url=base_url,
-            organization=organization,
-            project=project,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=default_headers,
-            throw=throw,
-        )
-        self._owns_http = http_client is None
-        self._caller = _Caller(config, http_client if http_client is not None else httpx.Client())
+    chat: Chat
+
+    def _new_http_client(self) -> httpx.Client:
+        return httpx.Client()
+
+    def _start(self) -> None:
+        self._caller = _Caller(self._config, self._http)
         self.chat = Chat(self._caller)
-
-    @property
-    def base_url(self) -> str:
-        return self._caller.config.base_url
-
-    @property
-    def max_retries(self) -> int:
-        return self._caller.config.max_retries
-
-    @property
-    def timeout(self) -> float | httpx.Timeout | None:
-        return self._caller.config.timeout
-
-    def __repr__(self) -> str:
-        return f"OpenAI({self._caller.config.shown()})"
 
     def close(self) -> None:
         """Close the connections this client opened (not those of a client passed in)."""
         if self._owns_http:
-            self._caller.http.close()
+            self._http.close()
 
     def __enter__(self) -> OpenAI:
         return self

@@ -20,7 +20,7 @@ import time
 import typing
 import urllib.parse
 from collections.abc import Callable, Generator, Mapping
-from typing import Any, TypedDict, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 import httpx
 import msgspec
@@ -132,6 +132,61 @@ class Clock:
     async def asleep(self, seconds: float) -> None:
         """``sleep`` for the async client: the event loop goes on meanwhile."""
         await asyncio.sleep(seconds)
+
+
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+
+
+class ClientBase(Generic[HttpT]):
+    """What ``OpenAI`` and ``AsyncOpenAI`` share: their arguments and their settings."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: HttpT | None = None,
+        throw: bool = True,
+    ) -> None:
+        self._config = ClientConfig.from_arguments(
+            api_key=api_key,
+            base_url=base_url,
+            organization=organization,
+            project=project,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            throw=throw,
+        )
+        self._owns_http = http_client is None
+        self._http: HttpT = http_client if http_client is not None else self._new_http_client()
+        self._start()
+
+    def _new_http_client(self) -> HttpT:
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        """Set up what the client adds: its caller and ``chat`` namespace."""
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    @property
+    def max_retries(self) -> int:
+        return self._config.max_retries
+
+    @property
+    def timeout(self) -> float | httpx.Timeout | None:
+        return self._config.timeout
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._config.shown()})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -256,6 +311,12 @@ class RequestSpec:
     content: bytes | None
     timeout: float | httpx.Timeout | None
     max_retries: int
+
+    def build(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+        """The request, built by the client that sends it (its own headers and settings added)."""
+        return http.build_request(
+            self.method, self.url, headers=self.headers, content=self.content, timeout=self.timeout
+        )
 
 
 def build_request(

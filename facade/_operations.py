@@ -17,9 +17,9 @@ from typing import Any, Generic, TypeVar
 import httpx
 import msgspec
 
-from ._core import ClientConfig, RequestOptions, check_flag
+from ._core import ClientConfig, RequestOptions, check_flag, decode
 from ._decoding import error_location
-from ._exceptions import InvalidRequestError, OpenAIError
+from ._exceptions import InvalidRequestError, NotFoundError, OpenAIError
 from ._generated import endpoints
 from ._generated.endpoints import Endpoint
 from ._generated.models import (
@@ -111,6 +111,16 @@ class Call(Generic[T, R]):
     body: msgspec.Struct | None = None
     when_not_found: R | _Raise = RAISE
     """What the method returns for a 404 instead of raising (``delete``: False)."""
+
+    def finish(self, response: httpx.Response) -> R:
+        """What the method returns for a successful answer."""
+        return self.interpret(decode(self.endpoint.response, response), response)
+
+    def not_found(self, error: NotFoundError) -> R:
+        """What the method returns for a 404: its ``when_not_found``, or the error raised."""
+        if isinstance(self.when_not_found, _Raise):
+            raise error
+        return self.when_not_found
 
 
 def _value(value: T, response: httpx.Response) -> T:

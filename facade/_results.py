@@ -197,21 +197,17 @@ class ChatCompletionResult:
         return f"ChatCompletionResult(id={self.id!r}, model={self.model!r}, choices={self.choices!r})"
 
 
-class Page(Generic[T]):
-    """One page of a list, that also iterates over every item of every later page.
+class _PageView(Generic[T]):
+    """What a page shows of itself, for both kinds of page."""
 
-    ``for item in page`` fetches the next pages lazily, one request each, as the loop
-    reaches them; ``page.data`` is this page alone and ``page.next_page()`` the next.
-    """
+    __slots__ = ("_page",)
 
-    __slots__ = ("_fetch", "_page")
-
-    def __init__(self, page: PageData[T], fetch: Callable[[str], Page[T]]) -> None:
+    def __init__(self, page: PageData[T]) -> None:
         self._page = page
-        self._fetch = fetch
 
     @property
     def data(self) -> list[T]:
+        """The items of this page alone."""
         return self._page.data
 
     @property
@@ -225,6 +221,23 @@ class Page(Generic[T]):
     @property
     def last_id(self) -> str | None:
         return self._page.last_id
+
+    def __repr__(self) -> str:
+        return _page_repr(self._page)
+
+
+class Page(_PageView[T]):
+    """One page of a list, that also iterates over every item of every later page.
+
+    ``for item in page`` fetches the next pages lazily, one request each, as the loop
+    reaches them; ``page.data`` is this page alone and ``page.next_page()`` the next.
+    """
+
+    __slots__ = ("_fetch",)
+
+    def __init__(self, page: PageData[T], fetch: Callable[[str], Page[T]]) -> None:
+        super().__init__(page)
+        self._fetch = fetch
 
     def next_page(self) -> Page[T] | None:
         """The page after this one (one request), or None when this is the last."""
@@ -237,35 +250,16 @@ class Page(Generic[T]):
             yield from page.data
             page = page.next_page()
 
-    def __repr__(self) -> str:
-        return _page_repr(self._page)
 
-
-class AsyncPage(Generic[T]):
+class AsyncPage(_PageView[T]):
     """``Page`` for ``AsyncOpenAI``: ``async for`` goes through every page, ``await
     page.next_page()`` fetches the next one."""
 
-    __slots__ = ("_fetch", "_page")
+    __slots__ = ("_fetch",)
 
     def __init__(self, page: PageData[T], fetch: Callable[[str], Awaitable[AsyncPage[T]]]) -> None:
-        self._page = page
+        super().__init__(page)
         self._fetch = fetch
-
-    @property
-    def data(self) -> list[T]:
-        return self._page.data
-
-    @property
-    def has_more(self) -> bool:
-        return self._page.has_more
-
-    @property
-    def first_id(self) -> str | None:
-        return self._page.first_id
-
-    @property
-    def last_id(self) -> str | None:
-        return self._page.last_id
 
     async def next_page(self) -> AsyncPage[T] | None:
         """The page after this one (one request), or None when this is the last."""
@@ -278,9 +272,6 @@ class AsyncPage(Generic[T]):
             for item in page.data:
                 yield item
             page = await page.next_page()
-
-    def __repr__(self) -> str:
-        return _page_repr(self._page)
 
 
 def _page_repr(page: PageData[Any]) -> str:

@@ -330,14 +330,13 @@ def _text_deltas(chunk: Chunk) -> Iterator[str]:
             yield choice.delta.content
 
 
-class ChatCompletionStream:
-    """A streamed answer: iterate for the chunks, ``text_deltas()`` for the text alone,
-    ``final()`` for the whole result; ``with`` closes the connection, also on ``break``."""
+class _StreamView:
+    """What a stream shows of itself, for both kinds of stream."""
 
     def __init__(self, response: httpx.Response, state: StreamState) -> None:
         self.response = response
+        """The HTTP response the chunks are read from."""
         self._state = state
-        self._chunks = self._read()
 
     @property
     def headers(self) -> httpx.Headers:
@@ -345,7 +344,17 @@ class ChatCompletionStream:
 
     @property
     def raw_chunks(self) -> list[Json]:
+        """The JSON of every chunk read so far, as the server sent it."""
         return self._state.raw_chunks
+
+
+class ChatCompletionStream(_StreamView):
+    """A streamed answer: iterate for the chunks, ``text_deltas()`` for the text alone,
+    ``final()`` for the whole result; ``with`` closes the connection, also on ``break``."""
+
+    def __init__(self, response: httpx.Response, state: StreamState) -> None:
+        super().__init__(response, state)
+        self._chunks = self._read()
 
     def _read(self) -> Generator[Chunk]:
         try:
@@ -385,21 +394,12 @@ class ChatCompletionStream:
         self.close()
 
 
-class AsyncChatCompletionStream:
+class AsyncChatCompletionStream(_StreamView):
     """``ChatCompletionStream`` for ``AsyncOpenAI``: ``async for``, ``async with``, ``await final()``."""
 
     def __init__(self, response: httpx.Response, state: StreamState) -> None:
-        self.response = response
-        self._state = state
+        super().__init__(response, state)
         self._chunks = self._read()
-
-    @property
-    def headers(self) -> httpx.Headers:
-        return self._state.headers
-
-    @property
-    def raw_chunks(self) -> list[Json]:
-        return self._state.raw_chunks
 
     async def _read(self) -> AsyncGenerator[Chunk]:
         try:
