@@ -2,8 +2,8 @@
 
 ``create(messages, **params)`` takes every field of ``CreateChatCompletionRequest`` as a
 keyword.  Writing those keywords by hand would restate the schema; instead this module
-reads the generated Structs (their annotations are source text, thanks to
-``from __future__ import annotations``) and writes one ``TypedDict`` per request body,
+reads the generated Structs (their fields from the module's syntax, their order and
+required-ness from msgspec) and writes one ``TypedDict`` per request body,
 so a regeneration updates the keywords with the types.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import importlib.util
-import inspect
 import keyword
 import sys
 import tempfile
@@ -105,11 +104,24 @@ def _without_unset(annotation: str) -> ast.expr:
     return result
 
 
-def _annotation_of(cls: type, name: str) -> str:
+def _source_annotations(models: str) -> dict[str, dict[str, str]]:
+    """Each class's field annotations, as source text, read from the module's syntax."""
+    out: dict[str, dict[str, str]] = {}
+    for node in ast.parse(models).body:
+        if isinstance(node, ast.ClassDef):
+            out[node.name] = {
+                field.target.id: ast.unparse(field.annotation)
+                for field in node.body
+                if isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name)
+            }
+    return out
+
+
+def _annotation_of(cls: type, name: str, sources: dict[str, dict[str, str]]) -> tuple[str, str]:
+    """The annotation of field ``name`` as written, and the class that declares it."""
     for klass in cls.__mro__:
-        annotations = inspect.get_annotations(klass)
-        if name in annotations:
-            return str(annotations[name])
+        if name in sources.get(klass.__name__, {}):
+            return sources[klass.__name__][name], klass.__name__
     raise KeyError(name)
 
 
@@ -121,6 +133,7 @@ def render(document: Json, models: str, *, header: str) -> str:
 
 def _render(document: Json, models: str, module: ModuleType, header: str) -> str:
     docs = _field_docs(models)
+    sources = _source_annotations(models)
     bodies = sorted(
         {
             schema["$ref"].rsplit("/", 1)[-1]
@@ -151,10 +164,10 @@ def _render(document: Json, models: str, module: ModuleType, header: str) -> str
                 continue
             if keyword.iskeyword(field.name) or field.name != field.encode_name:
                 raise ValueError(f"{body}.{field.name} cannot be a keyword argument")
-            annotation = _without_unset(_annotation_of(cls, field.name))
+            text, owner = _annotation_of(cls, field.name, sources)
+            annotation = _without_unset(text)
             used.update(n.id for n in ast.walk(annotation) if isinstance(n, ast.Name))
             lines.append(f"    {field.name}: {ast.unparse(annotation)}")
-            owner = next(k.__name__ for k in cls.__mro__ if field.name in inspect.get_annotations(k))
             doc = docs.get((owner, field.name))
             if doc:
                 lines.append('    """' + doc.strip().replace('"""', "'''").replace("\\", "\\\\") + '"""')

@@ -7,15 +7,13 @@ so the sync client (and any async one) only sends, sleeps and loops.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime
-import email.utils
 import logging
 import os
-import platform
 import random
 import re
+import sys
 import time
 import typing
 import urllib.parse
@@ -82,8 +80,9 @@ MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
 RETRY_STATUSES = frozenset({408, 409, 429})
 
+# sys, not platform: a client's import time is part of every cold start.
 USER_AGENT = (
-    f"completionkit/{__version__} (Python {platform.python_version()}; {platform.system() or 'unknown'})"
+    f"completionkit/{__version__} (Python {'.'.join(map(str, sys.version_info[:3]))}; {sys.platform})"
 )
 
 
@@ -131,6 +130,8 @@ class Clock:
 
     async def asleep(self, seconds: float) -> None:
         """``sleep`` for the async client: the event loop goes on meanwhile."""
+        import asyncio  # only async clients need it, and it is slow to import
+
         await asyncio.sleep(seconds)
 
 
@@ -397,6 +398,8 @@ def retry_delay(
         elif (after := headers.get("retry-after")) is not None:
             wait = _number(after, 1.0)
             if wait is None:
+                import email.utils  # rare (an HTTP date), and slow to import
+
                 try:
                     when = email.utils.parsedate_to_datetime(after)
                 except (TypeError, ValueError):

@@ -1,7 +1,5 @@
 # generated from spec/openapi.yaml by nox -s generate — do not edit
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal, TypeAlias
 from msgspec import Meta, UNSET, UnsetType, convert, field
 from completionkit._generated._base import Model
