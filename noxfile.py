@@ -23,7 +23,7 @@ UPSTREAM_DIR = ROOT.parent / "shared" / "upstream"
 PRISM_DIR = ROOT / "tests" / "prism"
 # Code we write and hold to the strictest standard; generated/ is checked by the
 # type checkers (below) but not linted: its style is datamodel-codegen's.
-OUR_CODE = ["facade", "codegen", "tests", "noxfile.py"]
+OUR_CODE = ["facade", "codegen", "tests", "bench", "noxfile.py"]
 
 
 def _group(name: str) -> list[str]:
@@ -109,6 +109,19 @@ def typecheck(session: nox.Session) -> None:
         session.run("mypy", "--strict", "--config-file", str(ROOT / "pyproject.toml"), *consumers)
         session.run("pyright", "--project", str(tmp / "strict.json"), *ours, *consumers)
         session.run("pyright", "--project", str(tmp / "generated.json"), str(package / "_generated"))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """completionkit against the latest official openai package, side by side; writes BENCHMARKS.md.
+
+    openai is installed here only, never in the package's own dependencies. Not part of
+    the default sessions: nothing that gates a change depends on timing.
+    """
+    session.install(".[testing]", "openai")
+    session.run(
+        "python", "bench/run.py", env={"BENCH_ROUNDS": session.posargs[0] if session.posargs else "7"}
+    )
 
 
 @nox.session

@@ -47,7 +47,7 @@ def _loaded(models: str) -> Iterator[ModuleType]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{name}.py"
         # Loaded alone, not as part of its package: its one relative import is inlined.
-        base = 'class Model(Struct, omit_defaults=True): """The base of the generated Structs."""'
+        base = 'class Model(Struct, omit_defaults=True, gc=False): """The base of the generated Structs."""'
         path.write_text(
             models.replace(
                 "from completionkit._generated._base import Model", f"from msgspec import Struct\n{base}"

@@ -12,7 +12,16 @@ from typing import Any, Literal, TypeVar, Unpack, overload
 
 import httpx
 
-from ._core import Attempt, ClientBase, ClientConfig, Clock, RequestOptions, build_request, retry_flow
+from ._core import (
+    CONNECTION_LIMITS,
+    Attempt,
+    ClientBase,
+    ClientConfig,
+    Clock,
+    RequestOptions,
+    build_request,
+    retry_flow,
+)
 from ._exceptions import NotFoundError, OpenAIError
 from ._generated.models import ChatCompletionStreamOptions, CreateChatCompletionResponse
 from ._messages import MessageLike
@@ -92,7 +101,7 @@ class AsyncOpenAI(ClientBase[httpx.AsyncClient]):
     chat: AsyncChat
 
     def _new_http_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient()
+        return httpx.AsyncClient(limits=CONNECTION_LIMITS)
 
     def _start(self) -> None:
         self._caller = _AsyncCaller(self._config, self._http)

@@ -8,7 +8,16 @@ from typing import Any, Literal, TypeVar, Unpack, overload
 
 import httpx
 
-from ._core import Attempt, ClientBase, ClientConfig, Clock, RequestOptions, build_request, retry_flow
+from ._core import (
+    CONNECTION_LIMITS,
+    Attempt,
+    ClientBase,
+    ClientConfig,
+    Clock,
+    RequestOptions,
+    build_request,
+    retry_flow,
+)
 from ._exceptions import NotFoundError, OpenAIError
 from ._generated.models import ChatCompletionStreamOptions, CreateChatCompletionResponse
 from ._messages import MessageLike
@@ -93,7 +102,7 @@ class OpenAI(ClientBase[httpx.Client]):
     chat: Chat
 
     def _new_http_client(self) -> httpx.Client:
-        return httpx.Client()
+        return httpx.Client(limits=CONNECTION_LIMITS)
 
     def _start(self) -> None:
         self._caller = _Caller(self._config, self._http)

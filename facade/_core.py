@@ -137,6 +137,10 @@ class Clock:
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 
+# The pool of a client we create: httpx's default keeps only 20 idle connections, so
+# more requests than that in flight keep opening and closing connections.
+CONNECTION_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+
 
 class ClientBase(Generic[HttpT]):
     """What ``OpenAI`` and ``AsyncOpenAI`` share: their arguments and their settings."""
