@@ -389,7 +389,7 @@ class Outcome:
 def retry_delay(
     attempt: int,
     headers: httpx.Headers | None,
-    now: datetime.datetime,
+    now: Callable[[], datetime.datetime],
     jitter: Callable[[], float] = random.random,
 ) -> float:
     """How long to wait before attempt ``attempt + 1``: the server's word if it gave a
@@ -411,7 +411,7 @@ def retry_delay(
                 if when is not None:
                     # HTTP dates are GMT; a naive one is read as UTC, never as local time.
                     when = when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
-                    wait = (when - now).total_seconds()
+                    wait = (when - now()).total_seconds()
         if wait is not None and 0 <= wait <= MAX_RETRY_AFTER:
             return wait
     backoff = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
@@ -435,7 +435,10 @@ def _should_retry(response: httpx.Response) -> bool:
 
 
 def decide(
-    attempt: int, max_retries: int, result: httpx.Response | httpx.TransportError, now: datetime.datetime
+    attempt: int,
+    max_retries: int,
+    result: httpx.Response | httpx.TransportError,
+    now: Callable[[], datetime.datetime],
 ) -> Outcome:
     """The outcome of attempt ``attempt`` (0 for the first try)."""
     can_retry = attempt < max_retries
@@ -470,7 +473,7 @@ def retry_flow(max_retries: int, clock: Clock, what: str) -> RetryFlow:
     while True:
         result = yield None
         assert result is not None
-        outcome = decide(attempt, max_retries, result, clock.now())
+        outcome = decide(attempt, max_retries, result, clock.now)
         if outcome.response is not None:
             return outcome.response
         assert outcome.error is not None

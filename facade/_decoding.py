@@ -10,10 +10,14 @@ as the plain ``dict`` the server sent, so nothing is lost and nothing else is ex
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import re
+import threading
 import types
 import typing
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import msgspec
@@ -41,6 +45,37 @@ def _decoder(type_: Any) -> msgspec.json.Decoder[Any]:
     return decoder
 
 
+# A large answer (2,000 tokens of logprobs) decodes into tens of thousands of lists;
+# each allocation counts towards the cyclic garbage collector's next pass, and those
+# passes took two thirds of the decoding time. Decoded JSON holds no reference cycles,
+# so the collector is paused while a large body decodes, and resumed after, unless
+# something else had it paused already.
+_PAUSE_GC_FROM = 256 * 1024
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def _collector_paused(size: int) -> Iterator[None]:
+    global _gc_pauses, _gc_was_enabled
+    if size < _PAUSE_GC_FROM:
+        yield
+        return
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def decode_json(data: bytes | str, type_: type[T], *, strict: bool = False) -> T:
     """Decode ``data`` into ``type_``, keeping union members of unknown kinds as dicts.
 
@@ -51,7 +86,8 @@ def decode_json(data: bytes | str, type_: type[T], *, strict: bool = False) -> T
     of the wrong shape) as msgspec does, naming the path of the offending value.
     """
     try:
-        return typing.cast("T", _decoder(type_).decode(data))
+        with _collector_paused(len(data)):
+            return typing.cast("T", _decoder(type_).decode(data))
     except msgspec.ValidationError as error:
         if strict:
             raise

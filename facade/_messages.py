@@ -19,7 +19,7 @@ from ._exceptions import InvalidRequestError
 from ._generated.models import ChatCompletionRequestMessage, ChatCompletionResponseMessage
 from ._generated.params import RequestMessageRole
 
-__all__ = ["ImageDetail", "Message", "MessageLike", "request_messages"]
+__all__ = ["ImageDetail", "Message", "MessageLike", "message_payloads", "request_messages"]
 
 ImageDetail = Literal["auto", "low", "high"]
 
@@ -151,12 +151,20 @@ MessageLike: TypeAlias = Message | ChatCompletionRequestMessage | Mapping[str, A
 """What a conversation may hold: a Message, a generated message Struct, or a dict."""
 
 
-def _as_builtins(message: object) -> object:
-    if isinstance(message, Message):
-        return message.to_dict()
-    if isinstance(message, msgspec.Struct):
-        return msgspec.to_builtins(message)
-    return message
+def message_payloads(messages: object) -> list[object]:
+    """The conversation as plain data (or generated message Structs), for the request.
+
+    Only its outer shape is checked here; ``msgspec.convert`` of the whole request then
+    checks every message at once and names a bad one by index and field
+    (``messages[2].role``).
+    """
+    kind = type(messages).__name__
+    if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Sequence):
+        raise InvalidRequestError("messages", f"expected a list of messages, got {kind}")
+    messages = typing.cast("Sequence[object]", messages)
+    if not messages:
+        raise InvalidRequestError("messages", "the conversation needs at least one message")
+    return [m.to_dict() if isinstance(m, Message) else m for m in messages]
 
 
 def request_messages(messages: object) -> list[ChatCompletionRequestMessage]:
@@ -165,23 +173,8 @@ def request_messages(messages: object) -> list[ChatCompletionRequestMessage]:
     A malformed message raises ``InvalidRequestError`` naming its index and field, as
     ``messages[2].role``, before anything is sent.
     """
-    kind = type(messages).__name__
-    if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Sequence):
-        raise InvalidRequestError("messages", f"expected a list of messages, got {kind}")
-    messages = typing.cast("Sequence[object]", messages)
-    if not messages:
-        raise InvalidRequestError("messages", "the conversation needs at least one message")
-    out: list[ChatCompletionRequestMessage] = []
-    for index, message in enumerate(messages):
-        raw = _as_builtins(message)
-        if not isinstance(raw, Mapping):
-            raise InvalidRequestError(
-                f"messages[{index}]", f"expected a Message or a dict, got {type(message).__name__}"
-            )
-        try:
-            out.append(msgspec.convert(raw, ChatCompletionRequestMessage))
-        except msgspec.ValidationError as error:
-            path, message_text = error_location(error)
-            separator = "" if not path or path.startswith("[") else "."
-            raise InvalidRequestError(f"messages[{index}]{separator}{path}", message_text) from None
-    return out
+    try:
+        return msgspec.convert(message_payloads(messages), list[ChatCompletionRequestMessage])
+    except msgspec.ValidationError as error:
+        path, message_text = error_location(error)
+        raise InvalidRequestError(f"messages{path}", message_text) from None

@@ -33,7 +33,7 @@ from ._generated.models import (
 )
 from ._generated.models import Datum as StoredMessage
 from ._generated.params import CreateChatCompletionParams
-from ._messages import request_messages
+from ._messages import message_payloads
 from ._results import ChatCompletionResult, PageData
 
 __all__ = [
@@ -220,7 +220,7 @@ def prepare_create(
             else "on_terminate"
         )
         raise InvalidRequestError(name, "only a streamed create (stream=True) takes it")
-    body = _convert({**fields, "messages": request_messages(messages)}, CreateChatCompletionRequest)
+    body = _convert({**fields, "messages": message_payloads(messages)}, CreateChatCompletionRequest)
     return CreateCall(
         call=Call(
             endpoints.create_chat_completion, typing.cast("RequestOptions", options), _completion, body=body

@@ -223,3 +223,41 @@ class TestForwardCompatibility:
         calls = [{"id": "b", "type": "web_search"}, {"id": 5, "type": "function", "function": {}}]
         with pytest.raises(msgspec.ValidationError):
             decode_json(msgspec.json.encode(_completion(tool_calls=calls)), CreateChatCompletionResponse)
+
+
+class TestLargeBodies:
+    """Decoding a large body pauses the cyclic garbage collector, and only while it runs."""
+
+    @staticmethod
+    def _large() -> bytes:
+        token = {"token": " w", "logprob": -0.1, "bytes": [32, 119], "top_logprobs": []}
+        completion = _completion()
+        completion["choices"][0]["logprobs"] = {"content": [token] * 5000, "refusal": None}
+        return msgspec.json.encode(completion)
+
+    def test_the_collector_is_running_again_afterwards(self) -> None:
+        import gc
+
+        body = self._large()
+        assert len(body) > 256 * 1024
+        assert gc.isenabled()
+        decoded = decode_json(body, CreateChatCompletionResponse)
+        assert gc.isenabled()
+        assert len(decoded.choices[0].logprobs.content or []) == 5000  # type: ignore[union-attr]
+
+    def test_a_paused_collector_stays_paused(self) -> None:
+        import gc
+
+        gc.disable()
+        try:
+            decode_json(self._large(), CreateChatCompletionResponse)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+
+    def test_the_collector_resumes_after_a_failed_decode(self) -> None:
+        import gc
+
+        with pytest.raises(msgspec.DecodeError):
+            decode_json(self._large()[:-10], CreateChatCompletionResponse)
+        assert gc.isenabled()
