@@ -7,7 +7,8 @@ with OpenAI() as client:
     print(result.choice.text if result.choice else result.errors)
 """
 
-from ._async_client import AsyncOpenAI
+from typing import TYPE_CHECKING, Any
+
 from ._client import OpenAI
 from ._core import RequestOptions
 from ._decoding import decode_json, encode_json
@@ -44,8 +45,11 @@ from ._generated.params import RequestMessageRole
 from ._messages import ImageDetail, Message, MessageLike
 from ._operations import ChatCompletionsParameters, CreateOptions, OnData, OnTerminate, StoredMessage
 from ._results import AsyncPage, ChatCompletionResult, Choice, Page, RateLimit
-from ._streaming import AsyncChatCompletionStream, ChatCompletionStream
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncOpenAI
+    from ._streaming import AsyncChatCompletionStream, ChatCompletionStream
 
 __all__ = [
     "APIConnectionError",
@@ -96,3 +100,21 @@ __all__ = [
     "decode_json",
     "encode_json",
 ]
+
+
+# Streaming and asyncio load on first use: a cold start that needs neither skips them.
+_LAZY = {
+    "AsyncChatCompletionStream": "._streaming",
+    "AsyncOpenAI": "._async_client",
+    "ChatCompletionStream": "._streaming",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

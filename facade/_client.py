@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
 
 import httpx
 
@@ -35,7 +35,9 @@ from ._operations import (
     prepare_update,
 )
 from ._results import ChatCompletionResult, Page
-from ._streaming import ChatCompletionStream, StreamState
+
+if TYPE_CHECKING:
+    from ._streaming import ChatCompletionStream
 
 __all__ = ["Chat", "ChatCompletions", "CompletionMessages", "OpenAI"]
 
@@ -193,6 +195,9 @@ class ChatCompletions:
         )
         try:
             if prepared.stream:
+                # Imported here: a client that never streams does not pay for it at start-up.
+                from ._streaming import ChatCompletionStream, StreamState
+
                 response = self._caller.request(prepared.call, stream=True)
                 return ChatCompletionStream(
                     response, StreamState(response, prepared.on_data, prepared.on_terminate)

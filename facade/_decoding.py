@@ -17,7 +17,7 @@ import re
 import threading
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any, TypeVar
 
 import msgspec
@@ -57,7 +57,7 @@ _gc_was_enabled = False
 
 
 @contextlib.contextmanager
-def _collector_paused(size: int) -> Iterator[None]:
+def _collector_paused(size: int) -> Generator[None]:
     global _gc_pauses, _gc_was_enabled
     if size < _PAUSE_GC_FROM:
         yield
