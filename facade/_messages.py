@@ -14,12 +14,11 @@ from typing import Any, Literal, TypeAlias
 
 import msgspec
 
-from ._decoding import error_location
 from ._exceptions import InvalidRequestError
 from ._generated.models import ChatCompletionRequestMessage, ChatCompletionResponseMessage
 from ._generated.params import RequestMessageRole
 
-__all__ = ["ImageDetail", "Message", "MessageLike", "message_payloads", "request_messages"]
+__all__ = ["ImageDetail", "Message", "MessageLike", "message_payloads"]
 
 ImageDetail = Literal["auto", "low", "high"]
 
@@ -165,16 +164,3 @@ def message_payloads(messages: object) -> list[object]:
     if not messages:
         raise InvalidRequestError("messages", "the conversation needs at least one message")
     return [m.to_dict() if isinstance(m, Message) else m for m in messages]
-
-
-def request_messages(messages: object) -> list[ChatCompletionRequestMessage]:
-    """The conversation as the generated message Structs, checked message by message.
-
-    A malformed message raises ``InvalidRequestError`` naming its index and field, as
-    ``messages[2].role``, before anything is sent.
-    """
-    try:
-        return msgspec.convert(message_payloads(messages), list[ChatCompletionRequestMessage])
-    except msgspec.ValidationError as error:
-        path, message_text = error_location(error)
-        raise InvalidRequestError(f"messages{path}", message_text) from None

@@ -7,8 +7,28 @@ from typing import Any
 import pytest
 
 from completionkit import InvalidRequestError, Message
+from completionkit._core import ClientConfig
 from completionkit._generated.models import ChatCompletionRequestUserMessage
-from completionkit._messages import request_messages
+from completionkit._operations import prepare_create
+
+CONFIG = ClientConfig.from_arguments(
+    api_key="k",
+    base_url=None,
+    organization=None,
+    project=None,
+    timeout=None,
+    max_retries=0,
+    default_headers=None,
+    throw=True,
+    environ={},
+)
+
+
+def request_messages(messages: Any) -> list[Any]:
+    """The messages of the request create() would send (raising as create() does)."""
+    body = prepare_create(CONFIG, messages, None, {"model": "m"}).call.body
+    assert body is not None
+    return list(body.messages)  # type: ignore[attr-defined]
 
 
 def test_one_constructor_per_role() -> None:
