@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from codegen import params, stubs
+from codegen import naming, params, stubs
 from codegen.cut import DEFAULT_KEY, dump_yaml, load_yaml
 
 __all__ = ["DCG_OPTIONS", "HEADER", "generate", "main"]
@@ -178,7 +178,7 @@ def _ruff_format(text: str, name: str) -> str:
 
 def generate(spec: Path = SPEC) -> dict[str, str]:
     """The generated files, by name, as text."""
-    document = load_yaml(spec.read_bytes())
+    document = naming.name_inline_schemas(load_yaml(spec.read_bytes()))
     models = _models(document)
     return {
         "__init__.py": f'{HEADER}\n"""Types and endpoint descriptions generated from spec/openapi.yaml."""\n',

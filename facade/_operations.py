@@ -31,7 +31,7 @@ from ._generated.models import (
     CreateChatCompletionStreamResponse,
     UpdateChatCompletionRequest,
 )
-from ._generated.models import Datum as StoredMessage
+from ._generated.models import ChatCompletionStoredMessage as StoredMessage
 from ._generated.params import CreateChatCompletionParams
 from ._messages import message_payloads
 from ._results import ChatCompletionResult, PageData

@@ -16,9 +16,9 @@ from ._generated.models import (
     ChatCompletionResponseMessage,
     CompletionUsage,
     CreateChatCompletionResponse,
-    Logprobs,
+    CreateChatCompletionResponseChoiceLogprobs as Logprobs,
 )
-from ._generated.models import Choice as _GeneratedChoice
+from ._generated.models import CreateChatCompletionResponseChoice as _GeneratedChoice
 from ._messages import Message
 
 __all__ = ["AsyncPage", "ChatCompletionResult", "Choice", "Page", "PageData", "RateLimit"]

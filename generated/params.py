@@ -8,35 +8,33 @@ from typing import Annotated, Literal, TypeAlias, TypedDict
 from msgspec import Meta
 
 from .models import (
-    Audio2,
-    ChatCompletionFunctionCallOption,
-    ChatCompletionFunctions,
     ChatCompletionToolChoiceOption,
-    FrequencyPenalty,
+    CreateChatCompletionRequestAudio,
+    CreateChatCompletionRequestFrequencyPenalty,
+    CreateChatCompletionRequestFunctionCall,
+    CreateChatCompletionRequestFunctions,
+    CreateChatCompletionRequestN,
+    CreateChatCompletionRequestPresencePenalty,
+    CreateChatCompletionRequestResponseFormat,
+    CreateChatCompletionRequestSeed,
+    CreateChatCompletionRequestTool,
+    CreateChatCompletionRequestTopLogprobs,
+    CreateChatCompletionRequestWebSearchOptions,
     Metadata,
     ModelIdsShared,
+    ModelResponsePropertiesSafetyIdentifier,
+    ModelResponsePropertiesTemperature,
+    ModelResponsePropertiesTopP,
     ModerationParam,
-    N,
     ParallelToolCalls,
     PredictionContent,
-    PresencePenalty,
     PromptCacheOptionsParam,
     ReasoningEffort,
-    ResponseFormatJsonObject,
-    ResponseFormatJsonSchema,
-    ResponseFormatText,
     ResponseModalities,
-    SafetyIdentifier,
-    Seed,
     ServiceTier,
     StopConfiguration,
-    Temperature,
-    Tools,
     TopLogprobs,
-    TopLogprobs1,
-    TopP,
     Verbosity,
-    WebSearchOptions,
 )
 
 __all__ = [
@@ -53,21 +51,21 @@ class CreateChatCompletionParams(TypedDict, total=False):
     """The fields of ``CreateChatCompletionRequest`` as keyword arguments; every key is optional here."""
 
     metadata: Metadata
-    temperature: Temperature | None
-    top_p: TopP | None
+    temperature: ModelResponsePropertiesTemperature | None
+    top_p: ModelResponsePropertiesTopP | None
     user: Annotated[
         str,
         Meta(
             description="This field is being replaced by `safety_identifier` and `prompt_cache_key`. Use `prompt_cache_key` instead to maintain caching optimizations.\nA stable identifier for your end-users.\nUsed to boost cache hit rates by better bucketing similar requests and  to help OpenAI detect and prevent abuse. [Learn more](/docs/guides/safety-best-practices#safety-identifiers).\n"
         ),
     ]
-    safety_identifier: SafetyIdentifier | None
+    safety_identifier: ModelResponsePropertiesSafetyIdentifier | None
     prompt_cache_key: str | None
     prompt_cache_retention: Literal["in_memory", "24h"] | None
     prompt_cache_options: PromptCacheOptionsParam
     top_logprobs: (
         Annotated[
-            TopLogprobs | TopLogprobs1,
+            CreateChatCompletionRequestTopLogprobs | TopLogprobs,
             Meta(
                 description="An integer between 0 and 20 specifying the maximum number of most likely\ntokens to return at each token position, each with an associated log\nprobability. In some cases, the number of returned tokens may be fewer than\nrequested.\n`logprobs` must be set to `true` if this parameter is used.\n"
             ),
@@ -95,7 +93,7 @@ class CreateChatCompletionParams(TypedDict, total=False):
     )
     frequency_penalty: (
         Annotated[
-            FrequencyPenalty,
+            CreateChatCompletionRequestFrequencyPenalty,
             Meta(
                 description="Number between -2.0 and 2.0. Positive values penalize new tokens based on\ntheir existing frequency in the text so far, decreasing the model's\nlikelihood to repeat the same line verbatim.\n"
             ),
@@ -104,7 +102,7 @@ class CreateChatCompletionParams(TypedDict, total=False):
     )
     presence_penalty: (
         Annotated[
-            PresencePenalty,
+            CreateChatCompletionRequestPresencePenalty,
             Meta(
                 description="Number between -2.0 and 2.0. Positive values penalize new tokens based on\nwhether they appear in the text so far, increasing the model's likelihood\nto talk about new topics.\n"
             ),
@@ -112,21 +110,20 @@ class CreateChatCompletionParams(TypedDict, total=False):
         | None
     )
     web_search_options: Annotated[
-        WebSearchOptions,
+        CreateChatCompletionRequestWebSearchOptions,
         Meta(
-            description="This tool searches the web for relevant results to use in a response.\nLearn more about the [web search tool](/docs/guides/tools-web-search?api-mode=chat).\n",
-            title="Web search",
+            description="This tool searches the web for relevant results to use in a response.\nLearn more about the [web search tool](/docs/guides/tools-web-search?api-mode=chat).\n"
         ),
     ]
     response_format: Annotated[
-        ResponseFormatText | ResponseFormatJsonSchema | ResponseFormatJsonObject,
+        CreateChatCompletionRequestResponseFormat,
         Meta(
             description='An object specifying the format that the model must output.\n\nSetting to `{ "type": "json_schema", "json_schema": {...} }` enables\nStructured Outputs which ensures the model will match your supplied JSON\nschema. Learn more in the [Structured Outputs\nguide](/docs/guides/structured-outputs).\n\nSetting to `{ "type": "json_object" }` enables the older JSON mode, which\nensures the message the model generates is valid JSON. Using `json_schema`\nis preferred for models that support it.\n'
         ),
     ]
     audio: (
         Annotated[
-            Audio2,
+            CreateChatCompletionRequestAudio,
             Meta(
                 description='Parameters for audio output. Required when audio output is requested with\n`modalities: ["audio"]`. [Learn more](/docs/guides/audio).\n'
             ),
@@ -143,7 +140,7 @@ class CreateChatCompletionParams(TypedDict, total=False):
         | None
     )
     moderation: ModerationParam | None
-    stop: StopConfiguration
+    stop: StopConfiguration | None
     logit_bias: (
         Annotated[
             dict[str, int],
@@ -173,7 +170,7 @@ class CreateChatCompletionParams(TypedDict, total=False):
     )
     n: (
         Annotated[
-            N,
+            CreateChatCompletionRequestN,
             Meta(
                 description="How many chat completion choices to generate for each input message. Note that you will be charged based on the number of generated tokens across all of the choices. Keep `n` as `1` to minimize costs."
             ),
@@ -191,7 +188,7 @@ class CreateChatCompletionParams(TypedDict, total=False):
     )
     seed: (
         Annotated[
-            Seed,
+            CreateChatCompletionRequestSeed,
             Meta(
                 description="This feature is in Beta.\nIf specified, our system will make a best effort to sample deterministically, such that repeated requests with the same `seed` and parameters should return the same result.\nDeterminism is not guaranteed, and you should refer to the `system_fingerprint` response parameter to monitor changes in the backend.\n"
             ),
@@ -199,7 +196,7 @@ class CreateChatCompletionParams(TypedDict, total=False):
         | None
     )
     tools: Annotated[
-        list[Tools],
+        list[CreateChatCompletionRequestTool],
         Meta(
             description="A list of tools the model may call. You can provide either\n[custom tools](/docs/guides/function-calling#custom-tools) or\n[function tools](/docs/guides/function-calling).\n"
         ),
@@ -207,17 +204,15 @@ class CreateChatCompletionParams(TypedDict, total=False):
     tool_choice: ChatCompletionToolChoiceOption
     parallel_tool_calls: ParallelToolCalls
     function_call: Annotated[
-        Literal["none", "auto"] | ChatCompletionFunctionCallOption,
+        CreateChatCompletionRequestFunctionCall,
         Meta(
             description='Deprecated in favor of `tool_choice`.\n\nControls which (if any) function is called by the model.\n\n`none` means the model will not call a function and instead generates a\nmessage.\n\n`auto` means the model can pick between generating a message or calling a\nfunction.\n\nSpecifying a particular function via `{"name": "my_function"}` forces the\nmodel to call that function.\n\n`none` is the default when no functions are present. `auto` is the default\nif functions are present.\n'
         ),
     ]
     functions: Annotated[
-        list[ChatCompletionFunctions],
+        CreateChatCompletionRequestFunctions,
         Meta(
-            description="Deprecated in favor of `tools`.\n\nA list of functions the model may generate JSON inputs for.\n",
-            max_length=128,
-            min_length=1,
+            description="Deprecated in favor of `tools`.\n\nA list of functions the model may generate JSON inputs for.\n"
         ),
     ]
 
