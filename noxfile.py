@@ -7,6 +7,7 @@ nox -s generate         regenerate generated/ from spec/openapi.yaml
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -24,6 +25,17 @@ PRISM_DIR = ROOT / "tests" / "prism"
 # Code we write and hold to the strictest standard; generated/ is checked by the
 # type checkers (below) but not linted: its style is datamodel-codegen's.
 OUR_CODE = ["facade", "codegen", "tests", "bench", "noxfile.py"]
+
+
+def _readme_program() -> str:
+    """README.md's Python examples as one module (tests/readme.py says how)."""
+    spec = importlib.util.spec_from_file_location("readme", ROOT / "tests" / "readme.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    program: str = module.readme_program()
+    return program
 
 
 def _group(name: str) -> list[str]:
@@ -100,6 +112,10 @@ def typecheck(session: nox.Session) -> None:
     # tests/typing/test_wrong_usage.py checks that it does not.
     consumers = [str(p) for p in sorted((ROOT / "tests" / "typing").glob("test_*.py"))]
     tmp = Path(session.create_tmp()).resolve()
+    # The README's examples, as written there, are consumer code too.
+    readme = tmp / "readme_examples.py"
+    readme.write_text(_readme_program(), "utf-8")
+    consumers.append(str(readme))
     strict = {"typeCheckingMode": "strict", "pythonVersion": "3.11"}
     (tmp / "strict.json").write_text(json.dumps(strict))
     (tmp / "generated.json").write_text(json.dumps({**strict, **GENERATED_PYRIGHT_EXCEPTIONS}))

@@ -447,14 +447,38 @@ def _nullable(prop: Json) -> None:
     prop.update(meta)
 
 
+_NO_NEUTRAL = object()
+
+
+def _neutral(prop: Json, schemas: Json) -> Json:
+    """The value a required response field takes when a server leaves it out: the
+    constant of a one-value enum, else the type's empty value; none for objects."""
+    if "$ref" in prop:
+        target = schemas.get(prop["$ref"].rsplit("/", 1)[-1], {})
+        return _neutral(target, schemas) if "properties" not in target else _NO_NEUTRAL
+    members = [m for m in prop.get("anyOf", []) + prop.get("oneOf", []) if isinstance(m, dict)]
+    if members:
+        constants = [m["enum"][0] for m in members if len(m.get("enum", [])) == 1]
+        return constants[0] if constants else _neutral(members[0], schemas)
+    if len(prop.get("enum", [])) == 1:
+        return prop["enum"][0]
+    empty = {"string": "", "integer": 0, "number": 0.0, "boolean": False, "array": []}
+    kind = prop.get("type")
+    return empty[kind] if isinstance(kind, str) and kind in empty else _NO_NEUTRAL
+
+
 def _response_defaults(document: Json) -> int:
-    """In response-only schemas, a field that may be absent or null defaults to None.
+    """In response-only schemas, what a server leaves out reads as a neutral value.
 
     Every optional property becomes nullable with the default None, and so does every
     required property that is nullable already: absent and null then read the same,
-    ``X | None = None``, and no response type carries ``UnsetType``.
+    ``X | None = None``, and no response type carries ``UnsetType``.  A required
+    property that is not nullable stays required in the types (``id: str``), with a
+    neutral default for servers that leave it out: its constant, ``""``, ``0``,
+    ``False`` or ``[]`` (objects have none and stay required on the wire).
     """
     changed = 0
+    schemas = document["components"].get("schemas", {})
     for root in _response_only_schemas(document):
         for schema in _walk_schemas(root):
             properties = schema.get("properties")
@@ -471,6 +495,10 @@ def _response_defaults(document: Json) -> int:
                         required.append(name)
                     continue
                 if name in required and not _is_nullable(prop):
+                    neutral = _neutral(prop, schemas)
+                    if neutral is not _NO_NEUTRAL:
+                        prop[DEFAULT_KEY] = neutral
+                        changed += 1
                     continue
                 _nullable(prop)
                 prop[DEFAULT_KEY] = None

@@ -23,7 +23,7 @@ from typing import Any
 from codegen import naming, params, stubs
 from codegen.cut import DEFAULT_KEY, dump_yaml, load_yaml
 
-__all__ = ["DCG_OPTIONS", "HEADER", "generate", "main"]
+__all__ = ["DCG_OPTIONS", "HEADER", "PLACEHOLDERS", "generate", "main", "public_names"]
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openapi.yaml"
@@ -122,11 +122,45 @@ class _MetaDescriptions(ast.NodeTransformer):
         return node
 
 
-def _drop_meta_descriptions(source: str) -> str:
-    """The module without descriptions in ``msgspec.Meta``: msgspec keeps them only for
-    JSON Schema output, and building hundreds of them doubled the module's import time,
-    which every cold start pays. The descriptions stay in spec/openapi.yaml."""
+# Names a generator falls back on when a schema gives it nothing better: as public
+# names they say nothing, and the next regeneration may hand them to another schema.
+PLACEHOLDERS = frozenset({"Datum", "Model", "Type", "Item", "Object", "Data", "Value", "Root"})
+
+
+def public_names(tree: ast.Module) -> list[str]:
+    """The classes and type aliases a module defines, sorted; refuses numbered or
+    placeholder names (see codegen/naming.py for how inline schemas are named)."""
+    names = sorted(
+        [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
+        + [
+            node.target.id
+            for node in tree.body
+            if isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(node.annotation, ast.Name)
+            and node.annotation.id == "TypeAlias"
+        ]
+    )
+    bad = [n for n in names if n[-1].isdigit() or n in PLACEHOLDERS]
+    if bad:
+        raise ValueError(f"generated names that say nothing or may change: {bad}; see codegen/naming.py")
+    return names
+
+
+def _models_module(source: str) -> str:
+    """datamodel-codegen's module, without descriptions in ``msgspec.Meta`` and with an
+    ``__all__``.
+
+    msgspec keeps the descriptions only for JSON Schema output, and building hundreds of
+    them doubled the module's import time, which every cold start pays; they stay in
+    spec/openapi.yaml.  ``__all__`` lists every class and alias, so that
+    ``completionkit.types`` re-exports them by a star import that type checkers follow.
+    """
     tree = _MetaDescriptions().visit(ast.parse(source))
+    assert isinstance(tree, ast.Module)
+    listed = ast.parse(f"__all__ = {public_names(tree)!r}").body
+    imports = [i for i, node in enumerate(tree.body) if isinstance(node, ast.Import | ast.ImportFrom)]
+    tree.body[imports[-1] + 1 : imports[-1] + 1] = listed
     return HEADER + "\n\n" + ast.unparse(tree) + "\n"
 
 
@@ -180,13 +214,51 @@ def generate(spec: Path = SPEC) -> dict[str, str]:
     """The generated files, by name, as text."""
     document = naming.name_inline_schemas(load_yaml(spec.read_bytes()))
     models = _models(document)
-    return {
+    files = {
         "__init__.py": f'{HEADER}\n"""Types and endpoint descriptions generated from spec/openapi.yaml."""\n',
         "_base.py": _BASE,
-        "models.py": _ruff_format(_drop_meta_descriptions(models), "models.py"),
+        "models.py": _ruff_format(_models_module(models), "models.py"),
         "endpoints.py": _ruff_format(stubs.render(document, models, header=HEADER), "endpoints.py"),
-        "params.py": _ruff_format(params.render(document, models, header=HEADER), "params.py"),
     }
+    # params.py describes the models above, imported from these files as their package.
+    rendered = params.render(document, files, header=HEADER, described_models=models)
+    files["params.py"] = _ruff_format(rendered, "params.py")
+    files["public.py"] = _ruff_format(_public_module(files["models.py"], files["params.py"]), "public.py")
+    return files
+
+
+def _public_module(models: str, params: str) -> str:
+    """Every class, alias and TypedDict of models.py and params.py under one sorted,
+    literal ``__all__``, for ``completionkit.types`` to re-export: a list the type
+    checkers read as it is, which a sum of two lists computed at import would not be."""
+    modules = {"models": models, "params": params}
+    names = {module: sorted(_listed(source)) for module, source in modules.items()}
+    lines = [
+        HEADER,
+        '"""Every public type of the generated modules, for ``completionkit.types``."""',
+        "",
+    ]
+    for module, listed in names.items():
+        lines.append(f"from .{module} import (")
+        lines.extend(f"    {name} as {name}," for name in listed)
+        lines.append(")")
+    everything = sorted(n for listed in names.values() for n in listed)
+    if len(everything) != len(set(everything)):
+        raise ValueError("models.py and params.py define a name twice")
+    lines += ["", "__all__ = [", *(f'    "{n}",' for n in everything), "]", ""]
+    return "\n".join(lines)
+
+
+def _listed(source: str) -> list[str]:
+    """The literal ``__all__`` of a module's source."""
+    for node in ast.parse(source).body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+            and isinstance(node.value, ast.List)
+        ):
+            return [e.value for e in node.value.elts if isinstance(e, ast.Constant)]
+    raise ValueError("a generated module has no literal __all__")
 
 
 def main(argv: list[str] | None = None) -> int:

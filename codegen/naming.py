@@ -36,6 +36,9 @@ NAMES: dict[str, str] = {
     "ChatCompletionMessageList.data[]": "ChatCompletionStoredMessage",
     # A custom voice is the object member of "a built-in voice or a custom voice".
     "VoiceIdsOrCustomVoice|object": "CustomVoice",
+    # The names these objects have in the API's guides and in the official SDK.
+    "CreateChatCompletionRequest.web_search_options": "WebSearchOptions",
+    "ResponseFormatJsonSchema.json_schema": "JsonSchema",
 }
 
 _SCALARS = {"string": "Text", "integer": "Integer", "number": "Number", "boolean": "Boolean"}
@@ -66,10 +69,14 @@ def _members(schema: Json) -> list[Json]:
 
 
 def _becomes_a_type(schema: Json) -> bool:
-    """Whether datamodel-codegen would make a class or an alias of this inline schema."""
+    """Whether datamodel-codegen would make a class or an alias of this inline schema.
+
+    A constrained value (``integer, 0..20``) counts: merging ``allOf`` parents, the
+    generator makes aliases of those and names them after the field.
+    """
     if not isinstance(schema, dict) or "$ref" in schema:
         return False
-    if "allOf" in schema or isinstance(schema.get("properties"), dict) and schema["properties"]:
+    if "allOf" in schema or (isinstance(schema.get("properties"), dict) and schema["properties"]):
         return True
     members = [m for m in _members(schema) if not _is_null(m)]
     if len(members) > 1:
@@ -78,7 +85,8 @@ def _becomes_a_type(schema: Json) -> bool:
         return any(_kind(m) not in _SCALARS.values() for m in members)
     kind = schema.get("type")
     constrained = any(
-        k in schema for k in ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "pattern")
+        k in schema
+        for k in ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems", "pattern")
     )
     return kind in ("array", *_SCALARS) and constrained
 
@@ -140,10 +148,9 @@ class _Namer:
             singular = _singular(name)
             item_name = singular if singular and singular not in self.taken else name + "Item"
             schema["items"] = self.child(items, f"{place}[]", item_name)
-        for key in ("allOf",):
-            for index, member in enumerate(schema.get(key, [])):
-                # The parts of an allOf are the type itself, not types of their own.
-                self.visit(member, f"{place}&{index}", name)
+        for member in schema.get("allOf", []):
+            # The parts of an allOf are the type itself, not types of their own.
+            self.visit(member, place, name)
         members = [m for m in _members(schema) if not _is_null(m)]
         kinds = [_kind(m) for m in members]
         for key in ("anyOf", "oneOf"):

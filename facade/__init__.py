@@ -4,7 +4,9 @@ from completionkit import OpenAI, Message
 
 with OpenAI() as client:
     result = client.chat.completions.create([Message.user("Hello!")], model="gpt-4o-mini")
-    print(result.choice.text if result.choice else result.errors)
+    print(result.choice.text)
+
+Every model and request TypedDict is in ``completionkit.types``.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -43,8 +45,22 @@ from ._generated.models import (
 )
 from ._generated.params import RequestMessageRole
 from ._messages import ImageDetail, Message, MessageLike
-from ._operations import ChatCompletionsParameters, CreateOptions, OnData, OnTerminate, StoredMessage
-from ._results import AsyncPage, ChatCompletionResult, Choice, Page, RateLimit
+from ._operations import (
+    ChatCompletionsParameters,
+    ChatCompletionStreamParameters,
+    OnData,
+    OnTerminate,
+    StoredMessage,
+)
+from ._results import (
+    AsyncPage,
+    AsyncPages,
+    ChatCompletionOutcome,
+    ChatCompletionResult,
+    Choice,
+    Page,
+    RateLimit,
+)
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -61,14 +77,17 @@ __all__ = [
     "AsyncChatCompletionStream",
     "AsyncOpenAI",
     "AsyncPage",
+    "AsyncPages",
     "AuthenticationError",
     "BadRequestError",
     "ChatCompletionDeleted",
     "ChatCompletionList",
     "ChatCompletionMessageList",
+    "ChatCompletionOutcome",
     "ChatCompletionResponseMessage",
     "ChatCompletionResult",
     "ChatCompletionStream",
+    "ChatCompletionStreamParameters",
     "ChatCompletionsParameters",
     "Choice",
     "CompletionUsage",
@@ -76,7 +95,6 @@ __all__ = [
     "CreateChatCompletionRequest",
     "CreateChatCompletionResponse",
     "CreateChatCompletionStreamResponse",
-    "CreateOptions",
     "ImageDetail",
     "InternalServerError",
     "InvalidRequestError",

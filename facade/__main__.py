@@ -40,8 +40,6 @@ def demo() -> None:
         )
 
         first = completions.create(messages, model="gpt-4o-mini", store=True, metadata={"topic": "greeting"})
-        if first.choice is None or first.id is None:
-            sys.exit(f"create failed: {first.errors}")
         tokens = first.usage.total_tokens if first.usage else "?"
         _step(
             1,
@@ -56,8 +54,6 @@ def demo() -> None:
         second = completions.create(
             messages, model="gpt-4o-mini", store=True, metadata={"topic": "geography"}
         )
-        if second.choice is None or second.id is None:
-            sys.exit(f"create failed: {second.errors}")
         _step(
             2,
             "append the reply, create again",
@@ -80,6 +76,13 @@ def demo() -> None:
 
         _step(7, "delete", f"delete({first.id}) -> {completions.delete(first.id)}")
         _step(8, "delete again", f"delete({first.id}) -> {completions.delete(first.id)}")
+
+        messages.append(Message.user("Stream this answer, please."))
+        with completions.stream(messages, model="gpt-4o-mini") as stream:
+            pieces = list(stream.text_deltas())
+        _step(
+            9, "stream", f"{len(pieces)} pieces: {'|'.join(pieces)}", f"final: {stream.final().choice.text}"
+        )
         print("\nDone.")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeVar, Unpack, overload
+from typing import Any, Literal, TypeVar, Unpack
 
 import httpx
 
@@ -23,13 +23,13 @@ from ._core import (
     retry_flow,
 )
 from ._exceptions import NotFoundError, OpenAIError
-from ._generated.models import ChatCompletionStreamOptions, CreateChatCompletionResponse
+from ._generated.models import CreateChatCompletionResponse
 from ._messages import MessageLike
 from ._operations import (
     Call,
     ChatCompletionsParameters,
-    OnData,
-    OnTerminate,
+    ChatCompletionStreamParameters,
+    CreateCall,
     StoredMessage,
     prepare_create,
     prepare_delete,
@@ -38,7 +38,7 @@ from ._operations import (
     prepare_retrieve,
     prepare_update,
 )
-from ._results import AsyncPage, ChatCompletionResult
+from ._results import AsyncPage, AsyncPages, ChatCompletionOutcome, ChatCompletionResult
 from ._streaming import AsyncChatCompletionStream, StreamState
 
 __all__ = ["AsyncChat", "AsyncChatCompletions", "AsyncCompletionMessages", "AsyncOpenAI"]
@@ -90,6 +90,23 @@ class _AsyncCaller:
             return call.not_found(error)
         return call.finish(response)
 
+    async def open_stream(self, prepared: CreateCall) -> AsyncChatCompletionStream:
+        try:
+            response = await self.request(prepared.call, stream=True)
+        except OpenAIError as error:
+            prepared.terminated(error)
+            raise
+        return AsyncChatCompletionStream(
+            response, StreamState(response, prepared.on_data, prepared.on_terminate)
+        )
+
+    async def complete(self, prepared: CreateCall) -> ChatCompletionResult:
+        """The whole result of a create, streamed or not."""
+        if prepared.stream:
+            async with await self.open_stream(prepared) as stream:
+                return await stream.final()
+        return await self.run(prepared.call)
+
 
 class AsyncOpenAI(ClientBase[httpx.AsyncClient]):
     """``OpenAI`` for asyncio: the same arguments, the same methods to ``await``.
@@ -129,76 +146,56 @@ class AsyncChat:
 
 
 class AsyncChatCompletions:
-    """``client.chat.completions`` of ``AsyncOpenAI``."""
+    """``client.chat.completions`` of ``AsyncOpenAI``: ``OpenAI``'s methods, awaited."""
 
     def __init__(self, caller: _AsyncCaller) -> None:
         self._caller = caller
         self.messages = AsyncCompletionMessages(caller)
 
-    @overload
     async def create(
         self,
         messages: Sequence[MessageLike],
-        parameters: ChatCompletionsParameters | Mapping[str, Any] | None = None,
+        parameters: ChatCompletionsParameters | None = None,
         /,
-        *,
-        stream: Literal[True],
-        stream_options: ChatCompletionStreamOptions | Mapping[str, bool] = None,
-        on_data: OnData | None = None,
-        on_terminate: OnTerminate | None = None,
         **params: Unpack[ChatCompletionsParameters],
-    ) -> AsyncChatCompletionStream: ...
-    @overload
-    async def create(
-        self,
-        messages: Sequence[MessageLike],
-        parameters: ChatCompletionsParameters | Mapping[str, Any] | None = None,
-        /,
-        *,
-        stream: Literal[False] | None = None,
-        **params: Unpack[ChatCompletionsParameters],
-    ) -> ChatCompletionResult: ...
-    async def create(
-        self,
-        messages: Sequence[MessageLike],
-        parameters: ChatCompletionsParameters | Mapping[str, Any] | None = None,
-        /,
-        *,
-        stream: bool | None = None,
-        stream_options: ChatCompletionStreamOptions | Mapping[str, bool] = None,
-        on_data: OnData | None = None,
-        on_terminate: OnTerminate | None = None,
-        **params: Unpack[ChatCompletionsParameters],
-    ) -> ChatCompletionResult | AsyncChatCompletionStream:
+    ) -> ChatCompletionResult:
         """``OpenAI.chat.completions.create``, awaited."""
-        prepared = prepare_create(
-            self._caller.config,
-            messages,
-            parameters,
-            params,
-            stream=stream,
-            stream_options=stream_options,
-            on_data=on_data,
-            on_terminate=on_terminate,
-        )
+        return await self._caller.complete(prepare_create(self._caller.config, messages, parameters, params))
+
+    async def try_create(
+        self,
+        messages: Sequence[MessageLike],
+        parameters: ChatCompletionsParameters | None = None,
+        /,
+        **params: Unpack[ChatCompletionsParameters],
+    ) -> ChatCompletionOutcome:
+        """``OpenAI.chat.completions.try_create``, awaited."""
+        prepared = prepare_create(self._caller.config, messages, parameters, params)
         try:
-            if prepared.stream:
-                response = await self._caller.request(prepared.call, stream=True)
-                state = StreamState(response, prepared.on_data, prepared.on_terminate)
-                return AsyncChatCompletionStream(response, state)
-            return await self._caller.run(prepared.call)
+            return ChatCompletionOutcome(await self._caller.complete(prepared))
         except OpenAIError as error:
-            return prepared.failed(error)
+            return ChatCompletionOutcome.failed(error)
+
+    async def stream(
+        self,
+        messages: Sequence[MessageLike],
+        parameters: ChatCompletionStreamParameters | None = None,
+        /,
+        **params: Unpack[ChatCompletionStreamParameters],
+    ) -> AsyncChatCompletionStream:
+        """``OpenAI.chat.completions.stream``, awaited: ``async with`` and ``async for`` the chunks."""
+        prepared = prepare_create(self._caller.config, messages, parameters, params, stream=True)
+        return await self._caller.open_stream(prepared)
 
     async def retrieve(
         self, completion_id: str, /, **options: Unpack[RequestOptions]
-    ) -> CreateChatCompletionResponse:
+    ) -> ChatCompletionResult:
         """A stored completion (one created with ``store=True``)."""
         return await self._caller.run(prepare_retrieve(completion_id, options))
 
     async def update(
         self, completion_id: str, metadata: Mapping[str, str] | None, /, **options: Unpack[RequestOptions]
-    ) -> CreateChatCompletionResponse:
+    ) -> ChatCompletionResult:
         """Replace the metadata of a stored completion; returns the updated completion."""
         return await self._caller.run(prepare_update(completion_id, metadata, options))
 
@@ -206,7 +203,7 @@ class AsyncChatCompletions:
         """Delete a stored completion: True when it was deleted, False when there was none."""
         return await self._caller.run(prepare_delete(completion_id, options))
 
-    async def list(
+    def list(
         self,
         *,
         after: str | None = None,
@@ -215,8 +212,8 @@ class AsyncChatCompletions:
         model: str | None = None,
         metadata: Mapping[str, str] | None = None,
         **options: Unpack[RequestOptions],
-    ) -> AsyncPage[CreateChatCompletionResponse]:
-        """Stored completions; ``async for`` goes through every page."""
+    ) -> AsyncPages[CreateChatCompletionResponse]:
+        """Stored completions: ``async for`` goes through every page, ``await`` gives the first."""
 
         async def fetch(cursor: str | None) -> AsyncPage[CreateChatCompletionResponse]:
             call = prepare_list(
@@ -224,7 +221,7 @@ class AsyncChatCompletions:
             )
             return AsyncPage(await self._caller.run(call), fetch)
 
-        return await fetch(after)
+        return AsyncPages(lambda: fetch(after))
 
 
 class AsyncCompletionMessages:
@@ -233,7 +230,7 @@ class AsyncCompletionMessages:
     def __init__(self, caller: _AsyncCaller) -> None:
         self._caller = caller
 
-    async def list(
+    def list(
         self,
         completion_id: str,
         /,
@@ -242,8 +239,8 @@ class AsyncCompletionMessages:
         limit: int | None = None,
         order: Literal["asc", "desc"] | None = None,
         **options: Unpack[RequestOptions],
-    ) -> AsyncPage[StoredMessage]:
-        """The messages of a stored completion; ``async for`` goes through every page."""
+    ) -> AsyncPages[StoredMessage]:
+        """The messages of a stored completion: ``async for`` goes through every page."""
 
         async def fetch(cursor: str | None) -> AsyncPage[StoredMessage]:
             call = prepare_messages_list(
@@ -251,4 +248,4 @@ class AsyncCompletionMessages:
             )
             return AsyncPage(await self._caller.run(call), fetch)
 
-        return await fetch(after)
+        return AsyncPages(lambda: fetch(after))

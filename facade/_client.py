@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack
 
 import httpx
 
@@ -19,13 +19,13 @@ from ._core import (
     retry_flow,
 )
 from ._exceptions import NotFoundError, OpenAIError
-from ._generated.models import ChatCompletionStreamOptions, CreateChatCompletionResponse
+from ._generated.models import CreateChatCompletionResponse
 from ._messages import MessageLike
 from ._operations import (
     Call,
     ChatCompletionsParameters,
-    OnData,
-    OnTerminate,
+    ChatCompletionStreamParameters,
+    CreateCall,
     StoredMessage,
     prepare_create,
     prepare_delete,
@@ -34,7 +34,7 @@ from ._operations import (
     prepare_retrieve,
     prepare_update,
 )
-from ._results import ChatCompletionResult, Page
+from ._results import ChatCompletionOutcome, ChatCompletionResult, Page
 
 if TYPE_CHECKING:
     from ._streaming import ChatCompletionStream
@@ -88,6 +88,24 @@ class _Caller:
             return call.not_found(error)
         return call.finish(response)
 
+    def open_stream(self, prepared: CreateCall) -> ChatCompletionStream:
+        # Imported here: a client that never streams does not pay for it at start-up.
+        from ._streaming import ChatCompletionStream, StreamState
+
+        try:
+            response = self.request(prepared.call, stream=True)
+        except OpenAIError as error:
+            prepared.terminated(error)
+            raise
+        return ChatCompletionStream(response, StreamState(response, prepared.on_data, prepared.on_terminate))
+
+    def complete(self, prepared: CreateCall) -> ChatCompletionResult:
+        """The whole result of a create, streamed or not."""
+        if prepared.stream:
+            with self.open_stream(prepared) as stream:
+                return stream.final()
+        return self.run(prepared.call)
+
 
 class OpenAI(ClientBase[httpx.Client]):
     """A client of the OpenAI Chat Completions API, or of any OpenAI-compatible server.
@@ -95,8 +113,7 @@ class OpenAI(ClientBase[httpx.Client]):
     ``api_key``, ``base_url``, ``organization`` and ``project`` fall back to the
     environment (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID``,
     ``OPENAI_PROJECT_ID``).  ``timeout`` (600 s) and ``max_retries`` (2) apply to every
-    call unless the call says otherwise; ``throw=False`` makes ``create`` return failures
-    in ``result.errors`` instead of raising them.  Pass your own ``http_client`` to share
+    call unless the call says otherwise.  Pass your own ``http_client`` to share
     connections or proxies; it is yours to close.  ``with OpenAI() as client:`` closes
     the connections the client opened.
     """
@@ -132,89 +149,72 @@ class Chat:
 
 
 class ChatCompletions:
-    """``client.chat.completions``: create, retrieve, update, delete and list chat completions."""
+    """``client.chat.completions``: create, stream, retrieve, update, delete and list chat completions."""
 
     def __init__(self, caller: _Caller) -> None:
         self._caller = caller
         self.messages = CompletionMessages(caller)
 
-    @overload
     def create(
         self,
         messages: Sequence[MessageLike],
-        parameters: ChatCompletionsParameters | Mapping[str, Any] | None = None,
+        parameters: ChatCompletionsParameters | None = None,
         /,
-        *,
-        stream: Literal[True],
-        stream_options: ChatCompletionStreamOptions | Mapping[str, bool] = None,
-        on_data: OnData | None = None,
-        on_terminate: OnTerminate | None = None,
         **params: Unpack[ChatCompletionsParameters],
-    ) -> ChatCompletionStream: ...
-    @overload
-    def create(
-        self,
-        messages: Sequence[MessageLike],
-        parameters: ChatCompletionsParameters | Mapping[str, Any] | None = None,
-        /,
-        *,
-        stream: Literal[False] | None = None,
-        **params: Unpack[ChatCompletionsParameters],
-    ) -> ChatCompletionResult: ...
-    def create(
-        self,
-        messages: Sequence[MessageLike],
-        parameters: ChatCompletionsParameters | Mapping[str, Any] | None = None,
-        /,
-        *,
-        stream: bool | None = None,
-        stream_options: ChatCompletionStreamOptions | Mapping[str, bool] = None,
-        on_data: OnData | None = None,
-        on_terminate: OnTerminate | None = None,
-        **params: Unpack[ChatCompletionsParameters],
-    ) -> ChatCompletionResult | ChatCompletionStream:
-        """Create a model response for the conversation ``messages``.
+    ) -> ChatCompletionResult:
+        """Create a model response for the conversation ``messages``; raises on failure.
 
         The API's parameters (``model`` first of all) come as keywords, as a
-        ``ChatCompletionsParameters`` or a plain mapping, or both (keywords win).
-        Everything is checked before anything is sent: an unknown or mistyped parameter,
-        or a malformed message, raises ``InvalidRequestError`` naming it.  With
-        ``stream=True`` the answer is a ``ChatCompletionStream`` of chunks, whose
-        ``final()`` is the same result; ``on_data`` sees each chunk, ``on_terminate`` the
-        end.
+        ``ChatCompletionsParameters`` mapping, or both (keywords win).  Everything is
+        checked before anything is sent: an unknown or mistyped parameter, or a malformed
+        message, raises ``InvalidRequestError`` naming it.  With ``stream=True`` the answer
+        is streamed, ``on_data`` sees each chunk and ``on_terminate`` the end, and the
+        whole result comes back at the end (4D's streaming); ``stream()`` hands you the
+        chunks instead.
         """
-        prepared = prepare_create(
-            self._caller.config,
-            messages,
-            parameters,
-            params,
-            stream=stream,
-            stream_options=stream_options,
-            on_data=on_data,
-            on_terminate=on_terminate,
-        )
+        return self._caller.complete(prepare_create(self._caller.config, messages, parameters, params))
+
+    def try_create(
+        self,
+        messages: Sequence[MessageLike],
+        parameters: ChatCompletionsParameters | None = None,
+        /,
+        **params: Unpack[ChatCompletionsParameters],
+    ) -> ChatCompletionOutcome:
+        """``create`` that returns its failures instead of raising them (4D's ``throw: False``):
+        check ``outcome.success``, then read ``outcome.result`` or ``outcome.errors``.
+
+        Bad arguments still raise ``InvalidRequestError``: nothing was sent.
+        """
+        prepared = prepare_create(self._caller.config, messages, parameters, params)
         try:
-            if prepared.stream:
-                # Imported here: a client that never streams does not pay for it at start-up.
-                from ._streaming import ChatCompletionStream, StreamState
-
-                response = self._caller.request(prepared.call, stream=True)
-                return ChatCompletionStream(
-                    response, StreamState(response, prepared.on_data, prepared.on_terminate)
-                )
-            return self._caller.run(prepared.call)
+            return ChatCompletionOutcome(self._caller.complete(prepared))
         except OpenAIError as error:
-            return prepared.failed(error)
+            return ChatCompletionOutcome.failed(error)
 
-    def retrieve(
-        self, completion_id: str, /, **options: Unpack[RequestOptions]
-    ) -> CreateChatCompletionResponse:
+    def stream(
+        self,
+        messages: Sequence[MessageLike],
+        parameters: ChatCompletionStreamParameters | None = None,
+        /,
+        **params: Unpack[ChatCompletionStreamParameters],
+    ) -> ChatCompletionStream:
+        """Create a streamed response: iterate over the chunks as they arrive,
+        ``text_deltas()`` for the text alone, ``final()`` for the whole result.
+
+        Use it in a ``with`` block, so that the connection is closed also when you stop
+        reading early.  Failures raise, before the first chunk or while reading.
+        """
+        prepared = prepare_create(self._caller.config, messages, parameters, params, stream=True)
+        return self._caller.open_stream(prepared)
+
+    def retrieve(self, completion_id: str, /, **options: Unpack[RequestOptions]) -> ChatCompletionResult:
         """A stored completion (one created with ``store=True``)."""
         return self._caller.run(prepare_retrieve(completion_id, options))
 
     def update(
         self, completion_id: str, metadata: Mapping[str, str] | None, /, **options: Unpack[RequestOptions]
-    ) -> CreateChatCompletionResponse:
+    ) -> ChatCompletionResult:
         """Replace the metadata of a stored completion; returns the updated completion."""
         return self._caller.run(prepare_update(completion_id, metadata, options))
 

@@ -2,7 +2,7 @@
 
 Building the ``httpx.Request`` from an endpoint stub, deciding whether and when to try
 again, turning an answer into a value or an error: all of it lives here, without I/O,
-so the sync client (and any async one) only sends, sleeps and loops.
+so the sync and the async client only send, sleep and loop.
 """
 
 from __future__ import annotations
@@ -156,7 +156,6 @@ class ClientBase(Generic[HttpT]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: HttpT | None = None,
-        throw: bool = True,
     ) -> None:
         self._config = ClientConfig.from_arguments(
             api_key=api_key,
@@ -166,7 +165,6 @@ class ClientBase(Generic[HttpT]):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
-            throw=throw,
         )
         self._owns_http = http_client is None
         self._http: HttpT = http_client if http_client is not None else self._new_http_client()
@@ -205,7 +203,6 @@ class ClientConfig:
     timeout: float | httpx.Timeout | None
     max_retries: int
     default_headers: Mapping[str, str]
-    throw: bool
 
     def shown(self) -> str:
         """The settings worth showing in a client's repr: never the key."""
@@ -222,7 +219,6 @@ class ClientConfig:
         timeout: float | httpx.Timeout | None,
         max_retries: int,
         default_headers: Mapping[str, str] | None,
-        throw: bool,
         environ: Mapping[str, str] = os.environ,
     ) -> ClientConfig:
         key = api_key if api_key is not None else environ.get("OPENAI_API_KEY")
@@ -244,7 +240,6 @@ class ClientConfig:
             timeout=timeout,
             max_retries=max_retries,
             default_headers=dict(default_headers or {}),
-            throw=throw,
         )
 
 

@@ -16,11 +16,21 @@ import msgspec
 
 from ._exceptions import InvalidRequestError
 from ._generated.models import ChatCompletionRequestMessage, ChatCompletionResponseMessage
-from ._generated.params import RequestMessageRole
+from ._generated.params import ChatCompletionRequestMessageParam, RequestMessageRole
 
 __all__ = ["ImageDetail", "Message", "MessageLike", "message_payloads"]
 
 ImageDetail = Literal["auto", "low", "high"]
+
+
+def _own_list(value: object) -> Any:
+    """Content parts or tool calls as the message's own list of dicts: TypedDicts,
+    Mappings and tuples are accepted, and the caller's objects are not kept.  Anything
+    else stays as it is, for the check of the whole request to name it."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        return value
+    items = typing.cast("Sequence[object]", value)
+    return [dict(typing.cast("Mapping[str, Any]", p)) if isinstance(p, Mapping) else p for p in items]
 
 
 class Message:
@@ -32,17 +42,19 @@ class Message:
     def __init__(
         self,
         role: RequestMessageRole,
-        content: str | list[dict[str, Any]] | None = None,
+        content: str | Sequence[Mapping[str, object]] | None = None,
         *,
         name: str | None = None,
-        tool_calls: list[dict[str, Any]] | None = None,
+        tool_calls: Sequence[Mapping[str, object]] | None = None,
         tool_call_id: str | None = None,
         refusal: str | None = None,
     ) -> None:
         self.role: RequestMessageRole = role
-        self.content: str | list[dict[str, Any]] | None = content
+        self.content: str | list[dict[str, Any]] | None = (
+            content if content is None or isinstance(content, str) else _own_list(content)
+        )
         self.name = name
-        self.tool_calls = tool_calls
+        self.tool_calls = None if tool_calls is None else _own_list(tool_calls)
         self.tool_call_id = tool_call_id
         self.refusal = refusal
 
@@ -57,7 +69,7 @@ class Message:
         return cls("developer", content, name=name)
 
     @classmethod
-    def user(cls, content: str | list[dict[str, Any]], *, name: str | None = None) -> Message:
+    def user(cls, content: str | Sequence[Mapping[str, object]], *, name: str | None = None) -> Message:
         return cls("user", content, name=name)
 
     @classmethod
@@ -65,7 +77,7 @@ class Message:
         cls,
         content: str | None = None,
         *,
-        tool_calls: list[dict[str, Any]] | None = None,
+        tool_calls: Sequence[Mapping[str, object]] | None = None,
         refusal: str | None = None,
         name: str | None = None,
     ) -> Message:
@@ -146,8 +158,10 @@ class Message:
         return f"Message({self.role!r}, {fields})"
 
 
-MessageLike: TypeAlias = Message | ChatCompletionRequestMessage | Mapping[str, Any]
-"""What a conversation may hold: a Message, a generated message Struct, or a dict."""
+MessageLike: TypeAlias = Message | ChatCompletionRequestMessageParam | ChatCompletionRequestMessage
+"""What a conversation may hold: a ``Message``, a dict in the API's shape (typed as one
+of the message TypedDicts, so that a wrong role or key fails the type checker), or a
+generated message Struct."""
 
 
 def message_payloads(messages: object) -> list[object]:

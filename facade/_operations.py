@@ -26,27 +26,27 @@ from ._generated.models import (
     ChatCompletionDeleted,
     ChatCompletionList,
     ChatCompletionMessageList,
+    ChatCompletionStreamOptions,
     CreateChatCompletionRequest,
     CreateChatCompletionResponse,
     CreateChatCompletionStreamResponse,
     UpdateChatCompletionRequest,
 )
 from ._generated.models import ChatCompletionStoredMessage as StoredMessage
-from ._generated.params import CreateChatCompletionParams
+from ._generated.params import ChatCompletionStreamOptionsParam, CreateChatCompletionParams
 from ._messages import message_payloads
-from ._results import ChatCompletionResult, PageData
+from ._results import ChatCompletionOutcome, ChatCompletionResult, PageData
 
 __all__ = [
     "RAISE",
     "Call",
+    "ChatCompletionStreamParameters",
     "ChatCompletionsParameters",
     "CreateCall",
-    "CreateOptions",
     "OnData",
     "OnTerminate",
     "PageData",
     "StoredMessage",
-    "failed_result",
     "prepare_create",
     "prepare_delete",
     "prepare_list",
@@ -60,34 +60,45 @@ R = TypeVar("R")
 
 OnData = Callable[[CreateChatCompletionStreamResponse], object]
 """Called with each chunk of a stream, as it arrives (4D's ``onData``)."""
-OnTerminate = Callable[[ChatCompletionResult], object]
-"""Called once a stream ends, with the final result or the errors (4D's ``onTerminate``)."""
+OnTerminate = Callable[[ChatCompletionOutcome], object]
+"""Called once a stream ends, with its outcome: the result or the errors (4D's ``onTerminate``)."""
 
 
-class CreateOptions(RequestOptions, total=False):
-    """The per-call options of ``create``: those of every call, and ``throw``."""
+class ChatCompletionStreamParameters(CreateChatCompletionParams, RequestOptions, total=False):
+    """Everything ``stream`` takes besides the messages, as one typed mapping: every
+    field of the request schema (generated, so a regeneration updates it), the per-call
+    options, and the stream's own settings."""
 
-    throw: bool
-    """False returns failures in ``result.errors`` instead of raising them."""
+    stream_options: ChatCompletionStreamOptionsParam | ChatCompletionStreamOptions | None
+    on_data: OnData | None
+    """Called with each chunk as it arrives."""
+    on_terminate: OnTerminate | None
+    """Called once at the end, with the result or the errors."""
 
 
-class ChatCompletionsParameters(CreateChatCompletionParams, CreateOptions, total=False):
+class ChatCompletionsParameters(ChatCompletionStreamParameters, total=False):
     """Everything ``create`` takes besides the messages, as one typed mapping.
 
-    Every field of the request schema (generated, so a regeneration updates it) and the
-    per-call options, as 4D AI Kit's ``OpenAIChatCompletionsParameters`` carries both::
+    Every field of the request schema and the per-call options, as 4D AI Kit's
+    ``OpenAIChatCompletionsParameters`` carries both::
 
         create(messages, ChatCompletionsParameters(model="gpt-4o-mini", temperature=0.2))
+
+    ``stream=True`` has the answer streamed: ``on_data`` sees each chunk and ``create``
+    returns the whole result at the end, as in 4D.  To read the chunks yourself, call
+    ``stream`` instead.
     """
 
+    stream: bool
 
-_OPTION_NAMES = frozenset(CreateOptions.__annotations__) | frozenset(RequestOptions.__annotations__)
+
+_OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+_STREAM_NAMES = frozenset({"stream_options", "on_data", "on_terminate"})
 _API_NAMES = frozenset(CreateChatCompletionParams.__annotations__)
 # What create() refuses among its parameters, and why.
 _NOT_PARAMETERS = {
     "messages": "the conversation is create()'s first argument, not a parameter",
-    "stream": "pass stream=True as a keyword of create(), so that the type checker knows a stream comes back",
-    "stream_options": "pass stream_options as a keyword of create(), beside stream=True",
+    "throw": "create() raises its errors; try_create() returns them in outcome.errors (4D's throw: False)",
 }
 
 
@@ -123,29 +134,19 @@ class Call(Generic[T, R]):
         return self.when_not_found
 
 
-def _value(value: T, response: httpx.Response) -> T:
-    return value
-
-
 @dataclasses.dataclass(frozen=True)
 class CreateCall:
     """A create request, and how its answer is to be given back."""
 
     call: Call[CreateChatCompletionResponse, ChatCompletionResult]
-    throw: bool
     stream: bool
     on_data: OnData | None
     on_terminate: OnTerminate | None
 
-    def failed(self, error: OpenAIError) -> ChatCompletionResult:
-        """What create answers when the request fails: the error raised, or (with
-        ``throw=False``, never for a stream) a result that holds it."""
-        result = failed_result(error)
+    def terminated(self, error: OpenAIError) -> None:
+        """Tell ``on_terminate`` that the request failed before the stream began."""
         if self.on_terminate is not None:
-            self.on_terminate(result)
-        if self.throw or self.stream:
-            raise error
-        return result
+            self.on_terminate(ChatCompletionOutcome.failed(error))
 
 
 def _unknown(name: str, known: frozenset[str]) -> InvalidRequestError:
@@ -186,49 +187,45 @@ def prepare_create(
     parameters: object,
     params: Mapping[str, Any],
     *,
-    stream: object = None,
-    stream_options: object = None,
-    on_data: object = None,
-    on_terminate: object = None,
+    stream: bool = False,
 ) -> CreateCall:
-    """Check everything ``create`` was given, before anything is sent."""
+    """Check everything ``create``, ``try_create`` or (``stream=True``) ``stream`` was
+    given, before anything is sent."""
     options: dict[str, Any] = {}
+    streaming: dict[str, Any] = {}
     fields: dict[str, Any] = {}
     for name, value in {**_mapping("parameters", parameters), **params}.items():
         if name in _NOT_PARAMETERS:
             raise InvalidRequestError(name, _NOT_PARAMETERS[name])
         if name in _OPTION_NAMES:
             options[name] = value
+        elif name in _STREAM_NAMES:
+            streaming[name] = value
+        elif name == "stream" and not stream:
+            stream = check_flag("stream", value)
         elif name in _API_NAMES:
             fields[name] = value
         else:
-            raise _unknown(name, _API_NAMES | _OPTION_NAMES)
+            known = _API_NAMES | _OPTION_NAMES | _STREAM_NAMES | frozenset(() if stream else ("stream",))
+            raise _unknown(name, known)
     if "model" not in fields:
         raise InvalidRequestError("model", "create() needs a model, such as model='gpt-4o-mini'")
-    throw = check_flag("throw", options.pop("throw", config.throw))
-    streaming = False if stream is None else check_flag("stream", stream)
-    if streaming:
+    if stream:
         fields["stream"] = True
-        if stream_options is not None:
-            fields["stream_options"] = stream_options
-    elif stream_options is not None or on_data is not None or on_terminate is not None:
-        name = (
-            "stream_options"
-            if stream_options is not None
-            else "on_data"
-            if on_data is not None
-            else "on_terminate"
-        )
-        raise InvalidRequestError(name, "only a streamed create (stream=True) takes it")
+        if streaming.get("stream_options") is not None:
+            fields["stream_options"] = streaming["stream_options"]
+    else:
+        for name in sorted(streaming):
+            if streaming[name] is not None:
+                raise InvalidRequestError(name, "only a streamed create (stream=True) takes it")
     body = _convert({**fields, "messages": message_payloads(messages)}, CreateChatCompletionRequest)
     return CreateCall(
         call=Call(
             endpoints.create_chat_completion, typing.cast("RequestOptions", options), _completion, body=body
         ),
-        throw=throw,
-        stream=streaming,
-        on_data=_callback("on_data", on_data),
-        on_terminate=_callback("on_terminate", on_terminate),
+        stream=stream,
+        on_data=_callback("on_data", streaming.get("on_data")),
+        on_terminate=_callback("on_terminate", streaming.get("on_terminate")),
     )
 
 
@@ -236,29 +233,21 @@ def _completion(completion: CreateChatCompletionResponse, response: httpx.Respon
     return ChatCompletionResult(completion, response.headers, raw_body=response.content)
 
 
-def failed_result(error: OpenAIError) -> ChatCompletionResult:
-    """The result of a create that failed, for ``throw=False``."""
-    headers = getattr(error, "headers", None)
-    return ChatCompletionResult(
-        None, headers if isinstance(headers, httpx.Headers) else httpx.Headers(), [error]
-    )
-
-
 Completion = CreateChatCompletionResponse
 
 
-def prepare_retrieve(completion_id: str, options: RequestOptions) -> Call[Completion, Completion]:
+def prepare_retrieve(completion_id: str, options: RequestOptions) -> Call[Completion, ChatCompletionResult]:
     path = endpoints.GetChatCompletionPathParameters(completion_id=completion_id)
-    return Call(endpoints.get_chat_completion, options, _value, path=path)
+    return Call(endpoints.get_chat_completion, options, _completion, path=path)
 
 
 def prepare_update(
     completion_id: str, metadata: Mapping[str, str] | None, options: RequestOptions
-) -> Call[Completion, Completion]:
+) -> Call[Completion, ChatCompletionResult]:
     path = endpoints.UpdateChatCompletionPathParameters(completion_id=completion_id)
     given = None if metadata is None else dict(_mapping("metadata", metadata))
     body = _convert({"metadata": given}, UpdateChatCompletionRequest)
-    return Call(endpoints.update_chat_completion, options, _value, path=path, body=body)
+    return Call(endpoints.update_chat_completion, options, _completion, path=path, body=body)
 
 
 def _deleted(deleted: ChatCompletionDeleted, response: httpx.Response) -> bool:

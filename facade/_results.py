@@ -1,27 +1,39 @@
-"""What the methods return: ``ChatCompletionResult``, its ``Choice``, ``RateLimit`` and ``Page``."""
+"""What the methods return: ``ChatCompletionResult`` (or ``ChatCompletionOutcome``), its
+``Choice``, ``RateLimit``, ``Page`` and ``AsyncPage``."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
 import typing
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Any, Generic, TypeVar
 
 import httpx
 import msgspec
 
-from ._exceptions import OpenAIError
+from ._exceptions import APIResponseValidationError, OpenAIError
 from ._generated.models import (
     ChatCompletionResponseMessage,
     CompletionUsage,
     CreateChatCompletionResponse,
-    CreateChatCompletionResponseChoiceLogprobs as Logprobs,
 )
 from ._generated.models import CreateChatCompletionResponseChoice as _GeneratedChoice
+from ._generated.models import (
+    CreateChatCompletionResponseChoiceLogprobs as Logprobs,
+)
 from ._messages import Message
 
-__all__ = ["AsyncPage", "ChatCompletionResult", "Choice", "Page", "PageData", "RateLimit"]
+__all__ = [
+    "AsyncPage",
+    "AsyncPages",
+    "ChatCompletionOutcome",
+    "ChatCompletionResult",
+    "Choice",
+    "Page",
+    "PageData",
+    "RateLimit",
+]
 
 T = TypeVar("T")
 
@@ -120,65 +132,131 @@ class Choice:
 
 
 class ChatCompletionResult:
-    """The answer to ``create``: the completion, or (with ``throw=False``) the errors."""
+    """A chat completion: what ``create`` answers (and ``retrieve``, ``update`` and a
+    stream's ``final()``), with the 4D shortcuts ``choice``, ``usage`` and ``rate_limit``."""
 
-    __slots__ = ("_choices", "_raw", "_raw_body", "completion", "errors", "headers")
+    __slots__ = ("_choices", "_raw", "_raw_body", "completion", "headers")
 
     def __init__(
-        self,
-        completion: CreateChatCompletionResponse | None,
-        headers: httpx.Headers,
-        errors: list[OpenAIError] | None = None,
-        *,
-        raw_body: bytes = b"",
+        self, completion: CreateChatCompletionResponse, headers: httpx.Headers, *, raw_body: bytes = b""
     ) -> None:
         self.completion = completion
-        """The completion as the spec types it; None when the request failed."""
+        """The completion as the spec types it."""
         self.headers = headers
-        """The response headers (empty when there was no answer)."""
-        self.errors: list[OpenAIError] = errors or []
-        """What went wrong, when ``throw=False`` kept it from raising."""
+        """The response headers."""
         self._choices: list[Choice] | None = None
         self._raw_body = raw_body
         self._raw: dict[str, Any] | None = None
 
     @property
     def raw(self) -> dict[str, Any]:
-        """The answer's JSON as the server sent it, every field a provider added included
-        (empty when there was no answer)."""
+        """The answer's JSON as the server sent it, every field a provider added included."""
         if self._raw is None:
             decoded: object = msgspec.json.decode(self._raw_body) if self._raw_body else {}
             self._raw = typing.cast("dict[str, Any]", decoded) if isinstance(decoded, dict) else {}
         return self._raw
 
     @property
-    def success(self) -> bool:
-        return self.completion is not None and not self.errors
-
-    @property
     def choices(self) -> list[Choice]:
         if self._choices is None:
-            self._choices = [Choice(c) for c in self.completion.choices] if self.completion else []
+            self._choices = [Choice(c) for c in self.completion.choices]
         return self._choices
 
     @property
+    def choice(self) -> Choice:
+        """The first choice.  An answer without any (which the API never sends) raises
+        ``APIResponseValidationError``."""
+        choices = self.choices
+        if not choices:
+            raise APIResponseValidationError(
+                "The answer has no choices.", request_id=self.request_id, body=self._raw_body
+            )
+        return choices[0]
+
+    @property
+    def id(self) -> str:
+        return self.completion.id
+
+    @property
+    def model(self) -> str:
+        return self.completion.model
+
+    @property
+    def created(self) -> int:
+        """When the completion was created, in seconds since the epoch."""
+        return self.completion.created
+
+    @property
+    def usage(self) -> CompletionUsage | None:
+        return self.completion.usage
+
+    @property
+    def metadata(self) -> dict[str, str] | None:
+        """The metadata of a stored completion (``store=True``)."""
+        return self.completion.metadata
+
+    @property
+    def request_id(self) -> str | None:
+        request_id: str | None = self.headers.get("x-request-id")
+        return request_id
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        return RateLimit.from_headers(self.headers)
+
+    def __repr__(self) -> str:
+        return f"ChatCompletionResult(id={self.id!r}, model={self.model!r}, choices={self.choices!r})"
+
+
+class ChatCompletionOutcome:
+    """What ``try_create`` answers (4D's ``throw: False``): the result, or the errors
+    that kept it from being one.  Check ``success`` (or ``result``) before reading it."""
+
+    __slots__ = ("errors", "headers", "result")
+
+    def __init__(
+        self,
+        result: ChatCompletionResult | None,
+        errors: list[OpenAIError] | None = None,
+        headers: httpx.Headers | None = None,
+    ) -> None:
+        self.result = result
+        """The completion when the request succeeded, else None."""
+        self.errors: list[OpenAIError] = errors or []
+        """What went wrong; empty on success."""
+        self.headers = result.headers if result is not None else headers or httpx.Headers()
+        """The response headers (empty when there was no answer)."""
+
+    @classmethod
+    def failed(cls, error: OpenAIError) -> ChatCompletionOutcome:
+        headers = getattr(error, "headers", None)
+        return cls(None, [error], headers if isinstance(headers, httpx.Headers) else None)
+
+    @property
+    def success(self) -> bool:
+        return self.result is not None and not self.errors
+
+    @property
+    def completion(self) -> CreateChatCompletionResponse | None:
+        return self.result.completion if self.result is not None else None
+
+    @property
+    def choices(self) -> list[Choice]:
+        return self.result.choices if self.result is not None else []
+
+    @property
     def choice(self) -> Choice | None:
-        """The first choice, or None."""
+        """The first choice, or None when the request failed."""
         choices = self.choices
         return choices[0] if choices else None
 
     @property
     def id(self) -> str | None:
-        return self.completion.id if self.completion else None
-
-    @property
-    def model(self) -> str | None:
-        return self.completion.model if self.completion else None
+        return self.result.id if self.result is not None else None
 
     @property
     def usage(self) -> CompletionUsage | None:
-        usage = self.completion.usage if self.completion else None
-        return usage if isinstance(usage, CompletionUsage) else None
+        return self.result.usage if self.result is not None else None
 
     @property
     def request_id(self) -> str | None:
@@ -192,9 +270,9 @@ class ChatCompletionResult:
         return RateLimit.from_headers(self.headers)
 
     def __repr__(self) -> str:
-        if not self.success:
-            return f"ChatCompletionResult(success=False, errors={self.errors!r})"
-        return f"ChatCompletionResult(id={self.id!r}, model={self.model!r}, choices={self.choices!r})"
+        if self.result is None:
+            return f"ChatCompletionOutcome(success=False, errors={self.errors!r})"
+        return f"ChatCompletionOutcome(success={self.success}, result={self.result!r})"
 
 
 class _PageView(Generic[T]):
@@ -268,6 +346,27 @@ class AsyncPage(_PageView[T]):
 
     async def __aiter__(self) -> AsyncIterator[T]:
         page: AsyncPage[T] | None = self
+        while page is not None:
+            for item in page.data:
+                yield item
+            page = await page.next_page()
+
+
+class AsyncPages(Generic[T]):
+    """What ``AsyncOpenAI``'s ``list`` methods answer: ``async for`` goes through every
+    item of every page, as ``for`` does with the sync client; ``await`` gives the first
+    ``AsyncPage``."""
+
+    __slots__ = ("_first",)
+
+    def __init__(self, first: Callable[[], Awaitable[AsyncPage[T]]]) -> None:
+        self._first = first
+
+    def __await__(self) -> Generator[Any, None, AsyncPage[T]]:
+        return self._first().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        page: AsyncPage[T] | None = await self._first()
         while page is not None:
             for item in page.data:
                 yield item

@@ -26,7 +26,7 @@ from ._generated.models import (
     CreateChatCompletionStreamResponse,
     ErrorResponse,
 )
-from ._results import ChatCompletionResult
+from ._results import ChatCompletionOutcome, ChatCompletionResult
 
 __all__ = [
     "AsyncChatCompletionStream",
@@ -245,6 +245,7 @@ class StreamState:
         self._raw: list[bytes] = []
         self.done = False
         self.result: ChatCompletionResult | None = None
+        self.error: OpenAIError | None = None
 
     @property
     def raw_chunks(self) -> list[Json]:
@@ -304,12 +305,24 @@ class StreamState:
         completion = convert_lenient(merged, CreateChatCompletionResponse)
         self.result = ChatCompletionResult(completion, self.headers, raw_body=msgspec.json.encode(merged))
         if self._on_terminate is not None:
-            self._on_terminate(self.result)
+            self._on_terminate(ChatCompletionOutcome(self.result))
         return self.result
 
+    def final(self) -> ChatCompletionResult:
+        """The result once the stream has been read to its end; the stream's own error if
+        it failed, ``APIStreamIncompleteError`` if it was closed before its end."""
+        if self.result is not None:
+            return self.result
+        if self.error is not None:
+            raise self.error
+        raise APIStreamIncompleteError(
+            "The stream was closed before its end: there is no final result.", request_id=self._request_id
+        )
+
     def fail(self, error: OpenAIError) -> OpenAIError:
+        self.error = error
         if self._on_terminate is not None:
-            self._on_terminate(ChatCompletionResult(None, self.headers, [error]))
+            self._on_terminate(ChatCompletionOutcome(None, [error], self.headers))
         return error
 
 
@@ -378,8 +391,7 @@ class ChatCompletionStream(_StreamView):
         """The whole answer, as a non-streamed ``create`` returns it; reads what is left."""
         for _ in self._chunks:
             pass
-        assert self._state.result is not None
-        return self._state.result
+        return self._state.final()
 
     def close(self) -> None:
         self._chunks.close()
@@ -425,8 +437,7 @@ class AsyncChatCompletionStream(_StreamView):
         """The whole answer, as a non-streamed ``create`` returns it; reads what is left."""
         async for _ in self._chunks:
             pass
-        assert self._state.result is not None
-        return self._state.result
+        return self._state.final()
 
     async def close(self) -> None:
         await self._chunks.aclose()

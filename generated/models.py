@@ -4,6 +4,152 @@ from typing import Annotated, Any, Literal, TypeAlias
 from msgspec import Meta, UNSET, UnsetType, convert, field
 from completionkit._generated._base import Model
 
+__all__ = [
+    "ChatCompletionAllowedTools",
+    "ChatCompletionAllowedToolsChoice",
+    "ChatCompletionDeleted",
+    "ChatCompletionFunctionCallOption",
+    "ChatCompletionFunctions",
+    "ChatCompletionList",
+    "ChatCompletionMessageCustomToolCall",
+    "ChatCompletionMessageCustomToolCallCustom",
+    "ChatCompletionMessageList",
+    "ChatCompletionMessageToolCall",
+    "ChatCompletionMessageToolCallChunk",
+    "ChatCompletionMessageToolCallChunkFunction",
+    "ChatCompletionMessageToolCallFunction",
+    "ChatCompletionMessageToolCalls",
+    "ChatCompletionMessageToolCallsItem",
+    "ChatCompletionModeration",
+    "ChatCompletionModerationError",
+    "ChatCompletionModerationInput",
+    "ChatCompletionModerationOutput",
+    "ChatCompletionModerationResults",
+    "ChatCompletionNamedToolChoice",
+    "ChatCompletionNamedToolChoiceCustom",
+    "ChatCompletionNamedToolChoiceCustomCustom",
+    "ChatCompletionNamedToolChoiceFunction",
+    "ChatCompletionRequestAssistantMessage",
+    "ChatCompletionRequestAssistantMessageAudio",
+    "ChatCompletionRequestAssistantMessageContent",
+    "ChatCompletionRequestAssistantMessageContentArray",
+    "ChatCompletionRequestAssistantMessageContentPart",
+    "ChatCompletionRequestAssistantMessageFunctionCall",
+    "ChatCompletionRequestDeveloperMessage",
+    "ChatCompletionRequestDeveloperMessageContent",
+    "ChatCompletionRequestDeveloperMessageContentArray",
+    "ChatCompletionRequestFunctionMessage",
+    "ChatCompletionRequestMessage",
+    "ChatCompletionRequestMessageContentPartAudio",
+    "ChatCompletionRequestMessageContentPartAudioInputAudio",
+    "ChatCompletionRequestMessageContentPartFile",
+    "ChatCompletionRequestMessageContentPartFileFile",
+    "ChatCompletionRequestMessageContentPartImage",
+    "ChatCompletionRequestMessageContentPartImageImageUrl",
+    "ChatCompletionRequestMessageContentPartRefusal",
+    "ChatCompletionRequestMessageContentPartText",
+    "ChatCompletionRequestSystemMessage",
+    "ChatCompletionRequestSystemMessageContent",
+    "ChatCompletionRequestSystemMessageContentArray",
+    "ChatCompletionRequestSystemMessageContentPart",
+    "ChatCompletionRequestToolMessage",
+    "ChatCompletionRequestToolMessageContent",
+    "ChatCompletionRequestToolMessageContentArray",
+    "ChatCompletionRequestToolMessageContentPart",
+    "ChatCompletionRequestUserMessage",
+    "ChatCompletionRequestUserMessageContent",
+    "ChatCompletionRequestUserMessageContentArray",
+    "ChatCompletionRequestUserMessageContentPart",
+    "ChatCompletionResponseMessage",
+    "ChatCompletionResponseMessageAnnotation",
+    "ChatCompletionResponseMessageAnnotationUrlCitation",
+    "ChatCompletionResponseMessageAudio",
+    "ChatCompletionResponseMessageFunctionCall",
+    "ChatCompletionStoredMessage",
+    "ChatCompletionStoredMessageContentPart",
+    "ChatCompletionStreamOptions",
+    "ChatCompletionStreamResponseDelta",
+    "ChatCompletionStreamResponseDeltaFunctionCall",
+    "ChatCompletionTokenLogprob",
+    "ChatCompletionTokenLogprobTopLogprob",
+    "ChatCompletionTool",
+    "ChatCompletionToolChoiceObject",
+    "ChatCompletionToolChoiceOption",
+    "CompletionUsage",
+    "CompletionUsageCompletionTokensDetails",
+    "CompletionUsagePromptTokensDetails",
+    "CreateChatCompletionRequest",
+    "CreateChatCompletionRequestAudio",
+    "CreateChatCompletionRequestFrequencyPenalty",
+    "CreateChatCompletionRequestFunctionCall",
+    "CreateChatCompletionRequestFunctions",
+    "CreateChatCompletionRequestMessages",
+    "CreateChatCompletionRequestN",
+    "CreateChatCompletionRequestPresencePenalty",
+    "CreateChatCompletionRequestResponseFormat",
+    "CreateChatCompletionRequestSeed",
+    "CreateChatCompletionRequestTool",
+    "CreateChatCompletionRequestTopLogprobs",
+    "CreateChatCompletionResponse",
+    "CreateChatCompletionResponseChoice",
+    "CreateChatCompletionResponseChoiceLogprobs",
+    "CreateChatCompletionStreamResponse",
+    "CreateChatCompletionStreamResponseChoice",
+    "CreateChatCompletionStreamResponseChoiceLogprobs",
+    "CreateModelResponseProperties",
+    "CreateModelResponsePropertiesTopLogprobs",
+    "CustomToolChatCompletions",
+    "CustomToolChatCompletionsCustom",
+    "CustomToolChatCompletionsCustomFormat",
+    "CustomToolChatCompletionsCustomFormatGrammarFormat",
+    "CustomToolChatCompletionsCustomFormatGrammarFormatGrammar",
+    "CustomToolChatCompletionsCustomFormatTextFormat",
+    "CustomVoice",
+    "Error",
+    "ErrorResponse",
+    "FunctionObject",
+    "FunctionParameters",
+    "JsonSchema",
+    "Metadata",
+    "ModelIdsShared",
+    "ModelResponseProperties",
+    "ModelResponsePropertiesSafetyIdentifier",
+    "ModelResponsePropertiesTemperature",
+    "ModelResponsePropertiesTopLogprobs",
+    "ModelResponsePropertiesTopP",
+    "ModerationConfigParam",
+    "ModerationInputType",
+    "ModerationMode",
+    "ModerationParam",
+    "ModerationPolicyParam",
+    "ModerationResultBody",
+    "ParallelToolCalls",
+    "PredictionContent",
+    "PredictionContentContent",
+    "PredictionContentContentArray",
+    "PromptCacheBreakpointParam",
+    "PromptCacheModeEnum",
+    "PromptCacheOptionsParam",
+    "PromptCacheTTLEnum",
+    "ReasoningEffort",
+    "ResponseFormatJsonObject",
+    "ResponseFormatJsonSchema",
+    "ResponseFormatJsonSchemaSchema",
+    "ResponseFormatText",
+    "ResponseModalities",
+    "ServiceTier",
+    "StopConfiguration",
+    "StopConfigurationArray",
+    "UpdateChatCompletionRequest",
+    "Verbosity",
+    "VoiceIdsOrCustomVoice",
+    "VoiceIdsShared",
+    "WebSearchContextSize",
+    "WebSearchLocation",
+    "WebSearchOptions",
+    "WebSearchOptionsUserLocation",
+]
+
 
 class ChatCompletionAllowedTools(Model):
     """
@@ -25,9 +171,9 @@ class ChatCompletionAllowedToolsChoice(Model, tag_field="type", tag="allowed_too
 
 
 class ChatCompletionDeleted(Model):
-    object: Literal["chat.completion.deleted"] | str
-    id: str
-    deleted: bool
+    object: Literal["chat.completion.deleted"] | str = "chat.completion.deleted"
+    id: str = ""
+    deleted: bool = False
 
 
 class ChatCompletionFunctionCallOption(Model):
@@ -44,8 +190,8 @@ class ChatCompletionModerationError(Model, tag_field="type", tag="error"):
     An error produced while attempting moderation.
     """
 
-    code: str
-    message: str
+    code: str = ""
+    message: str = ""
 
 
 class ChatCompletionRequestFunctionMessage(Model, tag_field="role", tag="function"):
@@ -67,12 +213,9 @@ class ChatCompletionStreamOptions(Model):
     include_obfuscation: bool | UnsetType = UNSET
 
 
-TopLogprobs: TypeAlias = Annotated[None, Meta()] | None
-
-
 class Error(Model):
-    message: str
     code: str | int | None = None
+    message: str = ""
     param: str | None = None
     type: str | None = None
 
@@ -181,12 +324,12 @@ class ModerationResultBody(Model):
     A moderation result produced for the response input or output.
     """
 
-    type: Literal["moderation_result"] | str
-    model: str
-    flagged: bool
     categories: dict[str, bool]
     category_scores: dict[str, float]
     category_applied_input_types: dict[str, list[ModerationInputType]]
+    type: Literal["moderation_result"] | str = "moderation_result"
+    model: str = ""
+    flagged: bool = False
 
 
 ParallelToolCalls: TypeAlias = bool
@@ -301,22 +444,22 @@ class ChatCompletionRequestMessageContentPartImageImageUrl(Model):
 
 
 class ChatCompletionResponseMessageAnnotationUrlCitation(Model):
-    end_index: int
-    start_index: int
-    url: str
-    title: str
+    end_index: int = 0
+    start_index: int = 0
+    url: str = ""
+    title: str = ""
 
 
 class ChatCompletionResponseMessageFunctionCall(Model):
-    arguments: str
-    name: str
+    arguments: str = ""
+    name: str = ""
 
 
 class ChatCompletionResponseMessageAudio(Model):
-    id: str
-    expires_at: int
-    data: str
-    transcript: str
+    id: str = ""
+    expires_at: int = 0
+    data: str = ""
+    transcript: str = ""
 
 
 class ChatCompletionStreamResponseDeltaFunctionCall(Model):
@@ -325,8 +468,8 @@ class ChatCompletionStreamResponseDeltaFunctionCall(Model):
 
 
 class ChatCompletionTokenLogprobTopLogprob(Model):
-    token: str
-    logprob: float
+    token: str = ""
+    logprob: float = 0.0
     bytes: list[int] | None = None
 
 
@@ -350,7 +493,7 @@ CreateChatCompletionRequestFrequencyPenalty: TypeAlias = Annotated[float, Meta(g
 CreateChatCompletionRequestPresencePenalty: TypeAlias = Annotated[float, Meta(ge=-2.0, le=2.0)]
 
 
-class CreateChatCompletionRequestWebSearchOptionsUserLocation(Model):
+class WebSearchOptionsUserLocation(Model):
     type: Literal["approximate"]
     approximate: WebSearchLocation
 
@@ -379,7 +522,7 @@ ModelResponsePropertiesTopP: TypeAlias = Annotated[float, Meta(ge=0.0, le=1.0)]
 ModelResponsePropertiesSafetyIdentifier: TypeAlias = Annotated[str, Meta(max_length=64)]
 
 
-class ResponseFormatJsonSchemaJsonSchema(Model):
+class JsonSchema(Model):
     name: str
     description: str | UnsetType = UNSET
     schema: ResponseFormatJsonSchemaSchema | UnsetType = UNSET
@@ -431,8 +574,8 @@ class ChatCompletionModerationResults(Model, tag_field="type", tag="moderation_r
     Successful moderation results for the request input or generated output.
     """
 
-    model: str
-    results: list[ModerationResultBody]
+    model: str = ""
+    results: list[ModerationResultBody] = field(default_factory=list)
 
 
 class ChatCompletionNamedToolChoice(Model, tag_field="type", tag="function"):
@@ -516,10 +659,10 @@ class ChatCompletionStreamResponseDelta(Model):
 
 
 class ChatCompletionTokenLogprob(Model):
-    token: str
-    logprob: float
-    top_logprobs: list[ChatCompletionTokenLogprobTopLogprob]
+    token: str = ""
+    logprob: float = 0.0
     bytes: list[int] | None = None
+    top_logprobs: list[ChatCompletionTokenLogprobTopLogprob] = field(default_factory=list)
 
 
 ChatCompletionToolChoiceObject: TypeAlias = (
@@ -535,9 +678,9 @@ class CompletionUsage(Model):
     Usage statistics for the completion request.
     """
 
-    completion_tokens: int
-    prompt_tokens: int
-    total_tokens: int
+    completion_tokens: int = 0
+    prompt_tokens: int = 0
+    total_tokens: int = 0
     completion_tokens_details: CompletionUsageCompletionTokensDetails | None = None
     prompt_tokens_details: CompletionUsagePromptTokensDetails | None = None
 
@@ -593,7 +736,7 @@ class ResponseFormatJsonSchema(Model, tag_field="type", tag="json_schema"):
 
     """
 
-    json_schema: ResponseFormatJsonSchemaJsonSchema
+    json_schema: JsonSchema
 
 
 StopConfiguration: TypeAlias = str | StopConfigurationArray | None
@@ -621,12 +764,12 @@ ChatCompletionRequestUserMessageContentArray: TypeAlias = Annotated[
 
 
 class ChatCompletionResponseMessageAnnotation(Model):
-    type: Literal["url_citation"] | str
     url_citation: ChatCompletionResponseMessageAnnotationUrlCitation
+    type: Literal["url_citation"] | str = "url_citation"
 
 
-class CreateChatCompletionRequestWebSearchOptions(Model):
-    user_location: CreateChatCompletionRequestWebSearchOptionsUserLocation | None | UnsetType = UNSET
+class WebSearchOptions(Model):
+    user_location: WebSearchOptionsUserLocation | None | UnsetType = UNSET
     search_context_size: WebSearchContextSize | UnsetType = UNSET
 
 
@@ -685,11 +828,11 @@ class ChatCompletionResponseMessage(Model):
     A chat completion message generated by the model.
     """
 
-    role: Literal["assistant"] | str
     content: str | None = None
     refusal: str | None = None
     tool_calls: ChatCompletionMessageToolCalls | None = None
     annotations: list[ChatCompletionResponseMessageAnnotation] | None = None
+    role: Literal["assistant"] | str = "assistant"
     function_call: ChatCompletionResponseMessageFunctionCall | None = None
     audio: ChatCompletionResponseMessageAudio | None = None
     reasoning_content: str | None = None
@@ -707,7 +850,7 @@ class ChatCompletionTool(Model, tag_field="type", tag="function"):
 
 class CreateModelResponseProperties(ModelResponseProperties):
     prompt_cache_options: PromptCacheOptionsParam | UnsetType = UNSET
-    top_logprobs: CreateModelResponsePropertiesTopLogprobs | UnsetType = UNSET
+    top_logprobs: CreateModelResponsePropertiesTopLogprobs | None | UnsetType = UNSET
 
 
 class ModerationParam(Model):
@@ -719,8 +862,8 @@ class ModerationParam(Model):
     policy: ModerationPolicyParam | None | UnsetType = UNSET
 
 
-class ChatCompletionStoredMessage(ChatCompletionResponseMessage, kw_only=True):
-    id: str
+class ChatCompletionStoredMessage(ChatCompletionResponseMessage):
+    id: str = ""
     content_parts: list[ChatCompletionStoredMessageContentPart] | None = None
 
 
@@ -736,16 +879,15 @@ ChatCompletionRequestUserMessageContent: TypeAlias = str | ChatCompletionRequest
 
 
 class CreateChatCompletionResponseChoice(Model):
-    index: int
     message: ChatCompletionResponseMessage
     finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str | None = (
         None
     )
+    index: int = 0
     logprobs: CreateChatCompletionResponseChoiceLogprobs | None = None
 
 
 class CreateChatCompletionStreamResponseChoice(Model):
-    index: int
     delta: ChatCompletionStreamResponseDelta = field(
         default_factory=lambda: convert({}, type=ChatCompletionStreamResponseDelta)
     )
@@ -753,6 +895,7 @@ class CreateChatCompletionStreamResponseChoice(Model):
     finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str | None = (
         None
     )
+    index: int = 0
 
 
 CustomToolChatCompletionsCustomFormat: TypeAlias = (
@@ -767,11 +910,11 @@ class ChatCompletionMessageList(Model):
 
     """
 
-    object: Literal["list"] | str
-    data: list[ChatCompletionStoredMessage]
-    first_id: str
-    last_id: str
-    has_more: bool
+    object: Literal["list"] | str = "list"
+    data: list[ChatCompletionStoredMessage] = field(default_factory=list)
+    first_id: str = ""
+    last_id: str = ""
+    has_more: bool = False
 
 
 class ChatCompletionRequestDeveloperMessage(Model, tag_field="role", tag="developer"):
@@ -819,14 +962,14 @@ class CreateChatCompletionResponse(Model):
     Represents a chat completion response returned by model, based on the provided input.
     """
 
-    id: str
-    choices: list[CreateChatCompletionResponseChoice]
-    created: int
-    model: str
-    object: Literal["chat.completion"] | str
+    id: str = ""
+    choices: list[CreateChatCompletionResponseChoice] = field(default_factory=list)
+    created: int = 0
+    model: str = ""
     metadata: Metadata | None = None
     service_tier: ServiceTier | None = None
     system_fingerprint: str | None = None
+    object: Literal["chat.completion"] | str = "chat.completion"
     usage: CompletionUsage | None = None
     moderation: ChatCompletionModeration | None = None
 
@@ -839,14 +982,14 @@ class CreateChatCompletionStreamResponse(Model):
 
     """
 
-    id: str
-    created: int
-    model: str
-    object: Literal["chat.completion.chunk"] | str
+    id: str = ""
     choices: list[CreateChatCompletionStreamResponseChoice] = field(default_factory=list)
+    created: int = 0
+    model: str = ""
     obfuscation: str | None = None
     service_tier: ServiceTier | None = None
     system_fingerprint: str | None = None
+    object: Literal["chat.completion.chunk"] | str = "chat.completion.chunk"
     usage: CompletionUsage | None = None
     moderation: ChatCompletionModeration | None = None
 
@@ -879,11 +1022,11 @@ class ChatCompletionList(Model):
 
     """
 
-    object: Literal["list"] | str
-    data: list[CreateChatCompletionResponse]
-    first_id: str
-    last_id: str
-    has_more: bool
+    object: Literal["list"] | str = "list"
+    data: list[CreateChatCompletionResponse] = field(default_factory=list)
+    first_id: str = ""
+    last_id: str = ""
+    has_more: bool = False
 
 
 class ChatCompletionRequestAssistantMessage(Model, tag_field="role", tag="assistant"):
@@ -935,8 +1078,8 @@ class CreateChatCompletionRequest(CreateModelResponseProperties, kw_only=True):
     max_completion_tokens: int | None | UnsetType = UNSET
     frequency_penalty: CreateChatCompletionRequestFrequencyPenalty | None | UnsetType = UNSET
     presence_penalty: CreateChatCompletionRequestPresencePenalty | None | UnsetType = UNSET
-    web_search_options: CreateChatCompletionRequestWebSearchOptions | UnsetType = UNSET
-    top_logprobs: CreateChatCompletionRequestTopLogprobs | TopLogprobs | None | UnsetType = UNSET
+    web_search_options: WebSearchOptions | UnsetType = UNSET
+    top_logprobs: CreateChatCompletionRequestTopLogprobs | None | UnsetType = UNSET
     response_format: CreateChatCompletionRequestResponseFormat | UnsetType = UNSET
     audio: CreateChatCompletionRequestAudio | None | UnsetType = UNSET
     store: bool | None | UnsetType = UNSET

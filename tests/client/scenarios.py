@@ -38,16 +38,17 @@ class Drive:
 
 
 def _summary(result: Any) -> dict[str, Any]:
+    """A result (create's) or an outcome (try_create's), as plain data."""
     choice = result.choice
     calls = choice.message.tool_calls if choice else None
     return {
-        "success": result.success,
+        "success": getattr(result, "success", True),
         "text": choice.text if choice else None,
         "refusal": choice.refusal if choice else None,
         "finish_reason": choice.finish_reason if choice else None,
         "tool_calls": [(c["function"]["name"], c["function"]["arguments"]) for c in calls or []],
         "usage": result.usage.total_tokens if result.usage else None,
-        "errors": [type(e).__name__ for e in result.errors],
+        "errors": [type(e).__name__ for e in getattr(result, "errors", [])],
     }
 
 
@@ -59,10 +60,9 @@ async def create_streamed(client: Any, server: LocalServer, drive: Drive) -> Any
     seen: list[str] = []
     ended: list[Any] = []
     stream = await drive(
-        client.chat.completions.create(
+        client.chat.completions.stream(
             USER,
             model="m",
-            stream=True,
             stream_options={"include_usage": True},
             on_data=lambda chunk: seen.append(chunk.object),
             on_terminate=ended.append,
@@ -73,8 +73,24 @@ async def create_streamed(client: Any, server: LocalServer, drive: Drive) -> Any
     return {"chunks": len(chunks), "on_data": len(seen), "ended": len(ended), **_summary(result)}
 
 
+async def create_with_stream_true(client: Any, server: LocalServer, drive: Drive) -> Any:
+    """4D's streaming: create(stream=True) calls on_data for each chunk and returns the result."""
+    seen: list[str] = []
+    ended: list[Any] = []
+    result = await drive(
+        client.chat.completions.create(
+            USER,
+            model="m",
+            stream=True,
+            on_data=lambda chunk: seen.append(chunk.object),
+            on_terminate=ended.append,
+        )
+    )
+    return {"on_data": len(seen), "ended": [e.success for e in ended], **_summary(result)}
+
+
 async def text_deltas(client: Any, server: LocalServer, drive: Drive) -> Any:
-    stream = await drive(client.chat.completions.create(USER, model="m", stream=True))
+    stream = await drive(client.chat.completions.stream(USER, model="m"))
     return await drive.items(stream.text_deltas())
 
 
@@ -82,7 +98,7 @@ async def recorded_streams(client: Any, server: LocalServer, drive: Drive) -> An
     out = []
     for path in RECORDED:
         server.replay([path.read_bytes()])
-        stream = await drive(client.chat.completions.create(USER, model="m", stream=True))
+        stream = await drive(client.chat.completions.stream(USER, model="m"))
         out.append(_summary(await drive.final(stream)))
     return out
 
@@ -93,8 +109,7 @@ async def stored_and_paged(client: Any, server: LocalServer, drive: Drive) -> An
         (await drive(completions.create(USER, model="m", store=True, metadata={"k": str(i % 2)}))).id
         for i in range(5)
     ]
-    page = await drive(completions.list(limit=2))
-    listed = [c.id for c in await drive.items(page)]
+    listed = [c.id for c in await drive.items(completions.list(limit=2))]  # no await first
     filtered = [c.id for c in await drive.items(await drive(completions.list(metadata={"k": "1"})))]
     updated = await drive(completions.update(ids[0], {"k": "x"}))
     messages = await drive.items(await drive(completions.messages.list(ids[0], limit=1)))
@@ -113,34 +128,34 @@ async def stored_and_paged(client: Any, server: LocalServer, drive: Drive) -> An
 async def errors_and_retries(client: Any, server: LocalServer, drive: Drive) -> Any:
     out: list[Any] = []
     server.inject(Fault.rate_limit(retry_after=2))
-    out.append((await drive(client.chat.completions.create(USER, model="m"))).success)
+    out.append((await drive(client.chat.completions.create(USER, model="m"))).choice.text)
     server.inject(Fault.http_error(500), times=3)
-    out.append(_summary(await drive(client.chat.completions.create(USER, model="m", throw=False))))
+    out.append(_summary(await drive(client.chat.completions.try_create(USER, model="m"))))
     try:
         await drive(client.chat.completions.retrieve("missing"))
     except OpenAIError as error:
         out.append((type(error).__name__, error.status, error.param))
     server.inject(Fault.stream_error(after_events=1, message="overloaded"))
-    stream = await drive(client.chat.completions.create(USER, model="m", stream=True))
+    stream = await drive(client.chat.completions.stream(USER, model="m"))
     try:
         await drive.items(stream)
     except OpenAIError as error:
         out.append((type(error).__name__, error.message, stream.response.is_closed))
     server.inject(Fault.stream_cut(after_events=2))
-    stream = await drive(client.chat.completions.create(USER, model="m", stream=True))
+    stream = await drive(client.chat.completions.stream(USER, model="m"))
     try:
         await drive.final(stream)
     except OpenAIError as error:
         out.append((type(error).__name__, stream.response.is_closed))
     server.inject(Fault.stream_keepalive())
-    stream = await drive(client.chat.completions.create(USER, model="m", stream=True))
+    stream = await drive(client.chat.completions.stream(USER, model="m"))
     out.append(_summary(await drive.final(stream)))
     return out
 
 
 async def early_break_closes(client: Any, server: LocalServer, drive: Drive) -> Any:
     server.queue(Reply.text("one two three four five"))
-    stream = await drive(client.chat.completions.create(USER, model="m", stream=True))
+    stream = await drive(client.chat.completions.stream(USER, model="m"))
     await drive.close(stream)
     return stream.response.is_closed
 
@@ -150,6 +165,7 @@ SCENARIOS: dict[str, Callable[[Any, LocalServer, Drive], Awaitable[Any]]] = {
     for f in (
         create_plain,
         create_streamed,
+        create_with_stream_true,
         text_deltas,
         recorded_streams,
         stored_and_paged,

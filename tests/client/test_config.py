@@ -71,7 +71,7 @@ def test_headers_sent(server: LocalServer) -> None:
 def test_the_key_goes_out_as_a_bearer_token() -> None:
     with LocalServer(api_key=SECRET) as server:
         with OpenAI(api_key=SECRET, base_url=server.url) as client:
-            assert client.chat.completions.create(USER, model="m").success
+            assert client.chat.completions.create(USER, model="m").choice.text
         with OpenAI(api_key="sk-wrong", base_url=server.url) as client, pytest.raises(AuthenticationError):
             client.chat.completions.create(USER, model="m")
 
@@ -100,7 +100,7 @@ class TestTheKeyNeverShows:
             client._caller.clock = clock
             with pytest.raises(AuthenticationError) as raised:
                 client.chat.completions.create(USER, model="m")
-            result = client.chat.completions.create(USER, model="m", throw=False)
+            result = client.chat.completions.try_create(USER, model="m")
             recorded = server.last_request
         with LocalServer() as server, OpenAI(api_key=SECRET, base_url=server.url) as client:
             client._caller.clock = clock

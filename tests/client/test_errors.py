@@ -1,4 +1,4 @@
-"""One typed exception per failure, carrying what the API said; throw=False returns them."""
+"""One typed exception per failure, carrying what the API said; try_create returns them."""
 
 from __future__ import annotations
 
@@ -133,11 +133,12 @@ def test_timeouts(server: LocalServer, client: OpenAI) -> None:
     assert raised.value.is_connection_error
 
 
-class TestThrowFalse:
-    def test_per_call(self, server: LocalServer, client: OpenAI) -> None:
+class TestTryCreate:
+    def test_the_outcome_holds_the_error(self, server: LocalServer, client: OpenAI) -> None:
         server.inject(Fault.rate_limit(retry_after=0), times=3)
-        result = client.chat.completions.create(USER, model="m", throw=False)
+        result = client.chat.completions.try_create(USER, model="m")
         assert not result.success
+        assert result.result is None
         assert result.completion is None
         assert result.choice is None
         assert result.choices == []
@@ -149,19 +150,21 @@ class TestThrowFalse:
         assert result.rate_limit.remaining_requests == 0
         assert "success=False" in repr(result)
 
-    def test_per_client(self, server: LocalServer) -> None:
-        with OpenAI(api_key="k", base_url=server.url, throw=False, max_retries=0) as client:
+    def test_success_and_connection_errors(self, server: LocalServer) -> None:
+        with OpenAI(api_key="k", base_url=server.url, max_retries=0) as client:
             server.inject(Fault.dropped("before"))
-            result = client.chat.completions.create(USER, model="m")
-            assert [type(e) for e in result.errors] == [APIConnectionError]
-            assert client.chat.completions.create(USER, model="m").success
+            outcome = client.chat.completions.try_create(USER, model="m")
+            assert [type(e) for e in outcome.errors] == [APIConnectionError]
+            success = client.chat.completions.try_create(USER, model="m")
+            assert success.success
+            assert success.result is not None
+            assert success.choice is success.result.choice
+            assert success.id == success.result.id
             server.inject(Fault.http_error(500))
             with pytest.raises(InternalServerError):
-                client.chat.completions.create(USER, model="m", throw=True)
+                client.chat.completions.create(USER, model="m")
 
-    def test_bad_input_still_raises(self, server: LocalServer) -> None:
-        with (
-            OpenAI(api_key="k", base_url=server.url, throw=False) as client,
-            pytest.raises(InvalidRequestError),
-        ):
-            client.chat.completions.create(USER, model="m", temprature=1)  # type: ignore[call-arg]
+    def test_bad_input_still_raises(self, server: LocalServer, client: OpenAI) -> None:
+        with pytest.raises(InvalidRequestError):
+            client.chat.completions.try_create(USER, model="m", temprature=1)  # type: ignore[typeddict-unknown-key]
+        assert server.requests == []

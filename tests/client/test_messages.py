@@ -19,7 +19,6 @@ CONFIG = ClientConfig.from_arguments(
     timeout=None,
     max_retries=0,
     default_headers=None,
-    throw=True,
     environ={},
 )
 

@@ -43,6 +43,9 @@ def test_sync_and_async_give_the_same_results(name: str) -> None:
 
 def test_what_the_scenarios_show() -> None:
     results = {name: _run_sync(name)[0] for name in SCENARIOS}
+    assert results["create_with_stream_true"]["on_data"] == 5
+    assert results["create_with_stream_true"]["ended"] == [True]
+    assert results["create_with_stream_true"]["text"] == "Hello there world"
     streamed = results["create_streamed"]
     assert (streamed["text"], streamed["finish_reason"], streamed["usage"]) == (
         "Hello there world",
@@ -67,7 +70,7 @@ def test_what_the_scenarios_show() -> None:
         "deleted": [True, False],
     }
     errors = results["errors_and_retries"]
-    assert errors[0] is True
+    assert errors[0] == "Hello there world"
     assert errors[1]["errors"] == ["InternalServerError"]
     assert errors[2] == ("NotFoundError", 404, "completion_id")
     assert errors[3] == ("APIStreamError", "overloaded", True)

@@ -114,14 +114,14 @@ def test_x_should_retry_true_retries_any_status(
 def test_connection_errors_are_retried(server: LocalServer, client: OpenAI, clock: RecordingClock) -> None:
     server.inject(Fault.dropped("before"))
     server.inject(Fault.dropped("during"))
-    assert client.chat.completions.create(USER, model="m").success
+    assert client.chat.completions.create(USER, model="m").choice.text
     assert len(server.requests) == 3
     assert len(clock.sleeps) == 2
 
 
 def test_timeouts_are_retried(server: LocalServer, client: OpenAI, clock: RecordingClock) -> None:
     server.inject(Fault.slow(5))
-    assert client.chat.completions.create(USER, model="m", timeout=0.3).success
+    assert client.chat.completions.create(USER, model="m", timeout=0.3).choice.text
     assert len(server.requests) == 2
 
 

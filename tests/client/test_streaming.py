@@ -14,6 +14,8 @@ from completionkit import (
     APIStreamIncompleteError,
     APITimeoutError,
     AsyncOpenAI,
+    BadRequestError,
+    ChatCompletionOutcome,
     ChatCompletionResult,
     InvalidRequestError,
     OpenAI,
@@ -27,12 +29,11 @@ EMPTY_CHUNK = b'data: {"id":"c","object":"chat.completion.chunk","created":1,"mo
 
 
 def test_chunks_then_the_final_result(server: LocalServer, client: OpenAI) -> None:
-    with client.chat.completions.create(USER, model="m", stream=True) as stream:
+    with client.chat.completions.stream(USER, model="m") as stream:
         chunks = list(stream)
         result = stream.final()
     assert [c.choices[0].delta.content for c in chunks[1:-1]] == ["Hello", " there"]
     assert isinstance(result, ChatCompletionResult)
-    assert result.choice is not None
     assert (result.choice.text, result.choice.finish_reason) == ("Hello there", "stop")
     assert result.id == chunks[0].id
     assert result.raw["choices"][0]["message"]["content"] == "Hello there"
@@ -41,17 +42,15 @@ def test_chunks_then_the_final_result(server: LocalServer, client: OpenAI) -> No
 
 
 def test_final_without_iterating(client: OpenAI) -> None:
-    result = client.chat.completions.create(USER, model="m", stream=True, n=2, logprobs=True).final()
+    result = client.chat.completions.stream(USER, model="m", n=2, logprobs=True).final()
     assert [c.text for c in result.choices] == ["Hello there", "Hello there"]
     assert result.choices[1].logprobs is not None
     assert [t.token for t in result.choices[1].logprobs.content or []] == ["Hello", " there"]
 
 
 def test_usage_comes_with_include_usage(client: OpenAI) -> None:
-    assert client.chat.completions.create(USER, model="m", stream=True).final().usage is None
-    result = client.chat.completions.create(
-        USER, model="m", stream=True, stream_options={"include_usage": True}
-    ).final()
+    assert client.chat.completions.stream(USER, model="m").final().usage is None
+    result = client.chat.completions.stream(USER, model="m", stream_options={"include_usage": True}).final()
     assert result.usage is not None
     assert result.usage.total_tokens == 4
 
@@ -60,38 +59,67 @@ def test_streamed_tool_calls_and_refusals(server: LocalServer, client: OpenAI) -
     server.queue(
         Reply.calling("lookup", {"query": "a long enough query to be cut in pieces"}), Reply.refusal_of("No.")
     )
-    first = client.chat.completions.create(USER, model="m", stream=True).final()
-    assert first.choice is not None
+    first = client.chat.completions.stream(USER, model="m").final()
     (call,) = first.choice.message.tool_calls or []
     assert call["function"] == {
         "name": "lookup",
         "arguments": '{"query":"a long enough query to be cut in pieces"}',
     }
-    second = client.chat.completions.create(USER, model="m", stream=True).final()
-    assert second.choice is not None
+    second = client.chat.completions.stream(USER, model="m").final()
     assert second.choice.refusal == "No."
 
 
 def test_callbacks_see_every_chunk_and_the_end(client: OpenAI) -> None:
     seen: list[Any] = []
-    ended: list[ChatCompletionResult] = []
-    stream = client.chat.completions.create(
-        USER, model="m", stream=True, on_data=seen.append, on_terminate=ended.append
-    )
+    ended: list[ChatCompletionOutcome] = []
+    stream = client.chat.completions.stream(USER, model="m", on_data=seen.append, on_terminate=ended.append)
     assert [c.id for c in stream] == [c.id for c in seen]
     assert len(ended) == 1
     assert ended[0].success
+    assert ended[0].result is stream.final()
+
+
+def test_create_with_stream_true_streams_and_returns_the_result(server: LocalServer, client: OpenAI) -> None:
+    seen: list[Any] = []
+    result = client.chat.completions.create(USER, model="m", stream=True, on_data=seen.append)
+    assert isinstance(result, ChatCompletionResult)
+    assert result.choice.text == "Hello there"
+    assert [c.choices[0].delta.content for c in seen[1:-1]] == ["Hello", " there"]
+    assert server.last_request.body["stream"] is True
+
+
+def test_try_create_with_stream_true_keeps_a_stream_error(server: LocalServer, client: OpenAI) -> None:
+    server.inject(Fault.stream_error(after_events=2, message="boom"))
+    outcome = client.chat.completions.try_create(USER, model="m", stream=True)
+    assert not outcome.success
+    assert outcome.choice is None
+    assert [type(e) for e in outcome.errors] == [APIStreamError]
+
+
+def test_final_after_a_failure_or_an_early_close_is_a_documented_error(
+    server: LocalServer, client: OpenAI
+) -> None:
+    server.inject(Fault.stream_error(after_events=2, message="boom"))
+    failed = client.chat.completions.stream(USER, model="m")
+    with pytest.raises(APIStreamError):
+        list(failed)
+    with pytest.raises(APIStreamError, match="boom"):
+        failed.final()
+    with client.chat.completions.stream(USER, model="m") as closed:
+        next(iter(closed))
+    with pytest.raises(APIStreamIncompleteError, match="closed before its end"):
+        closed.final()
 
 
 def test_on_terminate_gets_the_error(server: LocalServer, client: OpenAI) -> None:
-    ended: list[ChatCompletionResult] = []
+    ended: list[ChatCompletionOutcome] = []
     server.inject(Fault.stream_error(after_events=2, message="boom"))
     with pytest.raises(APIStreamError, match="boom"):
-        client.chat.completions.create(USER, model="m", stream=True, on_terminate=ended.append).final()
+        client.chat.completions.stream(USER, model="m", on_terminate=ended.append).final()
     assert [type(e) for e in ended[0].errors] == [APIStreamError]
     server.inject(Fault.rate_limit(retry_after=0), times=3)
     with pytest.raises(RateLimitError):
-        client.chat.completions.create(USER, model="m", stream=True, on_terminate=ended.append)
+        client.chat.completions.stream(USER, model="m", on_terminate=ended.append)
     assert not ended[1].success
 
 
@@ -102,7 +130,7 @@ def test_an_error_payload_in_the_middle_of_a_stream(server: LocalServer, client:
     )
     server.replay([body])
     with pytest.raises(APIStreamError) as raised:
-        client.chat.completions.create(USER, model="m", stream=True).final()
+        client.chat.completions.stream(USER, model="m").final()
     assert (raised.value.message, raised.value.code) == ("Provider returned error", "502")
 
 
@@ -113,7 +141,7 @@ def test_an_error_payload_in_the_middle_of_a_stream(server: LocalServer, client:
 )
 def test_a_stream_that_ends_early_is_an_error(server: LocalServer, client: OpenAI, body: bytes) -> None:
     server.replay([body])
-    stream = client.chat.completions.create(USER, model="m", stream=True)
+    stream = client.chat.completions.stream(USER, model="m")
     with pytest.raises(APIStreamIncompleteError):
         stream.final()
     assert stream.response.is_closed
@@ -121,7 +149,7 @@ def test_a_stream_that_ends_early_is_an_error(server: LocalServer, client: OpenA
 
 def test_a_cut_stream_leaves_no_open_connection(server: LocalServer, client: OpenAI) -> None:
     server.inject(Fault.stream_cut(after_events=2))
-    stream = client.chat.completions.create(USER, model="m", stream=True)
+    stream = client.chat.completions.stream(USER, model="m")
     with pytest.raises(APIStreamIncompleteError) as raised:
         list(stream)
     assert isinstance(raised.value.__cause__, httpx.RemoteProtocolError)
@@ -130,12 +158,12 @@ def test_a_cut_stream_leaves_no_open_connection(server: LocalServer, client: Ope
 
 def test_keep_alive_comments_are_skipped(server: LocalServer, client: OpenAI) -> None:
     server.inject(Fault.stream_keepalive())
-    assert client.chat.completions.create(USER, model="m", stream=True).final().success
+    assert client.chat.completions.stream(USER, model="m").final().choice.text
 
 
 def test_a_slow_stream_hits_the_read_timeout(server: LocalServer, client: OpenAI) -> None:
     server.inject(Fault.slow_stream(1.0))
-    stream = client.chat.completions.create(USER, model="m", stream=True, timeout=0.2)
+    stream = client.chat.completions.stream(USER, model="m", timeout=0.2)
     with pytest.raises(APITimeoutError):
         stream.final()
     assert stream.response.is_closed
@@ -143,39 +171,39 @@ def test_a_slow_stream_hits_the_read_timeout(server: LocalServer, client: OpenAI
 
 def test_breaking_out_of_the_loop_closes_the_connection(server: LocalServer, client: OpenAI) -> None:
     server.queue(Reply.text("a b c d e f g"))
-    with client.chat.completions.create(USER, model="m", stream=True) as stream:
+    with client.chat.completions.stream(USER, model="m") as stream:
         for _ in stream:
             break
     assert stream.response.is_closed
 
 
-def test_stream_failures_before_the_first_chunk_raise_even_with_throw_false(
-    server: LocalServer, client: OpenAI
-) -> None:
+def test_stream_failures_before_the_first_chunk_raise(server: LocalServer, client: OpenAI) -> None:
     server.inject(Fault.http_error(400))
-    with pytest.raises(Exception, match="Invalid request"):
-        client.chat.completions.create(USER, model="m", stream=True, throw=False)
+    with pytest.raises(BadRequestError, match="Invalid request"):
+        client.chat.completions.stream(USER, model="m")
 
 
 def test_stream_only_options_need_stream(client: OpenAI) -> None:
     with pytest.raises(InvalidRequestError) as raised:
-        client.chat.completions.create(USER, model="m", on_data=print)  # type: ignore[call-overload]
+        client.chat.completions.create(USER, model="m", on_data=print)
     assert raised.value.param == "on_data"
+    with pytest.raises(InvalidRequestError) as raised:
+        client.chat.completions.stream(USER, model="m", stream=True)  # type: ignore[typeddict-unknown-key]
+    assert raised.value.param == "stream"
 
 
 def test_streams_are_retried_like_any_request(server: LocalServer, client: OpenAI) -> None:
     server.inject(Fault.http_error(503))
-    assert client.chat.completions.create(USER, model="m", stream=True).final().success
+    assert client.chat.completions.stream(USER, model="m").final().choice.text
     assert len(server.requests) == 2
 
 
 def test_async_stream(server: LocalServer) -> None:
     async def run() -> tuple[list[str], str | None, bool]:
         async with AsyncOpenAI(api_key="k", base_url=server.url) as client:
-            async with await client.chat.completions.create(USER, model="m", stream=True) as stream:
+            async with await client.chat.completions.stream(USER, model="m") as stream:
                 texts = [t async for t in stream.text_deltas()]
                 result = await stream.final()
-            assert result.choice is not None
             return texts, result.choice.text, stream.response.is_closed
 
     assert asyncio.run(run()) == (["Hello", " there"], "Hello there", True)
@@ -196,15 +224,16 @@ def test_a_thousand_concurrent_async_requests(tmp_path: Any) -> None:
         ):
 
             async def plain(i: int) -> bool:
-                return (
-                    await client.chat.completions.create([{"role": "user", "content": f"n {i}"}], model="m")
-                ).success
+                result = await client.chat.completions.create(
+                    [{"role": "user", "content": f"n {i}"}], model="m"
+                )
+                return result.choice.text == f"n {i}"
 
             async def streamed(i: int) -> bool:
-                stream = await client.chat.completions.create(
-                    [{"role": "user", "content": f"s {i}"}], model="m", stream=True
+                stream = await client.chat.completions.stream(
+                    [{"role": "user", "content": f"s {i}"}], model="m"
                 )
-                return (await stream.final()).choice.text == f"s {i}"  # type: ignore[union-attr]
+                return (await stream.final()).choice.text == f"s {i}"
 
             results = await asyncio.gather(*(plain(i) if i % 2 else streamed(i) for i in range(1000)))
             pool = http._transport._pool  # type: ignore[attr-defined]

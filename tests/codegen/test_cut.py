@@ -88,7 +88,8 @@ def test_open_response_enums_keeps_the_known_values() -> None:
 def test_response_defaults_relax_response_only_schemas() -> None:
     schemas = _cut([{"transform": "response-defaults", "why": "w"}]).document["components"]["schemas"]
     pet = schemas["Pet"]
-    assert pet["properties"]["id"] == {"type": "string"}  # required, not nullable: left alone
+    # Required, not nullable: stays required and typed `str`, with "" for a server that leaves it out.
+    assert pet["properties"]["id"] == {"type": "string", "x-completionkit-default": ""}
     assert pet["properties"]["owner"] == {
         "anyOf": [{"$ref": "#/components/schemas/Owner"}, {"type": "null"}],
         "x-completionkit-default": None,

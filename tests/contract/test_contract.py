@@ -14,12 +14,13 @@ import pytest
 
 from completionkit import (
     ChatCompletionResponseMessage,
+    ChatCompletionResult,
     CreateChatCompletionResponse,
     Message,
     OpenAI,
     UnprocessableEntityError,
 )
-from completionkit._generated.models import (
+from completionkit.types import (
     ChatCompletionTool,
     FunctionObject,
     JsonSchema,
@@ -69,22 +70,28 @@ PARAMETER_SETS: list[dict[str, Any]] = [
     {"response_format": ResponseFormatJsonSchema(json_schema=JsonSchema(name="weather", schema=SCHEMA))},
     {"response_format": ResponseFormatText(), "modalities": ["text"], "verbosity": "low"},
     {"web_search_options": WebSearchOptions(search_context_size="low")},
+    # The same objects as dict literals (their generated TypedDicts).
+    {
+        "tools": [{"type": "function", "function": {"name": "weather", "parameters": SCHEMA}}],
+        "tool_choice": {"type": "function", "function": {"name": "weather"}},
+        "response_format": {"type": "json_schema", "json_schema": {"name": "weather", "schema": SCHEMA}},
+        "web_search_options": {"search_context_size": "low"},
+    },
 ]
 
 
 @pytest.mark.parametrize("params", PARAMETER_SETS, ids=lambda p: ",".join(p) or "minimal")
 def test_create(client: OpenAI, params: dict[str, Any]) -> None:
     result = client.chat.completions.create(MESSAGES, model="gpt-4o-mini", **params)
-    assert result.success
     assert isinstance(result.completion, CreateChatCompletionResponse)
     for choice in result.choices:
         assert isinstance(choice.response_message, ChatCompletionResponseMessage)
 
 
 def test_retrieve_update_delete(client: OpenAI) -> None:
-    assert isinstance(client.chat.completions.retrieve("chatcmpl-abc"), CreateChatCompletionResponse)
+    assert isinstance(client.chat.completions.retrieve("chatcmpl-abc"), ChatCompletionResult)
     updated = client.chat.completions.update("chatcmpl-abc", {"topic": "weather", "reviewed": "yes"})
-    assert isinstance(updated, CreateChatCompletionResponse)
+    assert isinstance(updated.completion, CreateChatCompletionResponse)
     assert client.chat.completions.update("chatcmpl-abc", None) is not None
     assert isinstance(client.chat.completions.delete("chatcmpl-abc"), bool)
 

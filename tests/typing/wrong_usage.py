@@ -3,27 +3,42 @@ marked with an error comment, and nothing else (checked by test_wrong_usage.py; 
 
 from __future__ import annotations
 
-from completionkit import ChatCompletionsParameters, Message, OpenAI
+from completionkit import ChatCompletionsParameters, Message, MessageLike, OpenAI
 
 
 def wrong(client: OpenAI) -> None:
-    messages = [Message.user("Hi")]
+    messages: list[MessageLike] = [Message.user("Hi")]
     completions = client.chat.completions
     completions.create(messages, model="m", temprature=0.5)  # error: misspelt keyword
     completions.create(messages, model="m", temperature="hot")  # error: wrong type
+    completions.create(messages, model="m", max_tokens="10")  # error: wrong type
     completions.create(messages, model="m", max_retries="3")  # error: wrong option type
     completions.create(messages, model="m", reasoning_effort="extreme")  # error: not a reasoning effort
+    completions.create(messages, model="m", throw=False)  # error: create raises; try_create returns errors
+    completions.create([{"role": "wizard", "content": "x"}], model="m")  # error: unknown role
+    completions.create([{"role": "user", "contnet": "x"}], model="m")  # error: misspelt message key
+    completions.create([{"role": "tool", "content": "x"}], model="m")  # error: tool_call_id is required
+    completions.create([{"role": "user", "content": 5}], model="m")  # error: content is text or parts
+    completions.create(messages, model="m", tools=[{"type": "function"}])  # error: function is required
+    misspelt = {"type": "function", "function": {"nam": "f"}}
+    completions.create(messages, model="m", tools=[misspelt])  # error: not a tool (a misspelt key)
+    completions.create(messages, model="m", response_format={"type": "json_objekt"})  # error: no such format
+    completions.create(messages, model="m", tool_choice={"type": "function"})  # error: function is required
     ChatCompletionsParameters(model="m", temprature=1)  # error: misspelt key
     Message("wizard", "Hi")  # error: wrong role literal
     Message.user(42)  # error: wrong content type
     result = completions.create(messages, model="m")
-    text: str = result.choice.text  # error: the choice and its text may be None
+    text: str = result.choice.text  # error: the text may be None (a tool call)
     result.choices.text  # error: a list has no text
+    outcome = completions.try_create(messages, model="m")
+    outcome.choice.text  # error: try_create's choice may be None
+    for _chunk in completions.create(messages, model="m", stream=True):  # error: a result, not a stream
+        pass
     count: str = completions.delete("id")  # error: delete returns a bool
-    completions.retrieve("id").metadata = 5  # error: metadata is a map of strings
+    completions.retrieve("id").completion.metadata = 5  # error: metadata is a map of strings
     completions.update("id", {"k": 1})  # error: metadata values are strings
     completions.list(order="sideways")  # error: order is asc or desc
     completions.messages.list("id", limit="ten")  # error: limit is an int
-    streamed: str = completions.create(messages, model="m", stream=True).final()  # error: a result, not a str
-    completions.create(messages, model="m", on_data=print)  # error: callbacks need stream=True
-    print(text, streamed)
+    streamed: str = completions.stream(messages, model="m").final()  # error: a result, not a str
+    completions.stream(messages, model="m", stream=True)  # error: stream() streams, it takes no stream=
+    print(text, streamed, count)

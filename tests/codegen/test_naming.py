@@ -1,0 +1,129 @@
+"""Generated names come from the place of a schema in the spec, and a regeneration from
+another upstream version keeps them (codegen/naming.py)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codegen.cut import load_yaml
+from codegen.generate import public_names
+from codegen.naming import NamingError, inline_names, name_inline_schemas
+
+ROOT = Path(__file__).resolve().parents[2]
+# spec/ as the cut makes it from each upstream file in ../shared/upstream/ (overlay applied).
+CUTS = {
+    "2026-05-13": ROOT / "tests" / "fixtures" / "upstream-cuts" / "2026-05-13.yaml",
+    "2026-08-21": ROOT / "tests" / "fixtures" / "upstream-cuts" / "2026-08-21.yaml",
+}
+
+
+def _names(spec: Path) -> tuple[dict[str, str], set[str]]:
+    """The name of each inline schema by place, and the component names."""
+    document = load_yaml(spec.read_bytes())
+    return inline_names(document), set(document["components"]["schemas"])
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """The classes and aliases generated from each cut."""
+    out: dict[str, list[str]] = {}
+    for version, spec in CUTS.items():
+        folder = tmp_path_factory.mktemp(version)
+        completed = subprocess.run(
+            [sys.executable, "-m", "codegen.generate", "--spec", str(spec), "--out", str(folder)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
+        out[version] = public_names(ast.parse((folder / "models.py").read_text("utf-8")))
+    return out
+
+
+def test_a_schema_in_both_upstream_versions_keeps_its_name() -> None:
+    (old, old_components), (new, new_components) = (_names(p) for p in CUTS.values())
+    common = old.keys() & new.keys()
+    assert len(common) > 50
+    assert {p: old[p] for p in common} == {p: new[p] for p in common}
+    # ...and a name never passes to a schema at another place.
+    places_of_old = {name: place for place, name in old.items()}
+    assert all(places_of_old.get(name, place) == place for place, name in new.items())
+    assert old_components & new_components <= old_components | set(old.values())
+
+
+def test_the_classes_of_shared_schemas_have_the_same_names(generated: dict[str, list[str]]) -> None:
+    old, new = (set(generated[v]) for v in CUTS)
+    (old_places, old_components), (new_places, new_components) = (_names(p) for p in CUTS.values())
+    shared = {old_places[p] for p in old_places.keys() & new_places.keys()}
+    shared |= old_components & new_components
+    generated_shared = shared & (old | new)
+    assert generated_shared <= old
+    assert generated_shared <= new
+    assert {"CreateChatCompletionResponseChoice", "ChatCompletionStoredMessage"} <= generated_shared
+
+
+def test_no_generated_name_carries_a_number_or_a_placeholder(generated: dict[str, list[str]]) -> None:
+    for names in generated.values():
+        assert not [n for n in names if n[-1].isdigit()]
+        assert not {"Datum", "Model", "Type", "Choice", "Function", "Custom", "Audio"} & set(names)
+
+
+def test_an_inline_schema_is_named_from_its_place() -> None:
+    document: dict[str, Any] = {
+        "components": {
+            "schemas": {
+                "Answer": {
+                    "type": "object",
+                    "properties": {
+                        "choices": {
+                            "type": "array",
+                            "items": {"type": "object", "properties": {"index": {"type": "integer"}}},
+                        },
+                        "voice": {
+                            "anyOf": [
+                                {"type": "string"},
+                                {"type": "object", "properties": {"id": {"type": "string"}}},
+                            ]
+                        },
+                    },
+                },
+                "Options": {
+                    "anyOf": [{"type": "object", "properties": {"a": {"type": "boolean"}}}, {"type": "null"}]
+                },
+                "Holder": {
+                    "type": "object",
+                    "properties": {"options": {"$ref": "#/components/schemas/Options"}},
+                },
+            }
+        }
+    }
+    assert inline_names(document) == {
+        "Answer.choices[]": "AnswerChoice",
+        "Answer.voice": "AnswerVoice",
+        "AnswerVoice|object": "AnswerVoiceObject",
+    }
+    named = name_inline_schemas(document)["components"]["schemas"]
+    assert named["Options"]["properties"] == {"a": {"type": "boolean"}}  # the class takes the name
+    assert named["Holder"]["properties"]["options"] == {
+        "anyOf": [{"$ref": "#/components/schemas/Options"}, {"type": "null"}]
+    }
+
+
+def test_a_name_that_is_taken_is_an_error_not_a_number() -> None:
+    document = {
+        "components": {
+            "schemas": {
+                "A": {"type": "object", "properties": {"b": {"type": "object", "properties": {"x": {}}}}},
+                "AB": {"type": "object"},
+            }
+        }
+    }
+    with pytest.raises(NamingError, match=r"A\.b: the name AB is taken"):
+        name_inline_schemas(document)

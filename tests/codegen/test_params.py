@@ -1,0 +1,569 @@
+"""generated/params.py: a TypedDict twin of every request object, that mypy --strict and
+pyright strict hold dict literals to, and that describes the same JSON as its Struct."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import typing
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import msgspec.inspect as mi
+import pytest
+
+import completionkit
+import completionkit._generated
+from codegen import params as codegen_params
+from codegen.generate import HEADER
+from completionkit._generated import models, params
+
+ROOT = Path(__file__).resolve().parents[2]
+PARAMS = ROOT / "generated" / "params.py"
+BODIES = (models.CreateChatCompletionRequest, models.UpdateChatCompletionRequest)
+
+# Consumer code that both checkers must accept. Run as well: each value named in
+# CONVERSIONS must convert to its Struct, since the twin describes the same JSON.
+RIGHT = """\
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from completionkit._generated.models import ChatCompletionTool, FunctionObject
+from completionkit._generated.params import (
+    ChatCompletionRequestMessageParam,
+    ChatCompletionRequestUserMessageParam,
+    ChatCompletionStreamOptionsParam,
+    ChatCompletionToolChoiceOptionParam,
+    ChatCompletionToolParam,
+    CreateChatCompletionParams,
+    CreateChatCompletionRequestAudioParam,
+    CreateChatCompletionRequestResponseFormatParam,
+    CreateChatCompletionRequestToolParam,
+    WebSearchOptionsParam,
+    PredictionContentParam,
+)
+
+user_text: ChatCompletionRequestMessageParam = {"role": "user", "content": "Hi"}
+user_parts: ChatCompletionRequestUserMessageParam = {
+    "role": "user",
+    "content": [
+        {"type": "text", "text": "What is in this image?"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "low"}},
+    ],
+}
+system: ChatCompletionRequestMessageParam = {"role": "system", "content": "Answer briefly."}
+assistant: ChatCompletionRequestMessageParam = {
+    "role": "assistant",
+    "content": None,
+    "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+}
+tool: ChatCompletionRequestMessageParam = {"role": "tool", "content": "42", "tool_call_id": "call_1"}
+messages: list[ChatCompletionRequestMessageParam] = [user_text, user_parts, system, assistant, tool]
+
+function_tools: Sequence[CreateChatCompletionRequestToolParam] = [
+    {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+]
+custom_tool: CreateChatCompletionRequestToolParam = {
+    "type": "custom",
+    "custom": {
+        "name": "grep",
+        "format": {"type": "grammar", "grammar": {"definition": "start: /.+/", "syntax": "lark"}},
+    },
+}
+struct_tool = ChatCompletionTool(function=FunctionObject(name="g"))
+nested_struct: ChatCompletionToolParam = {"type": "function", "function": FunctionObject(name="h")}
+tools: list[CreateChatCompletionRequestToolParam] = [*function_tools, custom_tool, struct_tool, nested_struct]
+function_tool_list: list[ChatCompletionToolParam] = [{"type": "function", "function": {"name": "k"}}]
+read_only_tools: Sequence[CreateChatCompletionRequestToolParam] = function_tool_list
+
+json_object: CreateChatCompletionRequestResponseFormatParam = {"type": "json_object"}
+text: CreateChatCompletionRequestResponseFormatParam = {"type": "text"}
+json_schema: CreateChatCompletionRequestResponseFormatParam = {
+    "type": "json_schema",
+    "json_schema": {"name": "answer", "schema": {"type": "object", "properties": {}}, "strict": True},
+}
+
+choice_auto: ChatCompletionToolChoiceOptionParam = "auto"
+choice_function: ChatCompletionToolChoiceOptionParam = {"type": "function", "function": {"name": "f"}}
+choice_allowed: ChatCompletionToolChoiceOptionParam = {
+    "type": "allowed_tools",
+    "allowed_tools": {"mode": "auto", "tools": [{"type": "function", "function": {"name": "f"}}]},
+}
+choice_custom: ChatCompletionToolChoiceOptionParam = {"type": "custom", "custom": {"name": "grep"}}
+
+web_search: WebSearchOptionsParam = {}
+web_search_near: WebSearchOptionsParam = {
+    "user_location": {"type": "approximate", "approximate": {"city": "Paris", "country": "FR"}},
+    "search_context_size": "low",
+}
+prediction: PredictionContentParam = {"type": "content", "content": "print('hello')"}
+audio: CreateChatCompletionRequestAudioParam = {"voice": "alloy", "format": "mp3"}
+stream_options: ChatCompletionStreamOptionsParam = {"include_usage": True}
+
+keywords: CreateChatCompletionParams = {
+    "model": "gpt-4o-mini",
+    "tools": tools,
+    "tool_choice": choice_allowed,
+    "response_format": json_schema,
+    "web_search_options": {},
+    "prediction": prediction,
+    "audio": audio,
+    "temperature": 0.2,
+    "metadata": {"topic": "test"},
+    "stop": ["END"],
+    "moderation": {"model": "omni-moderation-latest", "policy": {"input": {"mode": "block"}}},
+    "prompt_cache_options": {"mode": "explicit"},
+    "functions": [{"name": "f"}],
+}
+"""
+
+# (value in RIGHT, models type it converts to, the Struct it becomes)
+CONVERSIONS = [
+    ("user_text", "ChatCompletionRequestMessage", "ChatCompletionRequestUserMessage"),
+    ("user_parts", "ChatCompletionRequestMessage", "ChatCompletionRequestUserMessage"),
+    ("system", "ChatCompletionRequestMessage", "ChatCompletionRequestSystemMessage"),
+    ("assistant", "ChatCompletionRequestMessage", "ChatCompletionRequestAssistantMessage"),
+    ("tool", "ChatCompletionRequestMessage", "ChatCompletionRequestToolMessage"),
+    ("custom_tool", "CreateChatCompletionRequestTool", "CustomToolChatCompletions"),
+    ("nested_struct", "CreateChatCompletionRequestTool", "ChatCompletionTool"),
+    ("json_object", "CreateChatCompletionRequestResponseFormat", "ResponseFormatJsonObject"),
+    ("text", "CreateChatCompletionRequestResponseFormat", "ResponseFormatText"),
+    ("json_schema", "CreateChatCompletionRequestResponseFormat", "ResponseFormatJsonSchema"),
+    ("choice_function", "ChatCompletionToolChoiceOption", "ChatCompletionNamedToolChoice"),
+    ("choice_allowed", "ChatCompletionToolChoiceOption", "ChatCompletionAllowedToolsChoice"),
+    ("choice_custom", "ChatCompletionToolChoiceOption", "ChatCompletionNamedToolChoiceCustom"),
+    (
+        "web_search",
+        "WebSearchOptions",
+        "WebSearchOptions",
+    ),
+    (
+        "web_search_near",
+        "WebSearchOptions",
+        "WebSearchOptions",
+    ),
+    ("prediction", "PredictionContent", "PredictionContent"),
+    ("audio", "CreateChatCompletionRequestAudio", "CreateChatCompletionRequestAudio"),
+    ("stream_options", "ChatCompletionStreamOptions", "ChatCompletionStreamOptions"),
+]
+
+# Consumer code in which both checkers must reject each line marked `# error`, and no other.
+WRONG = """\
+from completionkit._generated.params import (
+    ChatCompletionRequestMessageParam,
+    ChatCompletionToolChoiceOptionParam,
+    CreateChatCompletionParams,
+    CreateChatCompletionRequestResponseFormatParam,
+    CreateChatCompletionRequestToolParam,
+)
+
+wizard: ChatCompletionRequestMessageParam = {"role": "wizard", "content": "x"}  # error: unknown role
+untied: ChatCompletionRequestMessageParam = {"role": "tool", "content": "x"}  # error: no tool_call_id
+bare: CreateChatCompletionRequestToolParam = {"type": "function"}  # error: a function tool without function
+misspelt: ChatCompletionRequestMessageParam = {"role": "user", "contnet": "x"}  # error: misspelt key
+number: ChatCompletionRequestMessageParam = {"role": "user", "content": 5}  # error: content is text or parts
+objekt: CreateChatCompletionRequestResponseFormatParam = {"type": "json_objekt"}  # error: no such format
+choice: ChatCompletionToolChoiceOptionParam = "sometimes"  # error: not a tool choice
+nested: CreateChatCompletionParams = {"tools": [{"type": "function", "function": {"nam": "f"}}]}  # error: nam
+"""
+
+
+def _search_paths(tmp_path: Path) -> list[str]:
+    """Where else a type checker must look to find ``completionkit`` (as in
+    tests/typing/test_wrong_usage.py): an editable install maps facade/ and generated/
+    with an import hook that static checkers cannot follow, so the tree is laid out
+    again with links."""
+    package = Path(completionkit.__file__).parent
+    if (package / "_generated").is_dir():
+        return []
+    shim = tmp_path / "site" / "completionkit"
+    shim.mkdir(parents=True)
+    for entry in package.iterdir():
+        (shim / entry.name).symlink_to(entry)
+    (shim / "_generated").symlink_to(Path(completionkit._generated.__file__).parent)
+    return [str(shim.parent)]
+
+
+Errors = tuple[dict[Path, set[int]], str]
+
+
+def _by_file(files: list[Path], found: list[tuple[str, int]], output: str, cwd: Path) -> Errors:
+    """The lines with an error in each of ``files`` (links resolved), and the checker's output."""
+    errors: dict[Path, set[int]] = {path.resolve(): set() for path in files}
+    for file, line in found:
+        errors.setdefault((cwd / file).resolve(), set()).add(line)
+    return {path: errors[path.resolve()] for path in files}, output
+
+
+def _mypy(files: list[Path], search_paths: list[str], cwd: Path) -> Errors:
+    """mypy --strict on ``files``; errors in the modules they import are not theirs."""
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            str(cwd / ".mypy_cache"),
+            "--show-error-codes",
+            "--no-error-summary",
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        env={**os.environ, "MYPYPATH": os.pathsep.join(search_paths)},
+    )
+    if completed.returncode not in (0, 1):
+        pytest.fail(f"mypy did not run: {completed.stdout}{completed.stderr}")
+    found = [(file, int(line)) for file, line in re.findall(r"^(.+?):(\d+): error:", completed.stdout, re.M)]
+    return _by_file(files, found, completed.stdout, cwd)
+
+
+def _pyright(files: list[Path], search_paths: list[str], cwd: Path) -> Errors:
+    """pyright strict on ``files``."""
+    config = cwd / "pyrightconfig.json"
+    settings = {"typeCheckingMode": "strict", "pythonVersion": "3.11", "extraPaths": search_paths}
+    config.write_text(json.dumps(settings), "utf-8")
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pyright",
+            "--outputjson",
+            "--project",
+            str(config),
+            "--pythonpath",
+            sys.executable,
+        ]
+        + [str(path) for path in files],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )
+    try:
+        diagnostics = json.loads(completed.stdout)["generalDiagnostics"]
+    except (json.JSONDecodeError, KeyError):
+        pytest.fail(f"pyright did not run: {completed.stdout}{completed.stderr}")
+    found = [(d["file"], d["range"]["start"]["line"] + 1) for d in diagnostics if d["severity"] == "error"]
+    return _by_file(files, found, json.dumps(diagnostics, indent=1), cwd)
+
+
+def _marked(source: str) -> set[int]:
+    return {number for number, line in enumerate(source.splitlines(), 1) if re.search(r"#\s*error\b", line)}
+
+
+@pytest.fixture(scope="module")
+def consumers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str]]:
+    tmp = tmp_path_factory.mktemp("consumers")
+    right, wrong = tmp / "right.py", tmp / "wrong.py"
+    right.write_text(RIGHT, "utf-8")
+    wrong.write_text(WRONG, "utf-8")
+    return right, wrong, _search_paths(tmp)
+
+
+@pytest.mark.parametrize("checker", [_mypy, _pyright], ids=["mypy", "pyright"])
+def test_checkers_accept_right_literals_and_reject_each_wrong_one(
+    checker: Any, consumers: tuple[Path, Path, list[str]]
+) -> None:
+    right, wrong, search_paths = consumers
+    errors, output = checker([right, wrong], search_paths, right.parent)
+    assert errors[right] == set(), output
+    assert len(_marked(WRONG)) == 8
+    assert errors[wrong] == _marked(WRONG), output
+
+
+@pytest.mark.parametrize("checker", [_mypy, _pyright], ids=["mypy", "pyright"])
+def test_params_module_passes_the_strict_checkers(checker: Any, tmp_path: Path) -> None:
+    search_paths = _search_paths(tmp_path)
+    root = Path(search_paths[0]) if search_paths else Path(completionkit.__file__).parent.parent
+    module = root / "completionkit" / "_generated" / "params.py"
+    errors, output = checker([module], search_paths, tmp_path)
+    assert errors[module] == set(), output
+
+
+def test_right_literals_convert_to_their_structs() -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(RIGHT, "right.py", "exec"), namespace)  # our own snippet, the one checked above
+    for name, target, struct in CONVERSIONS:
+        value = namespace[name]
+        converted = msgspec.convert(value, getattr(models, target))
+        assert type(converted) is getattr(models, struct), name
+        # Encoded again, the Struct is the very JSON the dict was.
+        assert msgspec.to_builtins(converted) == msgspec.to_builtins(value), name
+    request = {**namespace["keywords"], "messages": namespace["messages"]}
+    body = msgspec.convert(request, models.CreateChatCompletionRequest)
+    assert msgspec.to_builtins(body) == msgspec.to_builtins(request)
+
+
+def _reachable() -> dict[str, mi.StructType]:
+    """Every Struct the request bodies reach, by name (msgspec's view, not the generator's)."""
+    found: dict[str, mi.StructType] = {}
+    pending: list[mi.Type] = [item.type for body in BODIES for item in _info(body).fields]
+    while pending:
+        info = pending.pop()
+        if isinstance(info, mi.StructType):
+            if info.cls.__name__ not in found:
+                found[info.cls.__name__] = info
+                pending.extend(item.type for item in info.fields)
+        elif isinstance(info, mi.UnionType):
+            pending.extend(info.types)
+        elif isinstance(info, mi.Metadata | mi.CollectionType):
+            pending.append(info.type if isinstance(info, mi.Metadata) else info.item_type)
+        elif isinstance(info, mi.DictType):
+            pending.extend([info.key_type, info.value_type])
+    return found
+
+
+def _info(cls: type) -> mi.StructType:
+    info = mi.type_info(cls)
+    assert isinstance(info, mi.StructType)
+    return info
+
+
+def _typeddicts(tree: ast.Module) -> dict[str, list[tuple[str, bool]]]:
+    """Each TypedDict params.py defines for type checkers: its keys, and whether each is Required."""
+    found: dict[str, list[tuple[str, bool]]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            found[node.name] = [
+                (s.target.id, ast.unparse(s.annotation).startswith("Required["))
+                for s in node.body
+                if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+            ]
+        elif (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and ast.unparse(node.value.func) == "TypedDict"
+        ):
+            name, keys = node.value.args
+            assert isinstance(name, ast.Constant)
+            assert isinstance(keys, ast.Dict)
+            found[str(name.value)] = [
+                (str(k.value), str(v.value).startswith("Required["))
+                for k, v in zip(keys.keys, keys.values, strict=True)
+                if isinstance(k, ast.Constant) and isinstance(v, ast.Constant)
+            ]
+    return found
+
+
+def test_every_reachable_struct_has_a_twin_with_its_keys() -> None:
+    reachable = _reachable()
+    typeddicts = _typeddicts(ast.parse(PARAMS.read_text("utf-8")))
+    twins = {name for name in typeddicts if name.endswith("Param")}
+    assert twins == {f"{name}Param" for name in reachable}
+    # The ones the README and users reach for, by name.
+    for name in ["ChatCompletionRequestUserMessage", "ChatCompletionTool", "ResponseFormatJsonObject"]:
+        assert name in reachable
+    for name, info in reachable.items():
+        tag = [(info.tag_field, True)] if info.tag_field is not None else []
+        expected = tag + [(item.encode_name, item.required) for item in info.fields]
+        assert typeddicts[f"{name}Param"] == expected, name
+
+
+def test_keyword_typeddicts_have_every_body_field_but_the_excluded_all_optional() -> None:
+    for body, typeddict in [
+        (models.CreateChatCompletionRequest, params.CreateChatCompletionParams),
+        (models.UpdateChatCompletionRequest, params.UpdateChatCompletionParams),
+    ]:
+        excluded = codegen_params.EXCLUDED.get(body.__name__, {})
+        expected = [item.encode_name for item in _info(body).fields if item.name not in excluded]
+        assert list(typing.get_type_hints(typeddict)) == expected
+        assert typeddict.__required_keys__ == frozenset()
+    assert set(codegen_params.EXCLUDED["CreateChatCompletionRequest"]) == {
+        "messages",
+        "stream",
+        "stream_options",
+    }
+
+
+def test_union_aliases_have_twins_of_their_members() -> None:
+    tree = ast.parse(PARAMS.read_text("utf-8"))
+    aliases = {
+        node.target.id: node.value
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None
+    }
+    for alias in [
+        "ChatCompletionRequestMessage",
+        "CreateChatCompletionRequestTool",
+        "CreateChatCompletionRequestResponseFormat",
+        "ChatCompletionRequestUserMessageContentPart",
+    ]:
+        members = [member.__name__ for member in typing.get_args(getattr(models, alias))]
+        named = {n.id for n in ast.walk(aliases[f"{alias}Param"]) if isinstance(n, ast.Name)}
+        assert named == {*members, *(f"{member}Param" for member in members)}, alias
+    option = {
+        n.id for n in ast.walk(aliases["ChatCompletionToolChoiceOptionParam"]) if isinstance(n, ast.Name)
+    }
+    assert option == {"Literal", "ChatCompletionToolChoiceObjectParam"}
+
+
+def test_all_is_sorted_and_lists_every_name_defined() -> None:
+    tree = ast.parse(PARAMS.read_text("utf-8"))
+    defined = set(_typeddicts(tree)) | {
+        node.target.id
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign)
+        and isinstance(node.target, ast.Name)
+        and ast.unparse(node.annotation) == "TypeAlias"
+    }
+    assert params.__all__ == sorted(params.__all__)
+    assert set(params.__all__) == defined
+    assert all(hasattr(params, name) for name in params.__all__)
+
+
+def test_the_module_stays_cheap_to_import() -> None:
+    tree = ast.parse(PARAMS.read_text("utf-8"))
+    imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    assert not any(name.split(".")[0] == "msgspec" for name in imported)
+    assert "Meta(" not in PARAMS.read_text("utf-8")
+    # The twins are TypedDicts for type checkers; at run time each is dict.
+    assert params.ChatCompletionToolParam is dict
+    assert params.ChatCompletionToolParam(type="function", function={"name": "f"}) == {
+        "type": "function",
+        "function": {"name": "f"},
+    }
+
+
+# A package whose models hold what the real spec does not (yet): wire names that are no
+# identifiers, and a Struct that contains itself.
+SYNTHETIC_MODELS = """\
+from typing import Annotated, Any, Literal, TypeAlias
+from msgspec import Meta, UNSET, UnsetType, field
+from completionkit._generated._base import Model
+
+
+class Node(Model, tag_field="kind", tag="node"):
+    name: Annotated[str, Meta(min_length=1)]
+    children: list["Node"] | UnsetType = UNSET
+    from_: str | UnsetType = field(name="from", default=UNSET)
+    x_y: int | None = field(name="x-y", default=None)
+
+
+Size: TypeAlias = Literal["small", "large"] | None
+
+
+class CreateThingRequest(Model):
+    root: Node
+    size: Size | UnsetType = UNSET
+    extra: dict[str, Any] | UnsetType = UNSET
+"""
+
+SYNTHETIC_DOCUMENT = {
+    "paths": {
+        "/things": {
+            "post": {
+                "requestBody": {
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/CreateThingRequest"}}
+                    }
+                }
+            }
+        }
+    },
+    "components": {
+        "schemas": {
+            "ChatCompletionRequestMessage": {"oneOf": [{"$ref": "#/components/schemas/UserMessage"}]},
+            "UserMessage": {"properties": {"role": {"enum": ["user"]}}},
+        }
+    },
+}
+
+SYNTHETIC_RIGHT = """\
+from completionkit._generated.params import CreateThingParams, NodeParam
+
+leaf: NodeParam = {"kind": "node", "name": "b", "from": "c"}
+tree: NodeParam = {"kind": "node", "name": "a", "children": [leaf], "x-y": 1}
+keywords: CreateThingParams = {"root": tree, "size": "small", "extra": {"any": ["json"]}}
+"""
+
+SYNTHETIC_WRONG = """\
+from completionkit._generated.params import NodeParam
+
+nameless: NodeParam = {"kind": "node", "children": []}  # error: name is required
+deep: NodeParam = {"kind": "node", "name": "a", "children": [{"kind": "node", "nme": "b"}]}  # error: nme
+"""
+
+
+def test_keys_that_are_no_identifiers_and_recursive_structs(tmp_path: Path) -> None:
+    base = "from msgspec import Struct\n\n\nclass Model(Struct, omit_defaults=True):\n    pass\n"
+    files = {"__init__.py": "", "_base.py": base, "models.py": SYNTHETIC_MODELS}
+    loaded = dict(sys.modules)
+    source = codegen_params.render(
+        SYNTHETIC_DOCUMENT, files, header=HEADER, described_models=SYNTHETIC_MODELS
+    )
+    # The installed package was put back as it was.
+    assert {name: module for name, module in sys.modules.items() if name.startswith("completionkit")} == {
+        name: module for name, module in loaded.items() if name.startswith("completionkit")
+    }
+    assert sys.modules["completionkit._generated.models"] is models
+
+    typeddicts = _typeddicts(ast.parse(source))
+    assert typeddicts["NodeParam"] == [
+        ("kind", True),
+        ("name", True),
+        ("children", False),
+        ("from", False),
+        ("x-y", False),
+    ]
+    assert "'children': 'Sequence[NodeParam | Node]'" in source
+    assert typeddicts["CreateThingParams"] == [("root", False), ("size", False), ("extra", False)]
+    assert "extra: Mapping[str, object]" in source
+    assert "size: Size\n" in source  # an alias that is its own dict form keeps its name
+
+    package = tmp_path / "site" / "completionkit"
+    (package / "_generated").mkdir(parents=True)
+    (package / "__init__.py").write_text("", "utf-8")
+    for name, text in {**files, "params.py": source}.items():
+        (package / "_generated" / name).write_text(text, "utf-8")
+    # Imports at run time, from this package and not the installed one.
+    completed = subprocess.run(
+        [sys.executable, "-c", "import completionkit._generated.params as p; print(p.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(package.parent)},
+    )
+    assert completed.stdout.strip() == str(package / "_generated" / "params.py"), completed.stderr
+
+    right, wrong = tmp_path / "right.py", tmp_path / "wrong.py"
+    right.write_text(SYNTHETIC_RIGHT, "utf-8")
+    wrong.write_text(SYNTHETIC_WRONG, "utf-8")
+    for checker in (_mypy, _pyright):
+        module = package / "_generated" / "params.py"
+        errors, output = checker([right, wrong, module], [str(package.parent)], tmp_path)
+        assert errors == {right: set(), wrong: _marked(SYNTHETIC_WRONG), module: set()}, output
+
+
+def test_a_model_params_cannot_express_is_an_error() -> None:
+    models_source = SYNTHETIC_MODELS + textwrap.dedent("""
+
+        class Pair(Model, array_like=True):
+            a: int
+
+
+        class CreateThingRequest(Model):
+            pair: Pair
+        """)
+    files = {
+        "__init__.py": "",
+        "_base.py": "from msgspec import Struct as Model\n",
+        "models.py": models_source,
+    }
+    with pytest.raises(codegen_params.ParamsError, match="Pair is encoded as an array"):
+        codegen_params.render(SYNTHETIC_DOCUMENT, files, header=HEADER, described_models=models_source)
+    assert sys.modules["completionkit._generated.models"] is models
