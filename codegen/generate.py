@@ -215,7 +215,10 @@ def generate(spec: Path = SPEC) -> dict[str, str]:
     document = naming.name_inline_schemas(load_yaml(spec.read_bytes()))
     models = _models(document)
     files = {
-        "__init__.py": f'{HEADER}\n"""Types and endpoint descriptions generated from spec/openapi.yaml."""\n',
+        "__init__.py": (
+            f'{HEADER}\n"""Types and endpoint descriptions generated from spec/openapi.yaml."""\n\n'
+            "__all__: list[str] = []\n"
+        ),
         "_base.py": _BASE,
         "models.py": _ruff_format(_models_module(models), "models.py"),
         "endpoints.py": _ruff_format(stubs.render(document, models, header=HEADER), "endpoints.py"),

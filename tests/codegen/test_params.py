@@ -181,13 +181,14 @@ def _search_paths(tmp_path: Path) -> list[str]:
     with an import hook that static checkers cannot follow, so the tree is laid out
     again with links."""
     package = Path(completionkit.__file__).parent
-    if (package / "_generated").is_dir():
-        return []
     shim = tmp_path / "site" / "completionkit"
     shim.mkdir(parents=True)
+    # Laid out also for an installed package: checked by path inside site-packages, mypy
+    # would take site-packages for the project and stop at its first shadowing module.
     for entry in package.iterdir():
         (shim / entry.name).symlink_to(entry)
-    (shim / "_generated").symlink_to(Path(completionkit._generated.__file__).parent)
+    if not (shim / "_generated").exists():
+        (shim / "_generated").symlink_to(Path(completionkit._generated.__file__).parent)
     return [str(shim.parent)]
 
 
@@ -286,8 +287,7 @@ def test_checkers_accept_right_literals_and_reject_each_wrong_one(
 @pytest.mark.parametrize("checker", [_mypy, _pyright], ids=["mypy", "pyright"])
 def test_params_module_passes_the_strict_checkers(checker: Any, tmp_path: Path) -> None:
     search_paths = _search_paths(tmp_path)
-    root = Path(search_paths[0]) if search_paths else Path(completionkit.__file__).parent.parent
-    module = root / "completionkit" / "_generated" / "params.py"
+    module = Path(search_paths[0]) / "completionkit" / "_generated" / "params.py"
     errors, output = checker([module], search_paths, tmp_path)
     assert errors[module] == set(), output
 

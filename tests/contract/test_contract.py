@@ -123,7 +123,7 @@ def test_messages_list(client: OpenAI, params: dict[str, Any]) -> None:
 
 def test_ids_that_need_encoding(client: OpenAI) -> None:
     assert isinstance(
-        client.chat.completions.retrieve("chat cmpl/with?odd#chars"), CreateChatCompletionResponse
+        client.chat.completions.retrieve("chat cmpl/with?odd#chars"), ChatCompletionResult
     )
 
 
