@@ -122,9 +122,7 @@ def test_messages_list(client: OpenAI, params: dict[str, Any]) -> None:
 
 
 def test_ids_that_need_encoding(client: OpenAI) -> None:
-    assert isinstance(
-        client.chat.completions.retrieve("chat cmpl/with?odd#chars"), ChatCompletionResult
-    )
+    assert isinstance(client.chat.completions.retrieve("chat cmpl/with?odd#chars"), ChatCompletionResult)
 
 
 def test_prism_does_refuse_what_the_spec_forbids(client: OpenAI) -> None:
