@@ -249,3 +249,12 @@ def test_the_raw_json_keeps_what_a_provider_added(server: LocalServer, client: O
     assert result.raw["provider"] == "DeepInfra"
     assert result.raw["choices"][0]["native_finish_reason"] == "eos"
     assert result.choice.response_message.reasoning == "short"
+
+
+def test_required_fields_a_server_leaves_out_read_as_neutral_values(server: LocalServer, client: OpenAI) -> None:
+    # Ollama and Gemini's OpenAI layer leave out `choices[].index`; some gateways `created`.
+    server.inject(Fault.raw(b'{"id": "c", "model": "m", "choices": [{"message": {"content": "Hi"}}]}'))
+    result = client.chat.completions.create(USER, model="m")
+    assert (result.choice.index, result.created, result.choice.text) == (0, 0, "Hi")
+    assert result.completion.object == "chat.completion"
+    assert result.raw == {"id": "c", "model": "m", "choices": [{"message": {"content": "Hi"}}]}

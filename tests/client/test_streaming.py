@@ -245,3 +245,14 @@ def test_a_thousand_concurrent_async_requests(tmp_path: Any) -> None:
     assert done == 1000
     assert busy == 0
     assert _open_descriptors() <= before
+
+
+def test_chunks_without_created_or_index_are_read(server: LocalServer, client: OpenAI) -> None:
+    server.replay(
+        [
+            b'data: {"id":"c","model":"m","choices":[{"delta":{"content":"Hi"}}]}\n\n'
+            b'data: {"id":"c","model":"m","choices":[{"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
+        ]
+    )
+    result = client.chat.completions.stream(USER, model="m").final()
+    assert (result.choice.text, result.choice.finish_reason, result.created) == ("Hi", "stop", 0)
