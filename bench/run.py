@@ -1,7 +1,7 @@
 """completionkit against the official openai package, side by side: ``nox -s bench``.
 
 Every workload runs both clients (and, where there is one, the floor: the same job done
-with plain httpx and ``json``) in the same run, alternating them round after round, and
+with plain httpx2 and ``json``) in the same run, alternating them round after round, and
 reports the median of the rounds and the ratios.  The table goes to BENCHMARKS.md.
 Nothing here is a test: no number is asserted.
 """
@@ -94,15 +94,15 @@ def _stream_body(chunks: int = 500) -> bytes:
 
 
 def ours(body: bytes, content_type: str = "application/json") -> Any:
-    import httpx
+    import httpx2
 
     from completionkit import OpenAI
 
-    transport = httpx.MockTransport(
-        lambda r: httpx.Response(200, content=body, headers={"content-type": content_type})
+    transport = httpx2.MockTransport(
+        lambda r: httpx2.Response(200, content=body, headers={"content-type": content_type})
     )
     return OpenAI(
-        api_key="sk-bench", base_url="http://mock/v1", http_client=httpx.Client(transport=transport)
+        api_key="sk-bench", base_url="http://mock/v1", http_client=httpx2.Client(transport=transport)
     )
 
 
@@ -119,12 +119,12 @@ def official(body: bytes, content_type: str = "application/json") -> Any:
 
 
 def floor(body: bytes) -> Any:
-    import httpx
+    import httpx2
 
-    transport = httpx.MockTransport(
-        lambda r: httpx.Response(200, content=body, headers={"content-type": "application/json"})
+    transport = httpx2.MockTransport(
+        lambda r: httpx2.Response(200, content=body, headers={"content-type": "application/json"})
     )
-    return httpx.Client(transport=transport)
+    return httpx2.Client(transport=transport)
 
 
 # --- measuring -----------------------------------------------------------------------------
@@ -152,10 +152,10 @@ def _per_call(call: Callable[[], object], n: int) -> Callable[[], float]:
 
 COLD = {
     "completionkit": """
-        import httpx
+        import httpx2
         from completionkit import OpenAI
-        t = httpx.MockTransport(lambda r: httpx.Response(200, content=BODY, headers={"content-type": "application/json"}))
-        c = OpenAI(api_key="k", base_url="http://mock/v1", http_client=httpx.Client(transport=t))
+        t = httpx2.MockTransport(lambda r: httpx2.Response(200, content=BODY, headers={"content-type": "application/json"}))
+        c = OpenAI(api_key="k", base_url="http://mock/v1", http_client=httpx2.Client(transport=t))
         assert c.chat.completions.create(MESSAGES, model="m").choice.text
     """,
     "openai": """
@@ -165,9 +165,9 @@ COLD = {
         assert c.chat.completions.create(messages=MESSAGES, model="m").choices[0].message.content
     """,
     "floor": """
-        import httpx, json
-        t = httpx.MockTransport(lambda r: httpx.Response(200, content=BODY, headers={"content-type": "application/json"}))
-        c = httpx.Client(transport=t)
+        import httpx2, json
+        t = httpx2.MockTransport(lambda r: httpx2.Response(200, content=BODY, headers={"content-type": "application/json"}))
+        c = httpx2.Client(transport=t)
         r = c.post("http://mock/v1/chat/completions", json={"model": "m", "messages": MESSAGES},
                    headers={"Authorization": "Bearer k"})
         assert json.loads(r.content)["choices"][0]["message"]["content"]
@@ -286,7 +286,6 @@ def requests_per_second() -> dict[str, float]:
 
 
 def _rps(url: str) -> dict[str, float]:
-    import httpx
     import httpx2
     import openai
 
@@ -310,8 +309,8 @@ def _rps(url: str) -> dict[str, float]:
                 client: Any = AsyncOpenAI(
                     api_key="k",
                     base_url=url,
-                    http_client=httpx.AsyncClient(
-                        limits=httpx.Limits(max_connections=100, max_keepalive_connections=100)
+                    http_client=httpx2.AsyncClient(
+                        limits=httpx2.Limits(max_connections=100, max_keepalive_connections=100)
                     ),
                 )
                 create = lambda: client.chat.completions.create(MESSAGES, model="m")  # noqa: E731
@@ -532,8 +531,8 @@ def main() -> None:
         "completionkit against the official `openai` package, measured side by side in one run of "
         "`nox -s bench` (bench/run.py), alternating the clients round after round; each figure is the "
         f"median of {ROUNDS} rounds. Ratios are openai ÷ completionkit (higher is better for us), and "
-        "completionkit ÷ floor, the floor being the same job done with plain httpx and `json`. Each "
-        "client runs on the mock transport of its own HTTP library (httpx for us, httpx2 for openai).",
+        "completionkit ÷ floor, the floor being the same job done with plain httpx2 and `json`. Both "
+        "clients run on httpx2's mock transport.",
         "",
         "| workload | completionkit | openai | ratio | floor | ÷ floor | target | |",
         "|---|---|---|---|---|---|---|---|",
@@ -549,20 +548,16 @@ def main() -> None:
         "",
         f"- {_cpu()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         f"- Python {platform.python_version()}; completionkit {_version('completionkit')}, "
-        f"openai {_version('openai')}, httpx {_version('httpx')}, httpx2 {_version('httpx2')}, "
+        f"openai {_version('openai')}, httpx2 {_version('httpx2')}, "
         f"msgspec {_version('msgspec')}, pydantic {_version('pydantic')}",
         "",
         "Notes:",
         "",
         "- Workload 3 runs the embedded server (`python -m completionkit.testing`) in another process "
         "on 127.0.0.1, so both clients meet the same server, on the same two cores.",
-        "- Workload 3b has no target, and there the official package is ahead: with 100 requests in "
-        "flight, the time goes to httpx 0.28's connection pool, not to either client. A profile of "
-        "300 requests shows `httpcore._async.connection_pool._assign_requests_to_connections` and "
-        "`AsyncHTTPConnection.is_idle` (about 5.8 million calls) taking most of it: the pool rescans "
-        "every connection for every queued request. The official package runs on httpx2, whose pool "
-        "does not. Handing completionkit an `httpx.AsyncClient` on another transport is the way out "
-        "until httpx ships the fix; the client's own work per request is workload 2.",
+        "- Workload 3b: 100 requests in flight. Both clients run on httpx2, whose connection pool "
+        "does not rescan every connection for every queued request as httpx 0.28's did (that pool "
+        "made completionkit 0.4× the official package here before it moved to httpx2).",
         "- Workload 5: a 2,000-token logprobs answer decodes into some 24,000 lists and 12,000 "
         "objects. completionkit's generated Structs are not tracked by the garbage collector, and the "
         "collector is paused while a body over 256 KiB decodes (decoded JSON holds no cycles); "
@@ -570,10 +565,9 @@ def main() -> None:
         "- Workload 6 keeps every listed completion alive and reports the peak traced by "
         "`tracemalloc` in a fresh interpreter.",
         "- Workload 1, where the time goes: `python -X importtime -c 'import completionkit'`, self "
-        "time summed by top-level package (the floor pays for httpx too; completionkit adds msgspec "
+        "time summed by top-level package (the floor pays for httpx2 too; completionkit adds msgspec "
         "and itself): " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in import_profile()) + ". "
-        "Most of both cold starts is importing httpx (with its command line, click and pygments, "
-        "when uvicorn of the `testing` extra brought click in). What completionkit adds is msgspec "
+        "Most of both cold starts is importing httpx2. What completionkit adds is msgspec "
         "and its own modules, the generated models first (generation leaves the descriptions out of "
         "their `msgspec.Meta`, which halved their import); the margin to the 1.3× target is a few "
         "milliseconds, close to the run-to-run noise of this shared two-core machine.",

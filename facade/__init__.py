@@ -12,7 +12,7 @@ Every model and request TypedDict is in ``completionkit.types``.
 from typing import TYPE_CHECKING, Any
 
 from ._client import OpenAI
-from ._core import RequestOptions
+from ._config import RequestOptions
 from ._decoding import decode_json, encode_json
 from ._exceptions import (
     APIConnectionError,

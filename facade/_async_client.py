@@ -1,29 +1,22 @@
-"""``AsyncOpenAI``: the asynchronous client; ``OpenAI``'s surface with ``await`` and ``async for``.
+"""``AsyncOpenAI``: the asynchronous client, ``OpenAI`` with ``await``.
 
-Everything but the I/O comes from ``_core``, ``_operations`` and ``_streaming``, as for
-the synchronous client.
+This module is ``_client`` with ``async``/``await`` and the ``Async`` names, and nothing
+else: tests/client/test_twins.py holds the two to that, line by line.
 """
 
 from __future__ import annotations
 
 import types
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack
 
-import httpx
+import httpx2
 
-from ._core import (
-    CONNECTION_LIMITS,
-    Attempt,
-    ClientBase,
-    ClientConfig,
-    Clock,
-    RequestOptions,
-    build_request,
-    retry_flow,
-)
+from ._base_client import ClientBase, wrong_http_client
+from ._config import CONNECTION_LIMITS, ClientConfig, RequestOptions
 from ._exceptions import NotFoundError, OpenAIError
 from ._generated.models import CreateChatCompletionResponse
+from ._httpx_compat import legacy_async_client
 from ._messages import MessageLike
 from ._operations import (
     Call,
@@ -38,8 +31,12 @@ from ._operations import (
     prepare_retrieve,
     prepare_update,
 )
+from ._request import build_request
 from ._results import AsyncPage, AsyncPages, ChatCompletionOutcome, ChatCompletionResult
-from ._streaming import AsyncChatCompletionStream, StreamState
+from ._retry import Attempt, Clock, decide
+
+if TYPE_CHECKING:
+    from ._streaming import AsyncChatCompletionStream
 
 __all__ = ["AsyncChat", "AsyncChatCompletions", "AsyncCompletionMessages", "AsyncOpenAI"]
 
@@ -48,40 +45,36 @@ R = TypeVar("R")
 
 
 class _AsyncCaller:
-    """Sends the requests of one async client: the only I/O there is."""
+    """Sends the requests of one client: the only I/O there is."""
 
-    def __init__(self, config: ClientConfig, http: httpx.AsyncClient) -> None:
+    def __init__(self, config: ClientConfig, http: httpx2.AsyncClient) -> None:
         self.config = config
         self.http = http
         self.clock = Clock()
 
-    async def _attempt(self, request: httpx.Request, stream: bool) -> Attempt:
+    async def _attempt(self, request: httpx2.Request, stream: bool) -> Attempt:
         try:
             response = await self.http.send(request, stream=stream)
-        except httpx.TransportError as error:
+        except httpx2.TransportError as error:
             return error
         if stream and not response.is_success:
             await response.aread()  # an error's body, to read what went wrong
             await response.aclose()
         return response
 
-    async def request(self, call: Call[Any, Any], *, stream: bool = False) -> httpx.Response:
+    async def request(self, call: Call[Any, Any], *, stream: bool = False) -> httpx2.Response:
         spec = build_request(
             self.config, call.endpoint, path=call.path, query=call.query, body=call.body, options=call.options
         )
         request = spec.build(self.http)
-        flow = retry_flow(spec.max_retries, self.clock, f"{spec.method} {request.url.path}")
-        step = next(flow)
-        try:
-            while True:
-                if step is None:
-                    step = flow.send(await self._attempt(request, stream))
-                else:
-                    await self.clock.asleep(step)
-                    step = flow.send(None)
-        except StopIteration as done:
-            response: httpx.Response = done.value
-            return response
+        attempt = 0
+        while True:
+            result = await self._attempt(request, stream)
+            outcome = decide(attempt, spec.max_retries, result, self.clock.now, call.endpoint.error)
+            if outcome.delay is None:
+                return outcome.result()
+            await self.clock.asleep(outcome.delay)
+            attempt += 1
 
     async def run(self, call: Call[T, R]) -> R:
         try:
@@ -91,13 +84,16 @@ class _AsyncCaller:
         return call.finish(response)
 
     async def open_stream(self, prepared: CreateCall) -> AsyncChatCompletionStream:
+        # Imported here: a client that never streams does not pay for it at start-up.
+        from ._streaming import AsyncChatCompletionStream, StreamState
+
         try:
             response = await self.request(prepared.call, stream=True)
         except OpenAIError as error:
             prepared.terminated(error)
             raise
         return AsyncChatCompletionStream(
-            response, StreamState(response, prepared.on_data, prepared.on_terminate)
+            response, StreamState(response, prepared.call.endpoint, prepared.on_data, prepared.on_terminate)
         )
 
     async def complete(self, prepared: CreateCall) -> ChatCompletionResult:
@@ -108,17 +104,30 @@ class _AsyncCaller:
         return await self.run(prepared.call)
 
 
-class AsyncOpenAI(ClientBase[httpx.AsyncClient]):
-    """``OpenAI`` for asyncio: the same arguments, the same methods to ``await``.
+class AsyncOpenAI(ClientBase[httpx2.AsyncClient]):
+    """A client of the OpenAI Chat Completions API, or of any OpenAI-compatible server.
 
-    ``async with AsyncOpenAI() as client:`` closes the connections the client opened;
-    a caller's own ``httpx.AsyncClient`` is theirs to close.
+    ``api_key``, ``base_url``, ``organization`` and ``project`` fall back to the
+    environment (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID``,
+    ``OPENAI_PROJECT_ID``).  ``timeout`` (600 s) and ``max_retries`` (2) apply to every
+    call unless the call says otherwise.  Pass your own ``http_client`` (an
+    ``httpx2.AsyncClient``; an httpx 0.28 ``httpx.Client`` works too) to share connections or
+    proxies; it is yours to close.  ``with OpenAI() as client:`` closes the connections
+    the client opened.
     """
 
     chat: AsyncChat
 
-    def _new_http_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(limits=CONNECTION_LIMITS)
+    def _new_http_client(self) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(limits=CONNECTION_LIMITS)
+
+    def _adopt(self, given: object) -> httpx2.AsyncClient:
+        if isinstance(given, httpx2.AsyncClient):
+            return given
+        legacy = legacy_async_client(given)
+        if legacy is None:
+            raise wrong_http_client(given, "httpx2.AsyncClient")
+        return legacy
 
     def _start(self) -> None:
         self._caller = _AsyncCaller(self._config, self._http)
@@ -146,7 +155,7 @@ class AsyncChat:
 
 
 class AsyncChatCompletions:
-    """``client.chat.completions`` of ``AsyncOpenAI``: ``OpenAI``'s methods, awaited."""
+    """``client.chat.completions``: create, stream, retrieve, update, delete and list chat completions."""
 
     def __init__(self, caller: _AsyncCaller) -> None:
         self._caller = caller
@@ -159,7 +168,16 @@ class AsyncChatCompletions:
         /,
         **params: Unpack[ChatCompletionsParameters],
     ) -> ChatCompletionResult:
-        """``OpenAI.chat.completions.create``, awaited."""
+        """Create a model response for the conversation ``messages``; raises on failure.
+
+        The API's parameters (``model`` first of all) come as keywords, as a
+        ``ChatCompletionsParameters`` mapping, or both (keywords win).  Everything is
+        checked before anything is sent: an unknown or mistyped parameter, or a malformed
+        message, raises ``InvalidRequestError`` naming it.  With ``stream=True`` the answer
+        is streamed, ``on_data`` sees each chunk and ``on_terminate`` the end, and the
+        whole result comes back at the end (4D's streaming); ``stream()`` hands you the
+        chunks instead.
+        """
         return await self._caller.complete(prepare_create(self._caller.config, messages, parameters, params))
 
     async def try_create(
@@ -169,7 +187,11 @@ class AsyncChatCompletions:
         /,
         **params: Unpack[ChatCompletionsParameters],
     ) -> ChatCompletionOutcome:
-        """``OpenAI.chat.completions.try_create``, awaited."""
+        """``create`` that returns its failures instead of raising them (4D's ``throw: False``):
+        check ``outcome.success``, then read ``outcome.result`` or ``outcome.errors``.
+
+        Bad arguments still raise ``InvalidRequestError``: nothing was sent.
+        """
         prepared = prepare_create(self._caller.config, messages, parameters, params)
         try:
             return ChatCompletionOutcome(await self._caller.complete(prepared))
@@ -183,12 +205,20 @@ class AsyncChatCompletions:
         /,
         **params: Unpack[ChatCompletionStreamParameters],
     ) -> AsyncChatCompletionStream:
-        """``OpenAI.chat.completions.stream``, awaited: ``async with`` and ``async for`` the chunks."""
+        """Create a streamed response: iterate over the chunks as they arrive,
+        ``text_deltas()`` for the text alone, ``final()`` for the whole result.
+
+        Use it in a ``with`` block, so that the connection is closed also when you stop
+        reading early.  Failures raise, before the first chunk or while reading.
+        """
         prepared = prepare_create(self._caller.config, messages, parameters, params, stream=True)
         return await self._caller.open_stream(prepared)
 
     async def retrieve(
-        self, completion_id: str, /, **options: Unpack[RequestOptions]
+        self,
+        completion_id: str,
+        /,
+        **options: Unpack[RequestOptions],
     ) -> ChatCompletionResult:
         """A stored completion (one created with ``store=True``)."""
         return await self._caller.run(prepare_retrieve(completion_id, options))
@@ -213,7 +243,8 @@ class AsyncChatCompletions:
         metadata: Mapping[str, str] | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPages[CreateChatCompletionResponse]:
-        """Stored completions: ``async for`` goes through every page, ``await`` gives the first."""
+        """Stored completions, oldest first (``order="desc"`` for newest first), filtered by
+        ``model`` and ``metadata`` (every pair must match); iterate to go through every page."""
 
         async def fetch(cursor: str | None) -> AsyncPage[CreateChatCompletionResponse]:
             call = prepare_list(
@@ -225,7 +256,7 @@ class AsyncChatCompletions:
 
 
 class AsyncCompletionMessages:
-    """``client.chat.completions.messages`` of ``AsyncOpenAI``."""
+    """``client.chat.completions.messages``: the stored input messages of a completion."""
 
     def __init__(self, caller: _AsyncCaller) -> None:
         self._caller = caller
@@ -240,7 +271,7 @@ class AsyncCompletionMessages:
         order: Literal["asc", "desc"] | None = None,
         **options: Unpack[RequestOptions],
     ) -> AsyncPages[StoredMessage]:
-        """The messages of a stored completion: ``async for`` goes through every page."""
+        """The messages of a stored completion; iterate to go through every page."""
 
         async def fetch(cursor: str | None) -> AsyncPage[StoredMessage]:
             call = prepare_messages_list(

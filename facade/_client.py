@@ -1,4 +1,10 @@
-"""``OpenAI``: the synchronous client, a thin I/O shell around ``_core`` and ``_operations``."""
+"""``OpenAI``: the synchronous client, a thin I/O shell around ``_operations``.
+
+Everything but sending, waiting and looping is decided elsewhere: what a method means in
+``_operations``, the request in ``_request``, retrying in ``_retry``, answers in
+``_answers``.  ``_async_client`` is this module with ``await``; a test holds the two to
+differ in nothing else.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +12,13 @@ import types
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack
 
-import httpx
+import httpx2
 
-from ._core import (
-    CONNECTION_LIMITS,
-    Attempt,
-    ClientBase,
-    ClientConfig,
-    Clock,
-    RequestOptions,
-    build_request,
-    retry_flow,
-)
+from ._base_client import ClientBase, wrong_http_client
+from ._config import CONNECTION_LIMITS, ClientConfig, RequestOptions
 from ._exceptions import NotFoundError, OpenAIError
 from ._generated.models import CreateChatCompletionResponse
+from ._httpx_compat import legacy_client
 from ._messages import MessageLike
 from ._operations import (
     Call,
@@ -34,7 +33,9 @@ from ._operations import (
     prepare_retrieve,
     prepare_update,
 )
+from ._request import build_request
 from ._results import ChatCompletionOutcome, ChatCompletionResult, Page
+from ._retry import Attempt, Clock, decide
 
 if TYPE_CHECKING:
     from ._streaming import ChatCompletionStream
@@ -48,38 +49,34 @@ R = TypeVar("R")
 class _Caller:
     """Sends the requests of one client: the only I/O there is."""
 
-    def __init__(self, config: ClientConfig, http: httpx.Client) -> None:
+    def __init__(self, config: ClientConfig, http: httpx2.Client) -> None:
         self.config = config
         self.http = http
         self.clock = Clock()
 
-    def _attempt(self, request: httpx.Request, stream: bool) -> Attempt:
+    def _attempt(self, request: httpx2.Request, stream: bool) -> Attempt:
         try:
             response = self.http.send(request, stream=stream)
-        except httpx.TransportError as error:
+        except httpx2.TransportError as error:
             return error
         if stream and not response.is_success:
             response.read()  # an error's body, to read what went wrong
             response.close()
         return response
 
-    def request(self, call: Call[Any, Any], *, stream: bool = False) -> httpx.Response:
+    def request(self, call: Call[Any, Any], *, stream: bool = False) -> httpx2.Response:
         spec = build_request(
             self.config, call.endpoint, path=call.path, query=call.query, body=call.body, options=call.options
         )
         request = spec.build(self.http)
-        flow = retry_flow(spec.max_retries, self.clock, f"{spec.method} {request.url.path}")
-        step = next(flow)
-        try:
-            while True:
-                if step is None:
-                    step = flow.send(self._attempt(request, stream))
-                else:
-                    self.clock.sleep(step)
-                    step = flow.send(None)
-        except StopIteration as done:
-            response: httpx.Response = done.value
-            return response
+        attempt = 0
+        while True:
+            result = self._attempt(request, stream)
+            outcome = decide(attempt, spec.max_retries, result, self.clock.now, call.endpoint.error)
+            if outcome.delay is None:
+                return outcome.result()
+            self.clock.sleep(outcome.delay)
+            attempt += 1
 
     def run(self, call: Call[T, R]) -> R:
         try:
@@ -97,7 +94,9 @@ class _Caller:
         except OpenAIError as error:
             prepared.terminated(error)
             raise
-        return ChatCompletionStream(response, StreamState(response, prepared.on_data, prepared.on_terminate))
+        return ChatCompletionStream(
+            response, StreamState(response, prepared.call.endpoint, prepared.on_data, prepared.on_terminate)
+        )
 
     def complete(self, prepared: CreateCall) -> ChatCompletionResult:
         """The whole result of a create, streamed or not."""
@@ -107,21 +106,30 @@ class _Caller:
         return self.run(prepared.call)
 
 
-class OpenAI(ClientBase[httpx.Client]):
+class OpenAI(ClientBase[httpx2.Client]):
     """A client of the OpenAI Chat Completions API, or of any OpenAI-compatible server.
 
     ``api_key``, ``base_url``, ``organization`` and ``project`` fall back to the
     environment (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID``,
     ``OPENAI_PROJECT_ID``).  ``timeout`` (600 s) and ``max_retries`` (2) apply to every
-    call unless the call says otherwise.  Pass your own ``http_client`` to share
-    connections or proxies; it is yours to close.  ``with OpenAI() as client:`` closes
-    the connections the client opened.
+    call unless the call says otherwise.  Pass your own ``http_client`` (an
+    ``httpx2.Client``; an httpx 0.28 ``httpx.Client`` works too) to share connections or
+    proxies; it is yours to close.  ``with OpenAI() as client:`` closes the connections
+    the client opened.
     """
 
     chat: Chat
 
-    def _new_http_client(self) -> httpx.Client:
-        return httpx.Client(limits=CONNECTION_LIMITS)
+    def _new_http_client(self) -> httpx2.Client:
+        return httpx2.Client(limits=CONNECTION_LIMITS)
+
+    def _adopt(self, given: object) -> httpx2.Client:
+        if isinstance(given, httpx2.Client):
+            return given
+        legacy = legacy_client(given)
+        if legacy is None:
+            raise wrong_http_client(given, "httpx2.Client")
+        return legacy
 
     def _start(self) -> None:
         self._caller = _Caller(self._config, self._http)
@@ -208,7 +216,12 @@ class ChatCompletions:
         prepared = prepare_create(self._caller.config, messages, parameters, params, stream=True)
         return self._caller.open_stream(prepared)
 
-    def retrieve(self, completion_id: str, /, **options: Unpack[RequestOptions]) -> ChatCompletionResult:
+    def retrieve(
+        self,
+        completion_id: str,
+        /,
+        **options: Unpack[RequestOptions],
+    ) -> ChatCompletionResult:
         """A stored completion (one created with ``store=True``)."""
         return self._caller.run(prepare_retrieve(completion_id, options))
 

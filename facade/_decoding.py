@@ -48,32 +48,46 @@ def _decoder(type_: Any) -> msgspec.json.Decoder[Any]:
 # A large answer (2,000 tokens of logprobs) decodes into tens of thousands of lists;
 # each allocation counts towards the cyclic garbage collector's next pass, and those
 # passes took two thirds of the decoding time. Decoded JSON holds no reference cycles,
-# so the collector is paused while a large body decodes, and resumed after, unless
-# something else had it paused already.
+# so the collector's automatic passes are held off while a body of 256 KiB or more
+# decodes.  Smaller bodies go straight to msgspec: no lock, no gc call.
+#
+# The pause raises the first generation's threshold (gc.set_threshold) instead of
+# calling gc.disable(), because a disable of ours cannot be told from the application's:
+# whatever state it restored, one of the two would be overruled.  The collector's
+# on/off switch is never touched, so it stays the application's alone:
+#   - gc.isenabled() tells the truth during a pause;
+#   - a gc.disable() or gc.enable() made before, during or after a pause, from any
+#     thread, is the state after it: no pause ever restores the switch.
+# The threshold itself is shared by the pauses of all threads: the first to start saves
+# threshold0 and raises it, the last to end (normally or by an exception) puts the
+# saved value back -- unless threshold0 no longer holds the raised value: then the
+# application called gc.set_threshold() meanwhile and its value stands.  What a pause
+# cannot hide: gc.get_threshold() read during one shows the raised value (code that
+# saves it then and sets it back after the pause leaves the collector held off), and a
+# threshold the application sets to exactly _PAUSED_THRESHOLD is taken for ours.
 _PAUSE_GC_FROM = 256 * 1024
+_PAUSED_THRESHOLD = 2**30 - 1
+"""Far above the allocations of any decode (and still a C int, as gc.set_threshold wants)."""
 _gc_lock = threading.Lock()
 _gc_pauses = 0
-_gc_was_enabled = False
+_gc_saved_threshold = 0
 
 
 @contextlib.contextmanager
-def _collector_paused(size: int) -> Generator[None]:
-    global _gc_pauses, _gc_was_enabled
-    if size < _PAUSE_GC_FROM:
-        yield
-        return
+def _collector_paused() -> Generator[None]:
+    global _gc_pauses, _gc_saved_threshold
     with _gc_lock:
         if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
+            _gc_saved_threshold = gc.get_threshold()[0]
+            gc.set_threshold(_PAUSED_THRESHOLD)  # threshold1 and threshold2 stay as they are
         _gc_pauses += 1
     try:
         yield
     finally:
         with _gc_lock:
             _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
+            if _gc_pauses == 0 and gc.get_threshold()[0] == _PAUSED_THRESHOLD:
+                gc.set_threshold(_gc_saved_threshold)
 
 
 def decode_json(data: bytes | str, type_: type[T], *, strict: bool = False) -> T:
@@ -86,7 +100,9 @@ def decode_json(data: bytes | str, type_: type[T], *, strict: bool = False) -> T
     of the wrong shape) as msgspec does, naming the path of the offending value.
     """
     try:
-        with _collector_paused(len(data)):
+        if len(data) < _PAUSE_GC_FROM:
+            return typing.cast("T", _decoder(type_).decode(data))
+        with _collector_paused():
             return typing.cast("T", _decoder(type_).decode(data))
     except msgspec.ValidationError as error:
         if strict:

@@ -26,7 +26,9 @@ there was one, and the flags of 4D AI Kit's ``OpenAIError`` (``is_rate_limit_err
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
+
+import httpx2
 
 __all__ = [
     "APIConnectionError",
@@ -75,7 +77,8 @@ class OpenAIError(Exception):
 
     @property
     def status(self) -> int | None:
-        """The HTTP status of the answer, None when there was no answer."""
+        """The HTTP status of the answer, None when there was no answer (never on an
+        ``APIStatusError``)."""
         return self._status
 
     def __str__(self) -> str:
@@ -143,10 +146,15 @@ class InvalidRequestError(OpenAIError, TypeError, ValueError):
 
     It is a ``TypeError`` (a misspelt keyword, a value of the wrong type) and a
     ``ValueError`` (an empty id, a value out of range) as Python code expects.
+
+    Nothing answered, so ``status`` and ``type`` are None, as for every error raised
+    without an answer: ``type`` is the API's own error type (``"invalid_request_error"``
+    on a server's 400) and only a server sets it.  That tells this refusal from a
+    ``BadRequestError`` by its fields alone, not only by its class.
     """
 
     def __init__(self, param: str, message: str) -> None:
-        super().__init__(f"{param}: {message}", param=param, type="invalid_request_error")
+        super().__init__(f"{param}: {message}", param=param)
 
 
 class MissingAPIKeyError(OpenAIError):
@@ -181,7 +189,7 @@ class APIStatusError(OpenAIError):
         self,
         message: str,
         *,
-        response: httpx.Response,
+        response: httpx2.Response,
         code: str | None = None,
         type: str | None = None,
         param: str | None = None,
@@ -197,11 +205,11 @@ class APIStatusError(OpenAIError):
         )
         self.headers = response.headers
         """The response headers (``retry-after``, ``x-ratelimit-*``, ...)."""
-        self._http_status = response.status_code
 
-    @property
-    def status(self) -> int:
-        return self._http_status
+    if TYPE_CHECKING:
+        # Only the type narrows: the value is OpenAIError's, which is never None here.
+        @property
+        def status(self) -> int: ...
 
 
 class BadRequestError(APIStatusError):

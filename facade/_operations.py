@@ -14,10 +14,11 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
-import httpx
+import httpx2
 import msgspec
 
-from ._core import ClientConfig, RequestOptions, check_flag, decode
+from ._answers import decode
+from ._config import ClientConfig, RequestOptions, check_flag
 from ._decoding import error_location
 from ._exceptions import InvalidRequestError, NotFoundError, OpenAIError
 from ._generated import endpoints
@@ -116,14 +117,14 @@ class Call(Generic[T, R]):
 
     endpoint: Endpoint[Any, Any, Any, T, Any]
     options: RequestOptions
-    interpret: Callable[[T, httpx.Response], R]
+    interpret: Callable[[T, httpx2.Response], R]
     path: msgspec.Struct | None = None
     query: msgspec.Struct | None = None
     body: msgspec.Struct | None = None
     when_not_found: R | _Raise = RAISE
     """What the method returns for a 404 instead of raising (``delete``: False)."""
 
-    def finish(self, response: httpx.Response) -> R:
+    def finish(self, response: httpx2.Response) -> R:
         """What the method returns for a successful answer."""
         return self.interpret(decode(self.endpoint.response, response), response)
 
@@ -229,7 +230,7 @@ def prepare_create(
     )
 
 
-def _completion(completion: CreateChatCompletionResponse, response: httpx.Response) -> ChatCompletionResult:
+def _completion(completion: CreateChatCompletionResponse, response: httpx2.Response) -> ChatCompletionResult:
     return ChatCompletionResult(completion, response.headers, raw_body=response.content)
 
 
@@ -250,7 +251,7 @@ def prepare_update(
     return Call(endpoints.update_chat_completion, options, _completion, path=path, body=body)
 
 
-def _deleted(deleted: ChatCompletionDeleted, response: httpx.Response) -> bool:
+def _deleted(deleted: ChatCompletionDeleted, response: httpx2.Response) -> bool:
     return deleted.deleted
 
 
@@ -288,8 +289,8 @@ def prepare_messages_list(
 
 
 @typing.overload
-def _page(listed: ChatCompletionList, response: httpx.Response) -> PageData[Completion]: ...
+def _page(listed: ChatCompletionList, response: httpx2.Response) -> PageData[Completion]: ...
 @typing.overload
-def _page(listed: ChatCompletionMessageList, response: httpx.Response) -> PageData[StoredMessage]: ...
-def _page(listed: ChatCompletionList | ChatCompletionMessageList, response: httpx.Response) -> PageData[Any]:
+def _page(listed: ChatCompletionMessageList, response: httpx2.Response) -> PageData[StoredMessage]: ...
+def _page(listed: ChatCompletionList | ChatCompletionMessageList, response: httpx2.Response) -> PageData[Any]:
     return PageData(listed.data, listed.has_more, listed.first_id, listed.last_id)

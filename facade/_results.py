@@ -9,7 +9,7 @@ import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Any, Generic, TypeVar
 
-import httpx
+import httpx2
 import msgspec
 
 from ._exceptions import APIResponseValidationError, OpenAIError
@@ -68,7 +68,7 @@ class RateLimit:
     reset_tokens: float | None
 
     @classmethod
-    def from_headers(cls, headers: httpx.Headers) -> RateLimit:
+    def from_headers(cls, headers: httpx2.Headers) -> RateLimit:
         return cls(
             limit_requests=_integer(headers.get("x-ratelimit-limit-requests")),
             remaining_requests=_integer(headers.get("x-ratelimit-remaining-requests")),
@@ -138,7 +138,7 @@ class ChatCompletionResult:
     __slots__ = ("_choices", "_raw", "_raw_body", "completion", "headers")
 
     def __init__(
-        self, completion: CreateChatCompletionResponse, headers: httpx.Headers, *, raw_body: bytes = b""
+        self, completion: CreateChatCompletionResponse, headers: httpx2.Headers, *, raw_body: bytes = b""
     ) -> None:
         self.completion = completion
         """The completion as the spec types it."""
@@ -218,19 +218,19 @@ class ChatCompletionOutcome:
         self,
         result: ChatCompletionResult | None,
         errors: list[OpenAIError] | None = None,
-        headers: httpx.Headers | None = None,
+        headers: httpx2.Headers | None = None,
     ) -> None:
         self.result = result
         """The completion when the request succeeded, else None."""
         self.errors: list[OpenAIError] = errors or []
         """What went wrong; empty on success."""
-        self.headers = result.headers if result is not None else headers or httpx.Headers()
+        self.headers = result.headers if result is not None else headers or httpx2.Headers()
         """The response headers (empty when there was no answer)."""
 
     @classmethod
     def failed(cls, error: OpenAIError) -> ChatCompletionOutcome:
         headers = getattr(error, "headers", None)
-        return cls(None, [error], headers if isinstance(headers, httpx.Headers) else None)
+        return cls(None, [error], headers if isinstance(headers, httpx2.Headers) else None)
 
     @property
     def success(self) -> bool:

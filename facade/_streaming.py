@@ -15,17 +15,14 @@ import types
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import msgspec
 
-from ._core import error_from_transport
+from ._answers import error_from_transport
 from ._decoding import convert_lenient, decode_json
 from ._exceptions import APIResponseValidationError, APIStreamError, APIStreamIncompleteError, OpenAIError
-from ._generated.models import (
-    CreateChatCompletionResponse,
-    CreateChatCompletionStreamResponse,
-    ErrorResponse,
-)
+from ._generated.endpoints import Endpoint
+from ._generated.models import CreateChatCompletionResponse, CreateChatCompletionStreamResponse
 from ._results import ChatCompletionOutcome, ChatCompletionResult
 
 __all__ = [
@@ -37,6 +34,7 @@ __all__ = [
     "StreamState",
 ]
 
+# The chunk type, for annotations; decoding uses the one the endpoint stub names.
 Chunk = CreateChatCompletionStreamResponse
 Json = Any
 
@@ -235,7 +233,17 @@ class ChunkAccumulator:
 class StreamState:
     """A stream's progress, without its I/O: bytes in, chunks out, a result at the end."""
 
-    def __init__(self, response: httpx.Response, on_data: Any = None, on_terminate: Any = None) -> None:
+    def __init__(
+        self,
+        response: httpx2.Response,
+        endpoint: Endpoint[Any, Any, Any, Any, Chunk],
+        on_data: Any = None,
+        on_terminate: Any = None,
+    ) -> None:
+        if endpoint.stream_chunk is None:
+            raise TypeError(f"{endpoint.operation_id} does not stream")
+        self._chunk_type = endpoint.stream_chunk
+        self._error_type = endpoint.error
         self.headers = response.headers
         self._request_id = response.headers.get("x-request-id")
         self._decoder = SSEDecoder()
@@ -265,7 +273,7 @@ class StreamState:
                 raise self._stream_error(payload)
             self._raw.append(payload)
             try:
-                chunk = decode_json(payload, Chunk)
+                chunk = decode_json(payload, self._chunk_type)
             except msgspec.DecodeError as error:
                 raise APIResponseValidationError(
                     f"A stream event is not a valid chunk: {error}; it starts {event.data[:120]!r}",
@@ -280,7 +288,7 @@ class StreamState:
 
     def _stream_error(self, payload: bytes) -> APIStreamError:
         try:
-            error = decode_json(payload, ErrorResponse).error
+            error = decode_json(payload, self._error_type).error
         except msgspec.DecodeError:
             return APIStreamError(
                 payload.decode("utf-8", "replace")[:200] or "error event",
@@ -326,15 +334,8 @@ class StreamState:
         return error
 
 
-def _mapped(error: OpenAIError | httpx.TransportError) -> OpenAIError:
-    if isinstance(error, OpenAIError):
-        return error
-    if isinstance(error, httpx.TimeoutException):
-        return error_from_transport(error)
-    # The connection broke while the stream was being read: the stream is incomplete.
-    broken = APIStreamIncompleteError(f"The stream broke off: {type(error).__name__}")
-    broken.__cause__ = error
-    return broken
+def _mapped(error: OpenAIError | httpx2.TransportError) -> OpenAIError:
+    return error if isinstance(error, OpenAIError) else error_from_transport(error, streaming=True)
 
 
 def _text_deltas(chunk: Chunk) -> Iterator[str]:
@@ -346,13 +347,13 @@ def _text_deltas(chunk: Chunk) -> Iterator[str]:
 class _StreamView:
     """What a stream shows of itself, for both kinds of stream."""
 
-    def __init__(self, response: httpx.Response, state: StreamState) -> None:
+    def __init__(self, response: httpx2.Response, state: StreamState) -> None:
         self.response = response
         """The HTTP response the chunks are read from."""
         self._state = state
 
     @property
-    def headers(self) -> httpx.Headers:
+    def headers(self) -> httpx2.Headers:
         return self._state.headers
 
     @property
@@ -365,7 +366,7 @@ class ChatCompletionStream(_StreamView):
     """A streamed answer: iterate for the chunks, ``text_deltas()`` for the text alone,
     ``final()`` for the whole result; ``with`` closes the connection, also on ``break``."""
 
-    def __init__(self, response: httpx.Response, state: StreamState) -> None:
+    def __init__(self, response: httpx2.Response, state: StreamState) -> None:
         super().__init__(response, state)
         self._chunks = self._read()
 
@@ -374,7 +375,7 @@ class ChatCompletionStream(_StreamView):
             for data in self.response.iter_bytes():
                 yield from self._state.feed(data)
             self._state.finish()
-        except (OpenAIError, httpx.TransportError) as error:
+        except (OpenAIError, httpx2.TransportError) as error:
             raise self._state.fail(_mapped(error)) from error
         finally:
             self.response.close()
@@ -409,7 +410,7 @@ class ChatCompletionStream(_StreamView):
 class AsyncChatCompletionStream(_StreamView):
     """``ChatCompletionStream`` for ``AsyncOpenAI``: ``async for``, ``async with``, ``await final()``."""
 
-    def __init__(self, response: httpx.Response, state: StreamState) -> None:
+    def __init__(self, response: httpx2.Response, state: StreamState) -> None:
         super().__init__(response, state)
         self._chunks = self._read()
 
@@ -419,7 +420,7 @@ class AsyncChatCompletionStream(_StreamView):
                 for chunk in self._state.feed(data):
                     yield chunk
             self._state.finish()
-        except (OpenAIError, httpx.TransportError) as error:
+        except (OpenAIError, httpx2.TransportError) as error:
             raise self._state.fail(_mapped(error)) from error
         finally:
             await self.response.aclose()

@@ -2,7 +2,11 @@
 
 Routes come from the generated endpoint stubs and request bodies are judged by the
 generated request types (strictly), so the server speaks exactly the API of spec/.
-Every answer carries ``x-request-id``; every request is recorded for assertions.
+A routed request goes to the handler its operation id names in ``App._HANDLERS``; an
+endpoint with no handler there stops ``App()`` with an error naming its operation id.
+So adding an operation to spec/ takes, on the server side, one handler method and its
+entry in that table.  Every answer carries ``x-request-id``; every request is recorded
+for assertions.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import time
 import urllib.parse
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
@@ -170,7 +174,25 @@ def _route_pattern(path: str) -> re.Pattern[str]:
     return re.compile("^/v1" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(path)) + "$")
 
 
-_ROUTES = [(_route_pattern(e.path), e) for e in endpoints.ENDPOINTS]
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    """One routed request, as every operation's handler takes it."""
+
+    endpoint: Endpoint[Any, Any, Any, Any, Any]
+    path_params: dict[str, str]
+    query: Any
+    """The query, converted into the operation's generated query type."""
+    body: bytes
+    send: Send
+    request_id: str
+    fault: Fault | None
+
+    @property
+    def completion_id(self) -> str:
+        return self.path_params.get("completion_id", "")
+
+
+_Handler = Callable[["App", _Call], Awaitable[None]]
 
 
 def _param_of(error: msgspec.ValidationError) -> str | None:
@@ -258,8 +280,25 @@ def _stored_message(completion_id: str, index: int, message: Json) -> Json:
 class App:
     """The ASGI application of one local server."""
 
-    def __init__(self, state: ServerState) -> None:
+    def __init__(
+        self,
+        state: ServerState,
+        *,
+        operations: Iterable[Endpoint[Any, Any, Any, Any, Any]] = endpoints.ENDPOINTS,
+    ) -> None:
+        """Serve ``operations`` (every operation of spec/ unless told otherwise).
+
+        Raises ``NotImplementedError`` naming the operation ids that have no handler.
+        """
         self.state = state
+        served = tuple(operations)
+        missing = [e.operation_id for e in served if e.operation_id not in self._HANDLERS]
+        if missing:
+            raise NotImplementedError(
+                f"the local server has no handler for operation {', '.join(map(repr, missing))}: "
+                "add one to App._HANDLERS"
+            )
+        self._routes = [(_route_pattern(e.path), e) for e in served]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -348,10 +387,9 @@ class App:
             endpoint.operation_id if endpoint else None,
         )
 
-    @staticmethod
-    def _route(method: str, path: str) -> _Route:
+    def _route(self, method: str, path: str) -> _Route:
         allowed: list[str] = []
-        for pattern, endpoint in _ROUTES:
+        for pattern, endpoint in self._routes:
             match = pattern.match(path)
             if match is None:
                 continue
@@ -415,35 +453,55 @@ class App:
     async def _dispatch(
         self,
         endpoint: Endpoint[Any, Any, Any, Any, Any],
-        path_params: dict[str, Any],
+        path_params: dict[str, str],
         scope: Scope,
         body: bytes,
         send: Send,
         request_id: str,
         fault: Fault | None,
     ) -> None:
-        operation = endpoint.operation_id
         query = self._query(endpoint, scope)
-        completion_id = path_params.get("completion_id", "")
-        if operation == "createChatCompletion":
-            await self._create(endpoint, body, send, request_id, fault)
-            return
-        result: Json
-        if operation == "listChatCompletions":
-            result = self._list(query)
-        elif operation == "getChatCompletion":
-            result = self.state.store.get(completion_id) or self._not_found(completion_id)
-        elif operation == "updateChatCompletion":
-            update = self._body(endpoint, body)
-            metadata = _validate_metadata(update.metadata)
-            result = self.state.store.update(completion_id, metadata) or self._not_found(completion_id)
-        elif operation == "deleteChatCompletion":
-            if not self.state.store.delete(completion_id):
-                self._not_found(completion_id)
-            result = {"object": "chat.completion.deleted", "id": completion_id, "deleted": True}
-        else:
-            result = self._messages(completion_id, query)
-        await self._answer(send, result, request_id, fault)
+        call = _Call(endpoint, path_params, query, body, send, request_id, fault)
+        # __init__ refused any endpoint without a handler: the lookup cannot miss.
+        await self._HANDLERS[endpoint.operation_id](self, call)
+
+    async def _create_chat_completion(self: App, call: _Call) -> None:
+        await self._create(call.endpoint, call.body, call.send, call.request_id, call.fault)
+
+    async def _list_chat_completions(self: App, call: _Call) -> None:
+        await self._answer(call.send, self._list(call.query), call.request_id, call.fault)
+
+    async def _get_chat_completion(self: App, call: _Call) -> None:
+        result = self.state.store.get(call.completion_id) or self._not_found(call.completion_id)
+        await self._answer(call.send, result, call.request_id, call.fault)
+
+    async def _update_chat_completion(self: App, call: _Call) -> None:
+        update = self._body(call.endpoint, call.body)
+        metadata = _validate_metadata(update.metadata)
+        result = self.state.store.update(call.completion_id, metadata) or self._not_found(call.completion_id)
+        await self._answer(call.send, result, call.request_id, call.fault)
+
+    async def _delete_chat_completion(self: App, call: _Call) -> None:
+        if not self.state.store.delete(call.completion_id):
+            self._not_found(call.completion_id)
+        result = {"object": "chat.completion.deleted", "id": call.completion_id, "deleted": True}
+        await self._answer(call.send, result, call.request_id, call.fault)
+
+    async def _get_chat_completion_messages(self: App, call: _Call) -> None:
+        result = self._messages(call.completion_id, call.query)
+        await self._answer(call.send, result, call.request_id, call.fault)
+
+    # The operation id of each endpoint of spec/ -> its handler; built once, with the
+    # class.  A new operation needs its handler here, or App() refuses to start.  (The
+    # handlers say ``self: App`` so that they are plain App functions to the checkers.)
+    _HANDLERS: ClassVar[Mapping[str, _Handler]] = {
+        "createChatCompletion": _create_chat_completion,
+        "listChatCompletions": _list_chat_completions,
+        "getChatCompletion": _get_chat_completion,
+        "updateChatCompletion": _update_chat_completion,
+        "deleteChatCompletion": _delete_chat_completion,
+        "getChatCompletionMessages": _get_chat_completion_messages,
+    }
 
     async def _answer(self, send: Send, result: Json, request_id: str, fault: Fault | None) -> None:
         if fault is not None and fault.drop == "during":

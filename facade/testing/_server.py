@@ -7,7 +7,7 @@ import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import httpx
+import httpx2
 import uvicorn
 
 from ._app import App, RecordedRequest, ServerState
@@ -99,7 +99,7 @@ class LocalServer:
             raise RuntimeError("the local server did not start")
         self._port = self._server.bound_port
         # Listening is not answering: one real request proves the whole stack is up.
-        httpx.get(f"http://127.0.0.1:{self._port}/health", timeout=STARTUP_TIMEOUT).raise_for_status()
+        httpx2.get(f"http://127.0.0.1:{self._port}/health", timeout=STARTUP_TIMEOUT).raise_for_status()
         return self
 
     def stop(self) -> None:

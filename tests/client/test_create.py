@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from completionkit import (
@@ -228,7 +228,7 @@ def test_a_per_call_timeout(server: LocalServer, client: OpenAI) -> None:
 
 
 def test_own_http_client_is_used_and_not_closed(server: LocalServer) -> None:
-    with httpx.Client(headers={"X-From": "mine"}) as http:
+    with httpx2.Client(headers={"X-From": "mine"}) as http:
         with OpenAI(api_key="k", base_url=server.url, http_client=http) as client:
             client.chat.completions.create(USER, model="m")
         assert server.last_request.headers["x-from"] == "mine"
@@ -251,7 +251,9 @@ def test_the_raw_json_keeps_what_a_provider_added(server: LocalServer, client: O
     assert result.choice.response_message.reasoning == "short"
 
 
-def test_required_fields_a_server_leaves_out_read_as_neutral_values(server: LocalServer, client: OpenAI) -> None:
+def test_required_fields_a_server_leaves_out_read_as_neutral_values(
+    server: LocalServer, client: OpenAI
+) -> None:
     # Ollama and Gemini's OpenAI layer leave out `choices[].index`; some gateways `created`.
     server.inject(Fault.raw(b'{"id": "c", "model": "m", "choices": [{"message": {"content": "Hi"}}]}'))
     result = client.chat.completions.create(USER, model="m")

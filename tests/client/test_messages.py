@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from completionkit import InvalidRequestError, Message
-from completionkit._core import ClientConfig
+from completionkit._config import ClientConfig
 from completionkit._generated.models import ChatCompletionRequestUserMessage
 from completionkit._operations import prepare_create
 

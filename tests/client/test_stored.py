@@ -156,3 +156,18 @@ def test_a_stored_conversation_round_trip(client: OpenAI) -> None:
     result = client.chat.completions.create(USER, model="m", store=True, metadata={"k": "v"})
     assert result.id is not None
     assert client.chat.completions.retrieve(result.id).choices[0].message.content == result.choice.text  # type: ignore[union-attr]
+
+
+def test_extra_body_on_a_request_without_a_body_raises_before_sending(
+    server: LocalServer, client: OpenAI
+) -> None:
+    for call in (
+        lambda: client.chat.completions.retrieve("chatcmpl-1", extra_body={"x": 1}),
+        lambda: client.chat.completions.delete("chatcmpl-1", extra_body={"x": 1}),
+        lambda: list(client.chat.completions.list(extra_body={"x": 1})),
+    ):
+        with pytest.raises(InvalidRequestError) as raised:
+            call()
+        assert raised.value.param == "extra_body"
+        assert "has no body" in raised.value.message
+    assert server.requests == []

@@ -6,7 +6,7 @@ import asyncio
 import os
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from completionkit import (
@@ -152,7 +152,7 @@ def test_a_cut_stream_leaves_no_open_connection(server: LocalServer, client: Ope
     stream = client.chat.completions.stream(USER, model="m")
     with pytest.raises(APIStreamIncompleteError) as raised:
         list(stream)
-    assert isinstance(raised.value.__cause__, httpx.RemoteProtocolError)
+    assert isinstance(raised.value.__cause__, httpx2.RemoteProtocolError)
     assert stream.response.is_closed
 
 
@@ -217,9 +217,9 @@ def test_a_thousand_concurrent_async_requests(tmp_path: Any) -> None:
     before = _open_descriptors()
 
     async def run(url: str) -> tuple[int, int]:
-        limits = httpx.Limits(max_connections=50, max_keepalive_connections=50)
+        limits = httpx2.Limits(max_connections=50, max_keepalive_connections=50)
         async with (
-            httpx.AsyncClient(limits=limits, timeout=120) as http,
+            httpx2.AsyncClient(limits=limits, timeout=120) as http,
             AsyncOpenAI(api_key="k", base_url=url, http_client=http) as client,
         ):
 
@@ -251,7 +251,8 @@ def test_chunks_without_created_or_index_are_read(server: LocalServer, client: O
     server.replay(
         [
             b'data: {"id":"c","model":"m","choices":[{"delta":{"content":"Hi"}}]}\n\n'
-            b'data: {"id":"c","model":"m","choices":[{"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
+            b'data: {"id":"c","model":"m","choices":[{"delta":{},"finish_reason":"stop"}]}\n\n'
+            b"data: [DONE]\n\n"
         ]
     )
     result = client.chat.completions.stream(USER, model="m").final()

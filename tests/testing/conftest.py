@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from completionkit import decode_json
@@ -21,7 +21,7 @@ from completionkit.testing import LocalServer
 _ROUTES = [(re.compile("/v1" + re.sub(r"\{\w+\}", "[^/]+", e.path) + "$"), e.method, e) for e in ENDPOINTS]
 
 
-def check_response(response: httpx.Response) -> None:
+def check_response(response: httpx2.Response) -> None:
     """Decode the body strictly into what the spec says this answer is."""
     response.read()
     content_type = response.headers.get("content-type", "")
@@ -58,19 +58,19 @@ def server() -> Iterator[LocalServer]:
 
 
 @pytest.fixture
-def client(server: LocalServer) -> Iterator[httpx.Client]:
-    """A plain httpx client on the server's base URL that checks every answer."""
-    with httpx.Client(base_url=server.url, event_hooks={"response": [check_response]}, timeout=30) as http:
+def client(server: LocalServer) -> Iterator[httpx2.Client]:
+    """A plain httpx2 client on the server's base URL that checks every answer."""
+    with httpx2.Client(base_url=server.url, event_hooks={"response": [check_response]}, timeout=30) as http:
         yield http
 
 
 @pytest.fixture
-def raw_client(server: LocalServer) -> Iterator[httpx.Client]:
+def raw_client(server: LocalServer) -> Iterator[httpx2.Client]:
     """A client that checks nothing: for faults that answer with broken bodies."""
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+    with httpx2.Client(base_url=server.url, timeout=30) as http:
         yield http
 
 
-def create(client: httpx.Client, content: str = "Hello there", **params: Any) -> httpx.Response:
+def create(client: httpx2.Client, content: str = "Hello there", **params: Any) -> httpx2.Response:
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}], **params}
     return client.post("/chat/completions", json=body)

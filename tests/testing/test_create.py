@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from completionkit.testing import LocalServer, Reply
@@ -13,13 +13,13 @@ from completionkit.testing import LocalServer, Reply
 from .conftest import create, sse_data
 
 
-def _chunks(response: httpx.Response) -> list[Any]:
+def _chunks(response: httpx2.Response) -> list[Any]:
     data = sse_data(response.content)
     assert data[-1] == b"[DONE]"
     return [json.loads(d) for d in data[:-1]]
 
 
-def test_the_model_echoes_the_last_user_message(client: httpx.Client) -> None:
+def test_the_model_echoes_the_last_user_message(client: httpx2.Client) -> None:
     body = {
         "model": "gpt-4o-mini",
         "messages": [
@@ -47,13 +47,13 @@ def test_the_model_echoes_the_last_user_message(client: httpx.Client) -> None:
     assert completion["service_tier"] == "default"
 
 
-def test_the_same_request_gets_the_same_answer(client: httpx.Client) -> None:
+def test_the_same_request_gets_the_same_answer(client: httpx2.Client) -> None:
     first, second = create(client).json(), create(client).json()
     assert first["choices"] == second["choices"]
     assert first["id"] != second["id"]
 
 
-def test_queued_replies_come_in_order(server: LocalServer, client: httpx.Client) -> None:
+def test_queued_replies_come_in_order(server: LocalServer, client: httpx2.Client) -> None:
     server.queue(Reply.text("one"), Reply.text("two"))
     assert [create(client).json()["choices"][0]["message"]["content"] for _ in range(3)] == [
         "one",
@@ -62,7 +62,7 @@ def test_queued_replies_come_in_order(server: LocalServer, client: httpx.Client)
     ]
 
 
-def test_tool_call_reply(server: LocalServer, client: httpx.Client) -> None:
+def test_tool_call_reply(server: LocalServer, client: httpx2.Client) -> None:
     server.queue(Reply.calling("get_weather", {"city": "Paris"}))
     choice = create(client).json()["choices"][0]
     assert choice["finish_reason"] == "tool_calls"
@@ -73,7 +73,7 @@ def test_tool_call_reply(server: LocalServer, client: httpx.Client) -> None:
     assert choice["message"]["content"] is None
 
 
-def test_refusal_reply(server: LocalServer, client: httpx.Client) -> None:
+def test_refusal_reply(server: LocalServer, client: httpx2.Client) -> None:
     server.queue(Reply.refusal_of("I can't help with that."))
     message = create(client).json()["choices"][0]["message"]
     assert message["refusal"] == "I can't help with that."
@@ -81,7 +81,7 @@ def test_refusal_reply(server: LocalServer, client: httpx.Client) -> None:
 
 
 def test_json_reply_and_json_by_default_under_response_format(
-    server: LocalServer, client: httpx.Client
+    server: LocalServer, client: httpx2.Client
 ) -> None:
     server.queue(Reply.json({"answer": 42}))
     assert json.loads(create(client).json()["choices"][0]["message"]["content"]) == {"answer": 42}
@@ -91,20 +91,20 @@ def test_json_reply_and_json_by_default_under_response_format(
     assert json.loads(content) == {"echo": "hi"}
 
 
-def test_n_gives_n_choices(client: httpx.Client) -> None:
+def test_n_gives_n_choices(client: httpx2.Client) -> None:
     completion = create(client, "a b", n=3).json()
     assert [c["index"] for c in completion["choices"]] == [0, 1, 2]
     assert completion["usage"]["completion_tokens"] == 6
 
 
 @pytest.mark.parametrize("limit_name", ["max_completion_tokens", "max_tokens"])
-def test_token_limit_cuts_with_finish_reason_length(client: httpx.Client, limit_name: str) -> None:
+def test_token_limit_cuts_with_finish_reason_length(client: httpx2.Client, limit_name: str) -> None:
     choice = create(client, "one two three four", **{limit_name: 2}).json()["choices"][0]
     assert choice["message"]["content"] == "one two"
     assert choice["finish_reason"] == "length"
 
 
-def test_logprobs_and_top_logprobs(client: httpx.Client) -> None:
+def test_logprobs_and_top_logprobs(client: httpx2.Client) -> None:
     logprobs = create(client, "to be", logprobs=True, top_logprobs=3).json()["choices"][0]["logprobs"]
     assert [t["token"] for t in logprobs["content"]] == ["to", " be"]
     first = logprobs["content"][0]
@@ -114,13 +114,13 @@ def test_logprobs_and_top_logprobs(client: httpx.Client) -> None:
     assert all(t["logprob"] <= 0 for t in logprobs["content"])
 
 
-def test_service_tier_is_echoed(client: httpx.Client) -> None:
+def test_service_tier_is_echoed(client: httpx2.Client) -> None:
     assert create(client, service_tier="flex").json()["service_tier"] == "flex"
     assert create(client, service_tier="auto").json()["service_tier"] == "default"
 
 
 class TestStreaming:
-    def test_word_by_word_then_done(self, client: httpx.Client) -> None:
+    def test_word_by_word_then_done(self, client: httpx2.Client) -> None:
         response = create(client, "Hello there world", stream=True)
         assert response.headers["content-type"].startswith("text/event-stream")
         assert response.headers["transfer-encoding"] == "chunked"
@@ -132,13 +132,13 @@ class TestStreaming:
         assert {c["id"] for c in chunks} == {chunks[0]["id"]}
         assert all("usage" not in c for c in chunks)
 
-    def test_include_usage_adds_a_last_chunk_without_choices(self, client: httpx.Client) -> None:
+    def test_include_usage_adds_a_last_chunk_without_choices(self, client: httpx2.Client) -> None:
         chunks = _chunks(create(client, "a b c", stream=True, stream_options={"include_usage": True}))
         assert all(c["usage"] is None for c in chunks[:-1])
         assert chunks[-1]["choices"] == []
         assert chunks[-1]["usage"]["completion_tokens"] == 3
 
-    def test_streamed_tool_call_arguments_join_up(self, server: LocalServer, client: httpx.Client) -> None:
+    def test_streamed_tool_call_arguments_join_up(self, server: LocalServer, client: httpx2.Client) -> None:
         server.queue(Reply.calling("lookup", {"query": "a fairly long query", "limit": 5}))
         chunks = _chunks(create(client, stream=True))
         calls = [
@@ -151,19 +151,19 @@ class TestStreaming:
         assert json.loads(arguments) == {"query": "a fairly long query", "limit": 5}
         assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
 
-    def test_streamed_refusal(self, server: LocalServer, client: httpx.Client) -> None:
+    def test_streamed_refusal(self, server: LocalServer, client: httpx2.Client) -> None:
         server.queue(Reply.refusal_of("No can do."))
         chunks = _chunks(create(client, stream=True))
         assert "".join(c["choices"][0]["delta"].get("refusal") or "" for c in chunks) == "No can do."
 
-    def test_streamed_logprobs_follow_the_words(self, client: httpx.Client) -> None:
+    def test_streamed_logprobs_follow_the_words(self, client: httpx2.Client) -> None:
         chunks = _chunks(create(client, "x y", stream=True, logprobs=True, top_logprobs=1))
         tokens = [
             c["choices"][0]["logprobs"]["content"][0]["token"] for c in chunks if c["choices"][0]["logprobs"]
         ]
         assert tokens == ["x", " y"]
 
-    def test_stream_with_n_choices(self, client: httpx.Client) -> None:
+    def test_stream_with_n_choices(self, client: httpx2.Client) -> None:
         chunks = _chunks(create(client, "a", stream=True, n=2))
         finished = {c["choices"][0]["index"] for c in chunks if c["choices"][0]["finish_reason"]}
         assert finished == {0, 1}
@@ -209,7 +209,7 @@ class TestStreaming:
     ],
 )
 def test_invalid_bodies_get_400_naming_the_field(
-    client: httpx.Client, body: Any, param: str, message: str
+    client: httpx2.Client, body: Any, param: str, message: str
 ) -> None:
     response = client.post("/chat/completions", json=body)
     assert response.status_code == 400
@@ -219,7 +219,7 @@ def test_invalid_bodies_get_400_naming_the_field(
     assert message in error["message"]
 
 
-def test_a_body_that_is_not_json_gets_400(client: httpx.Client) -> None:
+def test_a_body_that_is_not_json_gets_400(client: httpx2.Client) -> None:
     response = client.post(
         "/chat/completions", content=b"{not json", headers={"content-type": "application/json"}
     )

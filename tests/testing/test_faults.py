@@ -7,7 +7,7 @@ import datetime
 import email.utils
 import json
 
-import httpx
+import httpx2
 import pytest
 
 from completionkit.testing import Fault, LocalServer
@@ -15,7 +15,7 @@ from completionkit.testing import Fault, LocalServer
 from .conftest import create, sse_data
 
 
-def test_every_answer_has_a_request_id(server: LocalServer, client: httpx.Client) -> None:
+def test_every_answer_has_a_request_id(server: LocalServer, client: httpx2.Client) -> None:
     server.inject(Fault.http_error(500))
     responses = [create(client), create(client), client.get("/chat/completions/nope"), client.get("/nowhere")]
     ids = [r.headers["x-request-id"] for r in responses]
@@ -24,7 +24,7 @@ def test_every_answer_has_a_request_id(server: LocalServer, client: httpx.Client
     assert len(set(ids)) == 4
 
 
-def test_normal_answers_carry_rate_limit_headers(client: httpx.Client) -> None:
+def test_normal_answers_carry_rate_limit_headers(client: httpx2.Client) -> None:
     headers = create(client).headers
     for name in (
         "limit-requests",
@@ -37,20 +37,20 @@ def test_normal_answers_carry_rate_limit_headers(client: httpx.Client) -> None:
         assert f"x-ratelimit-{name}" in headers
 
 
-def test_a_fault_applies_to_the_next_n_requests_only(server: LocalServer, client: httpx.Client) -> None:
+def test_a_fault_applies_to_the_next_n_requests_only(server: LocalServer, client: httpx2.Client) -> None:
     server.inject(Fault.http_error(503), times=2)
     assert [create(client).status_code for _ in range(3)] == [503, 503, 200]
     assert server.pending_faults == 0
 
 
-def test_a_fault_can_wait_for_its_operation(server: LocalServer, client: httpx.Client) -> None:
+def test_a_fault_can_wait_for_its_operation(server: LocalServer, client: httpx2.Client) -> None:
     server.inject(Fault.http_error(500), operation="listChatCompletions")
     assert create(client).status_code == 200
     assert client.get("/chat/completions").status_code == 500
     assert client.get("/chat/completions").status_code == 200
 
 
-def test_rate_limit_with_retry_after_seconds(server: LocalServer, client: httpx.Client) -> None:
+def test_rate_limit_with_retry_after_seconds(server: LocalServer, client: httpx2.Client) -> None:
     server.inject(Fault.rate_limit(retry_after=2))
     response = create(client)
     assert response.status_code == 429
@@ -59,7 +59,7 @@ def test_rate_limit_with_retry_after_seconds(server: LocalServer, client: httpx.
     assert response.json()["error"]["code"] == "rate_limit_exceeded"
 
 
-def test_retry_after_as_an_http_date_in_gmt(server: LocalServer, client: httpx.Client) -> None:
+def test_retry_after_as_an_http_date_in_gmt(server: LocalServer, client: httpx2.Client) -> None:
     when = datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
     server.inject(Fault.http_error(503, retry_after=when))
     header = create(client).headers["retry-after"]
@@ -67,7 +67,7 @@ def test_retry_after_as_an_http_date_in_gmt(server: LocalServer, client: httpx.C
     assert email.utils.parsedate_to_datetime(header) == when
 
 
-def test_retry_after_ms_and_should_retry(server: LocalServer, client: httpx.Client) -> None:
+def test_retry_after_ms_and_should_retry(server: LocalServer, client: httpx2.Client) -> None:
     server.inject(Fault.http_error(409, retry_after_ms=250, should_retry=False))
     response = create(client)
     assert response.status_code == 409
@@ -76,7 +76,7 @@ def test_retry_after_ms_and_should_retry(server: LocalServer, client: httpx.Clie
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 408, 409, 422, 429, 500, 502, 503, 504])
-def test_any_status_in_the_api_error_shape(server: LocalServer, client: httpx.Client, status: int) -> None:
+def test_any_status_in_the_api_error_shape(server: LocalServer, client: httpx2.Client, status: int) -> None:
     server.inject(Fault.http_error(status, code="my_code", message="my message"))
     response = create(client)
     assert response.status_code == status
@@ -85,22 +85,22 @@ def test_any_status_in_the_api_error_shape(server: LocalServer, client: httpx.Cl
     assert set(error) == {"message", "type", "param", "code"}
 
 
-def test_a_delay_makes_a_client_time_out(server: LocalServer, raw_client: httpx.Client) -> None:
+def test_a_delay_makes_a_client_time_out(server: LocalServer, raw_client: httpx2.Client) -> None:
     server.inject(Fault.slow(5))
-    with pytest.raises(httpx.ReadTimeout):
+    with pytest.raises(httpx2.ReadTimeout):
         raw_client.post("/chat/completions", json={"model": "m", "messages": []}, timeout=0.2)
 
 
-def test_connection_dropped_before_the_answer(server: LocalServer, raw_client: httpx.Client) -> None:
+def test_connection_dropped_before_the_answer(server: LocalServer, raw_client: httpx2.Client) -> None:
     server.inject(Fault.dropped("before"))
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises(httpx2.RemoteProtocolError):
         create(raw_client)
     assert create(raw_client).status_code == 200
 
 
-def test_connection_dropped_in_the_middle_of_the_body(server: LocalServer, raw_client: httpx.Client) -> None:
+def test_connection_dropped_in_the_middle_of_the_body(server: LocalServer, raw_client: httpx2.Client) -> None:
     server.inject(Fault.dropped("during"))
-    with pytest.raises(httpx.RemoteProtocolError):
+    with pytest.raises(httpx2.RemoteProtocolError):
         create(raw_client)
 
 
@@ -110,7 +110,7 @@ def test_connection_dropped_in_the_middle_of_the_body(server: LocalServer, raw_c
     ids=["truncated", "not json"],
 )
 def test_broken_bodies_arrive_as_they_are(
-    server: LocalServer, raw_client: httpx.Client, fault: Fault
+    server: LocalServer, raw_client: httpx2.Client, fault: Fault
 ) -> None:
     server.inject(fault)
     response = create(raw_client)
@@ -120,7 +120,7 @@ def test_broken_bodies_arrive_as_they_are(
         response.json()
 
 
-def test_an_html_error_page(server: LocalServer, raw_client: httpx.Client) -> None:
+def test_an_html_error_page(server: LocalServer, raw_client: httpx2.Client) -> None:
     server.inject(Fault.html(502))
     response = create(raw_client)
     assert response.status_code == 502
@@ -129,12 +129,12 @@ def test_an_html_error_page(server: LocalServer, raw_client: httpx.Client) -> No
 
 
 class TestStreamFaults:
-    def test_cut_in_the_middle_of_an_event(self, server: LocalServer, raw_client: httpx.Client) -> None:
+    def test_cut_in_the_middle_of_an_event(self, server: LocalServer, raw_client: httpx2.Client) -> None:
         server.inject(Fault.stream_cut(after_events=2))
         received = bytearray()
         body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "one two three"}]}
         with (  # noqa: PT012 - the error comes while reading
-            pytest.raises(httpx.RemoteProtocolError),
+            pytest.raises(httpx2.RemoteProtocolError),
             raw_client.stream("POST", "/chat/completions", json=body) as response,
         ):
             for part in response.iter_raw():
@@ -144,7 +144,7 @@ class TestStreamFaults:
         assert events[2].startswith(b"data: {")
         assert not events[2].endswith(b"}")
 
-    def test_an_error_event(self, server: LocalServer, raw_client: httpx.Client) -> None:
+    def test_an_error_event(self, server: LocalServer, raw_client: httpx2.Client) -> None:
         server.inject(Fault.stream_error(after_events=1, message="overloaded"))
         body = create(raw_client, stream=True).content
         events = [e for e in body.split(b"\n\n") if e]
@@ -153,19 +153,19 @@ class TestStreamFaults:
         assert json.loads(events[-1].split(b"data: ", 1)[1])["error"]["message"] == "overloaded"
         assert b"[DONE]" not in body
 
-    def test_keep_alive_comments_between_events(self, server: LocalServer, raw_client: httpx.Client) -> None:
+    def test_keep_alive_comments_between_events(self, server: LocalServer, raw_client: httpx2.Client) -> None:
         server.inject(Fault.stream_keepalive())
         body = create(raw_client, "a b", stream=True).content
         assert body.count(b": keep-alive\n\n") == len(sse_data(body))
         assert sse_data(body)[-1] == b"[DONE]"
 
     def test_slow_chunks_still_make_a_whole_stream(
-        self, server: LocalServer, raw_client: httpx.Client
+        self, server: LocalServer, raw_client: httpx2.Client
     ) -> None:
         server.inject(Fault.slow_stream(0.01))
         assert sse_data(create(raw_client, "a b c", stream=True).content)[-1] == b"[DONE]"
 
 
-def test_faults_combine(server: LocalServer, client: httpx.Client) -> None:
+def test_faults_combine(server: LocalServer, client: httpx2.Client) -> None:
     server.inject(dataclasses.replace(Fault.http_error(503), delay=0.01))
     assert create(client).status_code == 503

@@ -11,7 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from completionkit.testing import Fault, LocalServer, Reply
@@ -24,7 +24,7 @@ RECORDED = sorted((Path(__file__).parent.parent / "fixtures" / "recorded").glob(
 def test_url_is_the_v1_base_on_127_0_0_1() -> None:
     with LocalServer() as server:
         assert server.url == f"http://127.0.0.1:{server.port}/v1"
-        assert httpx.get(f"{server.url}/chat/completions").status_code == 200
+        assert httpx2.get(f"{server.url}/chat/completions").status_code == 200
     with pytest.raises(RuntimeError, match="not started"):
         _ = server.url
 
@@ -32,12 +32,12 @@ def test_url_is_the_v1_base_on_127_0_0_1() -> None:
 def test_stop_closes_the_port() -> None:
     with LocalServer() as server:
         port = server.port
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(f"http://127.0.0.1:{port}/v1/chat/completions")
+    with pytest.raises(httpx2.ConnectError):
+        httpx2.get(f"http://127.0.0.1:{port}/v1/chat/completions")
 
 
-def test_paths_outside_v1_are_unknown(client: httpx.Client, server: LocalServer) -> None:
-    response = httpx.get(f"http://127.0.0.1:{server.port}/chat/completions")
+def test_paths_outside_v1_are_unknown(client: httpx2.Client, server: LocalServer) -> None:
+    response = httpx2.get(f"http://127.0.0.1:{server.port}/chat/completions")
     check_response(response)
     assert response.status_code == 404
     assert client.put("/chat/completions").status_code == 405
@@ -49,7 +49,7 @@ class TestApiKey:
         return LocalServer(api_key="sk-local-secret")
 
     def test_missing_or_wrong_key_gets_401(self, secured: LocalServer) -> None:
-        with secured, httpx.Client(base_url=secured.url) as client:
+        with secured, httpx2.Client(base_url=secured.url) as client:
             missing = create(client)
             wrong = client.get("/chat/completions", headers={"Authorization": "Bearer sk-wrong"})
             right = client.get("/chat/completions", headers={"Authorization": "Bearer sk-local-secret"})
@@ -63,7 +63,7 @@ class TestApiKey:
     def test_the_key_is_never_shown(self, secured: LocalServer) -> None:
         with (
             secured,
-            httpx.Client(base_url=secured.url, headers={"Authorization": "Bearer sk-wrong-but-secret"}) as c,
+            httpx2.Client(base_url=secured.url, headers={"Authorization": "Bearer sk-wrong-but-secret"}) as c,
         ):
             body = c.get("/chat/completions").text
             recorded = secured.last_request
@@ -73,7 +73,7 @@ class TestApiKey:
         assert "sk-wrong-but-secret" not in repr(recorded)
 
 
-def test_requests_are_recorded(server: LocalServer, client: httpx.Client) -> None:
+def test_requests_are_recorded(server: LocalServer, client: httpx2.Client) -> None:
     create(client, "hi", temperature=0.5)
     client.get("/chat/completions", params={"limit": 3, "metadata[topic]": "x"}, headers={"X-Trace": "t1"})
     first, second = server.requests
@@ -124,8 +124,8 @@ def test_200_concurrent_connections_from_an_async_client(server: LocalServer) ->
     server.inject(Fault.gathering(200), times=200)
 
     async def run() -> list[int]:
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-        async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) as client:
+        limits = httpx2.Limits(max_connections=200, max_keepalive_connections=200)
+        async with httpx2.AsyncClient(base_url=server.url, limits=limits, timeout=60) as client:
             body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
             responses = await asyncio.gather(
                 *(client.post("/chat/completions", json=body) for _ in range(200))
@@ -137,7 +137,9 @@ def test_200_concurrent_connections_from_an_async_client(server: LocalServer) ->
 
 
 @pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.name)
-def test_recorded_streams_replay_byte_for_byte(server: LocalServer, client: httpx.Client, path: Path) -> None:
+def test_recorded_streams_replay_byte_for_byte(
+    server: LocalServer, client: httpx2.Client, path: Path
+) -> None:
     recorded = path.read_bytes()
     server.replay([recorded])
     response = create(client, stream=True)
@@ -145,7 +147,7 @@ def test_recorded_streams_replay_byte_for_byte(server: LocalServer, client: http
     assert sse_data(response.content)[-1] == b"[DONE]"
 
 
-def test_replay_takes_the_place_of_one_reply(server: LocalServer, client: httpx.Client) -> None:
+def test_replay_takes_the_place_of_one_reply(server: LocalServer, client: httpx2.Client) -> None:
     server.replay([RECORDED[0].read_bytes()])
     server.queue(Reply.text("after"))
     create(client, stream=True)
@@ -178,7 +180,7 @@ def test_command_line_server(tmp_path: Path) -> None:
         line = lines.get(timeout=60)
         assert "listening on http://127.0.0.1:" in line, line
         url = line.rsplit(" ", 1)[1].strip()
-        with httpx.Client(base_url=url, headers={"Authorization": "Bearer sk-cli"}) as client:
+        with httpx2.Client(base_url=url, headers={"Authorization": "Bearer sk-cli"}) as client:
             created = create(client, store=True)
             check_response(created)
             assert client.get(f"/chat/completions/{created.json()['id']}").status_code == 200

@@ -1,0 +1,77 @@
+"""What ``OpenAI`` and ``AsyncOpenAI`` share: their arguments, their settings and the HTTP
+client they send with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Generic, TypeVar
+
+import httpx2
+
+from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ClientConfig
+
+__all__ = ["ClientBase", "wrong_http_client"]
+
+HttpT = TypeVar("HttpT", httpx2.Client, httpx2.AsyncClient)
+
+
+class ClientBase(Generic[HttpT]):
+    """The configuration of a client and its HTTP client; the subclasses add the I/O."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        timeout: float | httpx2.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: HttpT | None = None,
+    ) -> None:
+        self._config = ClientConfig.from_arguments(
+            api_key=api_key,
+            base_url=base_url,
+            organization=organization,
+            project=project,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        self._owns_http = http_client is None
+        self._http: HttpT = self._new_http_client() if http_client is None else self._adopt(http_client)
+        self._start()
+
+    def _new_http_client(self) -> HttpT:
+        raise NotImplementedError
+
+    def _adopt(self, given: object) -> HttpT:
+        """The caller's HTTP client, as one this client can send with (or a TypeError)."""
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        """Set up what the client adds: its caller and ``chat`` namespace."""
+
+    @property
+    def base_url(self) -> str:
+        return self._config.base_url
+
+    @property
+    def max_retries(self) -> int:
+        return self._config.max_retries
+
+    @property
+    def timeout(self) -> float | httpx2.Timeout | None:
+        return self._config.timeout
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._config.shown()})"
+
+
+def wrong_http_client(given: object, expected: str) -> TypeError:
+    """The error for an ``http_client`` that is not an HTTP client this client can use."""
+    return TypeError(
+        f"http_client must be an {expected} (or an httpx 0.28 client of the same kind), "
+        f"got {type(given).__module__}.{type(given).__qualname__}"
+    )
