@@ -1,12 +1,14 @@
 """Generate ``generated/`` from ``spec/openapi.yaml``.
 
-    python -m codegen.generate [--check]
+    python -m codegen.generate [--check] [--spec FILE] [--out DIR]
 
-``generated/models.py`` comes from datamodel-code-generator (msgspec Structs),
-``generated/endpoints.py`` from ``codegen.stubs`` and ``generated/params.py`` from
-``codegen.params``.  Nothing here reads the clock,
-the environment or a hash-ordered collection, so the output bytes depend on the
-spec and the pinned tool versions alone.
+``generated/models.py`` is datamodel-code-generator's output (msgspec Structs) as it
+writes it, only formatted again at the project's line length; ``generated/endpoints.py``
+comes from ``codegen.stubs``, ``generated/params.py`` from ``codegen.params``, and
+``generated/public.py`` lists the public types of models.py and params.py.
+The modules of codegen/runtime/ (the ``Model`` base, ``Endpoint`` and its parts) are
+copied in as they are.  Nothing here reads the clock, the environment or a hash-ordered
+collection, so the output bytes depend on the spec and the pinned tool versions alone.
 """
 
 from __future__ import annotations
@@ -21,13 +23,24 @@ from pathlib import Path
 from typing import Any
 
 from codegen import naming, params, stubs
-from codegen.cut import DEFAULT_KEY, dump_yaml, load_yaml
+from codegen.document import dump_yaml, load_yaml
+from codegen.transforms import DEFAULT_KEY
 
-__all__ = ["DCG_OPTIONS", "HEADER", "PLACEHOLDERS", "generate", "main", "public_names"]
+__all__ = [
+    "DCG_OPTIONS",
+    "HEADER",
+    "PLACEHOLDERS",
+    "RUNTIME",
+    "generate",
+    "main",
+    "public_names",
+    "runtime_modules",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openapi.yaml"
 GENERATED = ROOT / "generated"
+RUNTIME = Path(__file__).resolve().parent / "runtime"
 
 Json = Any
 
@@ -92,34 +105,48 @@ def _without_defaults(node: Json, parent_key: str = "") -> Json:
     return moved
 
 
-class _MetaDescriptions(ast.NodeTransformer):
-    """``Meta(description=...)`` without the description; ``Annotated[T, Meta()]`` as ``T``."""
+# Keywords whose values are data, not schemas: a "description" key in them is no description.
+# (_without_defaults has moved the spec's defaults to x-server-default by then.)
+_DATA_KEYWORDS = frozenset({"default", "enum", "const", "example", "examples", "x-server-default"})
 
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id == "Meta":
-            node.keywords = [k for k in node.keywords if k.arg != "description"]
-        return node
 
-    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
-        self.generic_visit(node)
-        if (
-            isinstance(node.value, ast.Name)
-            and node.value.id == "Annotated"
-            and isinstance(node.slice, ast.Tuple)
-        ):
-            metadata = node.slice.elts[1:]
-            empty = [m for m in metadata if isinstance(m, ast.Call) and not m.args and not m.keywords]
-            kept = [m for m in metadata if m not in empty]
-            inner = node.slice.elts[0]
-            if kept:
-                node.slice.elts = [inner, *kept]
-            elif isinstance(inner, ast.Constant) and inner.value is None:
-                # `Annotated[None, Meta()]` stays: a bare None cannot stand in `X | None`.
-                node.slice.elts = [inner, empty[0]]
-            else:
-                return inner
+def _without_field_descriptions(node: Json, keep: bool = False) -> Json:
+    """A schema without descriptions, but for its own when ``keep``."""
+    if isinstance(node, list):
+        return [_without_field_descriptions(item) for item in node]
+    if not isinstance(node, dict):
         return node
+    kept: dict[str, Json] = {}
+    for key, value in node.items():
+        if key in ("properties", "patternProperties") and isinstance(value, dict):
+            # Keys here are field names, one of which could be "description".
+            kept[key] = {name: _without_field_descriptions(v) for name, v in value.items()}
+        elif key == "description" and not keep:
+            continue
+        elif key in _DATA_KEYWORDS:
+            kept[key] = value
+        else:
+            kept[key] = _without_field_descriptions(value)
+    return kept
+
+
+def _for_datamodel_codegen(document: Json) -> Json:
+    """The spec as datamodel-codegen is to read it: server defaults moved aside, and no
+    descriptions but those of the component schemas that become classes.
+
+    datamodel-codegen writes a class's description as its docstring, and every other
+    description (of a property, an item, a union member, a type alias) as
+    ``msgspec.Meta(description=...)``. msgspec keeps those only for JSON Schema output,
+    and building hundreds of them doubled the module's import time, which every cold
+    start pays. They stay in spec/openapi.yaml; params.py reads the properties' from there.
+    """
+    moved = _without_defaults(document)
+    schemas = moved.get("components", {}).get("schemas", {})
+    for name, schema in schemas.items():
+        # naming.py has hoisted every inline schema that becomes a class to here.
+        becomes_class = isinstance(schema, dict) and ("properties" in schema or "allOf" in schema)
+        schemas[name] = _without_field_descriptions(schema, keep=becomes_class)
+    return moved
 
 
 # Names a generator falls back on when a schema gives it nothing better: as public
@@ -147,27 +174,10 @@ def public_names(tree: ast.Module) -> list[str]:
     return names
 
 
-def _models_module(source: str) -> str:
-    """datamodel-codegen's module, without descriptions in ``msgspec.Meta`` and with an
-    ``__all__``.
-
-    msgspec keeps the descriptions only for JSON Schema output, and building hundreds of
-    them doubled the module's import time, which every cold start pays; they stay in
-    spec/openapi.yaml.  ``__all__`` lists every class and alias, so that
-    ``completionkit.types`` re-exports them by a star import that type checkers follow.
-    """
-    tree = _MetaDescriptions().visit(ast.parse(source))
-    assert isinstance(tree, ast.Module)
-    listed = ast.parse(f"__all__ = {public_names(tree)!r}").body
-    imports = [i for i, node in enumerate(tree.body) if isinstance(node, ast.Import | ast.ImportFrom)]
-    tree.body[imports[-1] + 1 : imports[-1] + 1] = listed
-    return HEADER + "\n\n" + ast.unparse(tree) + "\n"
-
-
 def _models(document: Json) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "openapi.yaml"
-        spec.write_text(dump_yaml(_without_defaults(document)), encoding="utf-8")
+        spec.write_text(dump_yaml(_for_datamodel_codegen(document)), encoding="utf-8")
         out = Path(tmp) / "models.py"
         command = [
             sys.executable,
@@ -184,22 +194,13 @@ def _models(document: Json) -> str:
         return out.read_text("utf-8")
 
 
-_BASE = f'''{HEADER}
-"""The base of every generated Struct."""
-
-from msgspec import Struct
-
-__all__ = ["Model"]
-
-
-class Model(Struct, omit_defaults=True, gc=False):
-    """A generated type: encodes without the fields that are at their default.
-
-    ``gc=False``: decoded JSON cannot hold reference cycles, so the garbage collector
-    need not track the thousands of Structs a large answer (logprobs) decodes into;
-    tracking them made decoding several times slower.
-    """
-'''
+def runtime_modules() -> dict[str, str]:
+    """The modules of codegen/runtime/ as generated/ holds them: the header, then the source."""
+    return {
+        path.name: f"{HEADER}\n{path.read_text('utf-8')}"
+        for path in sorted(RUNTIME.glob("*.py"))
+        if path.name != "__init__.py"
+    }
 
 
 def _ruff_format(text: str, name: str) -> str:
@@ -213,29 +214,45 @@ def _ruff_format(text: str, name: str) -> str:
 def generate(spec: Path = SPEC) -> dict[str, str]:
     """The generated files, by name, as text."""
     document = naming.name_inline_schemas(load_yaml(spec.read_bytes()))
-    models = _models(document)
+    # datamodel-codegen's formatter runs at its own line length; the project's is 110.
+    models = _ruff_format(_models(document), "models.py")
+    model_names = public_names(ast.parse(models))
+    runtime = runtime_modules()
+    _check_runtime_imports(runtime, model_names)
     files = {
         "__init__.py": (
             f'{HEADER}\n"""Types and endpoint descriptions generated from spec/openapi.yaml."""\n\n'
             "__all__: list[str] = []\n"
         ),
-        "_base.py": _BASE,
-        "models.py": _ruff_format(_models_module(models), "models.py"),
-        "endpoints.py": _ruff_format(stubs.render(document, models, header=HEADER), "endpoints.py"),
+        **runtime,
+        "models.py": models,
+        "endpoints.py": _ruff_format(stubs.render(document, model_names, header=HEADER), "endpoints.py"),
     }
     # params.py describes the models above, imported from these files as their package.
-    rendered = params.render(document, files, header=HEADER, described_models=models)
-    files["params.py"] = _ruff_format(rendered, "params.py")
-    files["public.py"] = _ruff_format(_public_module(files["models.py"], files["params.py"]), "public.py")
+    files["params.py"] = _ruff_format(params.render(document, files, header=HEADER), "params.py")
+    files["public.py"] = _ruff_format(_public_module(model_names, files["params.py"]), "public.py")
     return files
 
 
-def _public_module(models: str, params: str) -> str:
-    """Every class, alias and TypedDict of models.py and params.py under one sorted,
+def _check_runtime_imports(runtime: dict[str, str], model_names: list[str]) -> None:
+    """The runtime modules import from ``.models`` only what the models define."""
+    for name, source in runtime.items():
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module == "models":
+                missing = sorted({alias.name for alias in node.names} - set(model_names))
+                if missing:
+                    raise ValueError(f"codegen/runtime/{name} imports {missing}, which the models lack")
+
+
+def _public_module(model_names: list[str], params_source: str) -> str:
+    """Every class and alias of models.py and every type of params.py under one sorted,
     literal ``__all__``, for ``completionkit.types`` to re-export: a list the type
-    checkers read as it is, which a sum of two lists computed at import would not be."""
-    modules = {"models": models, "params": params}
-    names = {module: sorted(_listed(source)) for module, source in modules.items()}
+    checkers read as it is, which a sum of two lists computed at import would not be.
+    params.py's constants (``codegen.params.constant_names()``) are no types and stay out."""
+    names = {
+        "models": model_names,
+        "params": sorted(set(_listed(params_source)) - set(params.constant_names())),
+    }
     lines = [
         HEADER,
         '"""Every public type of the generated modules, for ``completionkit.types``."""',
@@ -270,7 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=GENERATED)
     parser.add_argument("--check", action="store_true", help="fail if --out differs instead of writing")
     args = parser.parse_args(argv)
-    files = generate(args.spec)
+    try:
+        files = generate(args.spec)
+    except ValueError as error:  # the spec holds something the generator refuses; it says what
+        print(f"generation failed: {error}", file=sys.stderr)
+        return 1
     out: Path = args.out
     if args.check:
         present = {p.name for p in out.glob("*.py")}

@@ -15,18 +15,22 @@ A union the models name (``ChatCompletionRequestMessage``, ``ChatCompletionToolC
 own dict form (``ReasoningEffort``) is used by name; any other alias (a constrained
 ``float``, a list) is written out where it is used. The request bodies themselves become
 ``CreateChatCompletionParams`` and ``UpdateChatCompletionParams``: keyword arguments,
-every key optional.
+every key optional, without the fields ``EXCLUDED`` keeps out of them; those, with why,
+are written out too (``CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS``), for the client to
+read its reasons from. The query parameters of each operation that has any become
+``<Operation>QueryParams`` (``ListChatCompletionsQueryParams``): keyword arguments, typed
+by codegen.query from the spec, as the ``<Operation>Query`` Structs of endpoints.py are.
 
 The twins are TypedDicts for type checkers only: at run time each is ``dict`` (what a
 TypedDict makes anyway), because building some fifty TypedDict classes would more than
 double the import time of the module, which every start of the client pays. The alias
-twins and the two keyword TypedDicts are real at run time.
+twins and the keyword TypedDicts are real at run time.
 
 Where each fact comes from: the keys, their wire names, required-ness and tags from
 msgspec (``msgspec.inspect.type_info``) on the generated models, imported from a
 temporary copy of the package; the annotations from the models' syntax, because
 evaluating ``X | UnsetType`` flattens away the alias names; the keys' descriptions from
-datamodel-codegen's output, before generate.py drops them from ``msgspec.Meta``.
+the spec's properties (generate.py keeps them out of the models).
 Definitions follow the models' order, in which every name is defined before its use.
 """
 
@@ -37,6 +41,7 @@ import contextlib
 import importlib
 import inspect
 import keyword
+import re
 import sys
 import tempfile
 from collections.abc import Collection, Iterator, Mapping
@@ -48,11 +53,14 @@ from typing import Any
 import msgspec
 import msgspec.inspect as mi
 
-__all__ = ["EXCLUDED", "ParamsError", "render"]
+from codegen import query
+
+__all__ = ["EXCLUDED", "ParamsError", "constant_names", "exclusions_name", "render"]
 
 Json = Any
 
-# Fields a body's TypedDict leaves out, with why.
+# Fields a body's keyword TypedDict leaves out, with why; params.py lists them under
+# exclusions_name(body), so that the client states none of these reasons again.
 EXCLUDED: dict[str, dict[str, str]] = {
     "CreateChatCompletionRequest": {
         "messages": "the conversation is create()'s first, positional argument",
@@ -334,26 +342,22 @@ def _fields_as_written(cls: type, classes: dict[str, ast.ClassDef]) -> dict[str,
     return out
 
 
-def _descriptions(described_models: str) -> dict[tuple[str, str], str]:
-    """Each field's ``Meta(description=...)``, by (class, field), in datamodel-codegen's output."""
-    found: dict[tuple[str, str], str] = {}
-    for name, node in _classes(ast.parse(described_models)).items():
-        for statement in node.body:
-            if not (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)):
-                continue
-            for member in _union(statement.annotation):
-                if not (
-                    isinstance(member, ast.Subscript)
-                    and isinstance(member.value, ast.Name)
-                    and member.value.id == "Annotated"
-                    and isinstance(member.slice, ast.Tuple)
-                ):
-                    continue
-                for meta in member.slice.elts[1:]:
-                    for argument in meta.keywords if isinstance(meta, ast.Call) else []:
-                        if argument.arg == "description" and isinstance(argument.value, ast.Constant):
-                            found[(name, statement.target.id)] = str(argument.value.value)
-    return found
+def _schema(document: Json, name: str) -> Json:
+    return document.get("components", {}).get("schemas", {}).get(name, {})
+
+
+def _description(document: Json, schema: Json, wire: str) -> str | None:
+    """The description of property ``wire`` of ``schema``, or of an ``allOf`` part it merges."""
+    prop = schema.get("properties", {}).get(wire)
+    if isinstance(prop, dict) and isinstance(prop.get("description"), str):
+        return str(prop["description"])
+    for part in schema.get("allOf", []):
+        if isinstance(part, dict):
+            resolved = _schema(document, part["$ref"].rsplit("/", 1)[-1]) if "$ref" in part else part
+            found = _description(document, resolved, wire)
+            if found is not None:
+                return found
+    return None
 
 
 def _docstring(text: str, indent: str) -> str:
@@ -408,8 +412,10 @@ _TEMPLATE = '''{header}
 ``<Struct>Param`` is the TypedDict twin of each Struct a request sends: the same keys
 (the wire names) and the same required keys. Wherever a request takes an object it takes
 either form, and ``<Alias>Param`` is the dict form of a union the models name: each
-member's twin or the Struct itself. Then the create and update keyword arguments, and
-the request message roles.
+member's twin or the Struct itself. Then the create and update keyword arguments (and
+the fields the create keywords leave out, with why), the query parameters of each
+operation that has them as keyword arguments (``<Operation>QueryParams``), and the
+request message roles.
 
 The twins are TypedDicts for type checkers; at run time each is ``dict``, which is all a
 TypedDict makes: defining some fifty classes would slow every start of the client.
@@ -432,16 +438,45 @@ else:  # a TypedDict makes a plain dict
 {aliases}{bodies}'''
 
 
-def render(document: Json, files: Mapping[str, str], *, header: str, described_models: str) -> str:
-    """The source of ``params.py`` for the request bodies of ``document``.
+def render(document: Json, files: Mapping[str, str], *, header: str) -> str:
+    """The source of ``params.py`` for the request bodies and query parameters of ``document``.
 
     ``files`` are the generated files by name (``__init__.py``, ``_base.py`` and
-    ``models.py`` at least); ``described_models`` is the models module as
-    datamodel-codegen wrote it, whose ``Meta(description=...)`` hold the fields' descriptions.
+    ``models.py`` at least).
     """
     with _imported_models(files) as module:
-        renderer = _Renderer(document, ast.parse(files["models.py"]), module, _descriptions(described_models))
-        return renderer.render(header)
+        return _Renderer(document, ast.parse(files["models.py"]), module).render(header)
+
+
+def exclusions_name(body: str) -> str:
+    """The params.py constant that lists the fields EXCLUDED keeps out of ``body``'s keywords."""
+    words = re.findall(r"[A-Z][a-z0-9]*", body.removesuffix("Request"))
+    return "_".join(word.upper() for word in words) + "_KEYWORD_EXCLUSIONS"
+
+
+def constant_names() -> list[str]:
+    """The names params.py defines that are no types: the exclusions of each body."""
+    return sorted(exclusions_name(body) for body in EXCLUDED)
+
+
+def _exclusions(body: str, keywords: str) -> str:
+    """The constant that lists EXCLUDED's fields of ``body``, each with why."""
+    items = "".join(f"    {name!r}: {why!r},\n" for name, why in EXCLUDED[body].items())
+    doc = f"The fields of ``{body}`` that ``{keywords}`` leaves out, each with why it does."
+    return f"\n\n{exclusions_name(body)}: Mapping[str, str] = {{\n{items}}}\n{_docstring(doc, '')}"
+
+
+def _query_keys(operation: query.Operation) -> list[_Key]:
+    """An operation's query parameters as the keys of a TypedDict, typed as codegen.query reads them."""
+    return [
+        _Key(
+            parameter.name,
+            _Form([ast.parse(parameter.annotation, mode="eval").body]),
+            parameter.required,
+            parameter.description or None,
+        )
+        for parameter in operation.parameters
+    ]
 
 
 def _request_bodies(document: Json) -> list[str]:
@@ -470,14 +505,11 @@ def _message_roles(document: Json) -> list[str]:
 
 
 class _Renderer:
-    def __init__(
-        self, document: Json, tree: ast.Module, module: ModuleType, descriptions: dict[tuple[str, str], str]
-    ) -> None:
+    def __init__(self, document: Json, tree: ast.Module, module: ModuleType) -> None:
         self.document = document
         self.tree = tree
         self.classes = _classes(tree)
         self.module = module
-        self.descriptions = descriptions
         self.translator = _Translator(module, _aliases(tree))
 
     def _keys(self, cls: type, skip: Collection[str] = ()) -> list[_Key]:
@@ -492,7 +524,7 @@ class _Renderer:
             # Translated even when skipped: the types it reaches still get their twins.
             form = self.translator.field_form(annotation, f"{cls.__name__}.{item.name}")
             if item.name not in skip:
-                doc = self.descriptions.get((owner, item.name))
+                doc = _description(self.document, _schema(self.document, owner), item.encode_name)
                 keys.append(_Key(item.encode_name, form, item.required, doc))
         return keys
 
@@ -567,19 +599,29 @@ class _Renderer:
             value = repr(text) if form.ahead else text
             doc = _docstring(f"The dict form of ``{name}``.", "")
             aliases.append(f"{name}Param: TypeAlias = {value}\n{doc}\n")
-        body_sources = [
-            _typeddict(
-                body_names[name],
-                f"The fields of ``{name}`` as keyword arguments; every key is optional here.",
-                keywords[name],
-            )
-            for name in bodies
+        body_sources: list[str] = []
+        constants: list[str] = []
+        for name in bodies:
+            doc = f"The fields of ``{name}`` as keyword arguments; every key is optional here."
+            body_sources.append(_typeddict(body_names[name], doc, keywords[name]))
+            if EXCLUDED.get(name):
+                body_sources.append(_exclusions(name, body_names[name]))
+                constants.append(exclusions_name(name))
+        queries = {
+            operation.typeddict_name: (operation.operation_id, _query_keys(operation))
+            for operation in query.operations(self.document).values()
+        }
+        query_sources = [
+            _typeddict(name, f"The query parameters of ``{operation_id}`` as keyword arguments.", keys)
+            for name, (operation_id, keys) in queries.items()
         ]
 
         defined = [
             *(f"{name}Param" for name in struct_order),
             *(f"{name}Param" for name in alias_order),
             *body_names.values(),
+            *constants,
+            *queries,
             "RequestMessageRole",
         ]
         clashes = sorted(
@@ -588,9 +630,11 @@ class _Renderer:
         if clashes:
             raise ParamsError(f"params.py would define names that clash: {clashes}")
 
-        keys = [key for group in [*structs.values(), *keywords.values()] for key in group]
-        used = set().union(*(_names(key.expression()) for key in keys))
+        groups = [*structs.values(), *keywords.values(), *(keys for _, keys in queries.values())]
+        used = set().union(*(_names(key.expression()) for group in groups for key in group))
         used |= set().union(*(_names(self.translator.twins[name].expression()) for name in alias_order))
+        if constants:
+            used.add("Mapping")
         run_time = "".join(f"    {name}Param = dict\n" for name in struct_order)
         return _TEMPLATE.format(
             header=header,
@@ -600,5 +644,5 @@ class _Renderer:
             typeddicts="".join(typeddicts) or "    pass\n",
             at_run_time=run_time or "    pass\n",
             aliases="\n\n" + "".join(aliases) if aliases else "",
-            bodies="".join(body_sources),
+            bodies="".join(body_sources + query_sources),
         )

@@ -1,19 +1,24 @@
 """Render ``generated/endpoints.py``: one description per operation, no I/O.
 
-Each description carries the HTTP method, the path template, a Struct for the path
-parameters and one for the query parameters (with each query parameter's OpenAPI
-``style`` and ``explode``), the request body type, the response type and, where the
-200 response also offers ``text/event-stream``, the stream chunk type.  The client
-builds every request from these, so a path or a type is written down only here.
+Each description (an ``Endpoint``, defined in codegen/runtime/_endpoint.py and copied
+beside it) carries the HTTP method, the path template, a Struct for the path parameters
+and one for the query parameters (with each query parameter's OpenAPI ``style`` and
+``explode``, as codegen.query reads and checks them), the request body type, the
+response type and, where the 200 response also offers ``text/event-stream``, the stream
+chunk type.  The client builds every request from these, so a path or a type is
+written down only here.
 """
 
 from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Collection
 from typing import Any
 
-from codegen.cut import HTTP_METHODS, OPERATIONS
+from codegen import query
+from codegen.cut import OPERATIONS
+from codegen.document import HTTP_METHODS
 
 __all__ = ["render"]
 
@@ -24,10 +29,9 @@ _TEMPLATE = '''{header}
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import {typing_imports}
 
-from msgspec import {msgspec_imports}
-
+{msgspec_import}from ._endpoint import Endpoint, NoParameters, QueryParameter
 from .models import (
 {model_imports}
 )
@@ -35,41 +39,6 @@ from .models import (
 __all__ = [
 {all_names}
 ]
-
-PathT = TypeVar("PathT", bound=Struct)
-QueryT = TypeVar("QueryT", bound=Struct)
-BodyT = TypeVar("BodyT")
-ResponseT = TypeVar("ResponseT")
-ChunkT = TypeVar("ChunkT")
-
-
-class NoParameters(Struct, frozen=True):
-    """The path or query parameters of an operation that has none."""
-
-
-class QueryParameter(Struct, frozen=True):
-    """How one query parameter goes on the wire (OpenAPI ``style`` and ``explode``)."""
-
-    name: str
-    style: Literal["form", "deepObject", "spaceDelimited", "pipeDelimited"] = "form"
-    explode: bool = True
-
-
-class Endpoint(Struct, Generic[PathT, QueryT, BodyT, ResponseT, ChunkT], frozen=True):
-    """One operation of the API, as the spec describes it."""
-
-    operation_id: str
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
-    path: str
-    """The path template, relative to the base URL, with ``{{name}}`` placeholders."""
-    path_parameters: type[PathT]
-    query: type[QueryT]
-    query_parameters: tuple[QueryParameter, ...]
-    body: type[BodyT] | None
-    response: type[ResponseT]
-    stream_chunk: type[ChunkT] | None
-    """The type of one server-sent event's data when the operation streams."""
-    error: type[ErrorResponse]
 {parameter_structs}
 {endpoints}'''
 
@@ -89,26 +58,34 @@ def _identifier(wire: str) -> str:
     return name
 
 
-def _model_name(ref: str, models: str) -> str:
-    name = ref.rsplit("/", 1)[-1]
-    if not re.search(rf"^(class {re.escape(name)}\b|{re.escape(name)}: TypeAlias)", models, re.M):
-        raise ValueError(f"{ref} has no class or alias {name!r} in the generated models")
-    return name
+class _Names:
+    """The model names endpoints.py may import (``known``), and the names it imports."""
 
+    def __init__(self, known: Collection[str]) -> None:
+        self.known = frozenset(known)
+        self.used: set[str] = set()
+        self.typing: set[str] = {"Any"}
+        self.msgspec: set[str] = set()
 
-def _python_type(schema: Json, models: str, used: set[str]) -> str:
-    if "$ref" in schema:
-        name = _model_name(schema["$ref"], models)
-        used.add(name)
+    def model(self, ref: str) -> str:
+        name = ref.rsplit("/", 1)[-1]
+        if name not in self.known:
+            raise ValueError(f"{ref} has no class or alias {name!r} in the generated models")
+        self.used.add(name)
         return name
+
+
+def _python_type(schema: Json, names: _Names) -> str:
+    if "$ref" in schema:
+        return names.model(schema["$ref"])
     if "enum" in schema:
+        names.typing.add("Literal")
         return "Literal[" + ", ".join(repr(v) for v in schema["enum"]) + "]"
     kind = schema.get("type")
-    simple = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
-    if kind in simple:
-        return simple[kind]
+    if kind in query.SCALAR_TYPES:
+        return query.SCALAR_TYPES[kind]
     if kind == "array" and "items" in schema:
-        return f"list[{_python_type(schema['items'], models, used)}]"
+        return f"list[{_python_type(schema['items'], names)}]"
     raise ValueError(f"unsupported parameter schema {schema!r}")
 
 
@@ -121,18 +98,23 @@ def _schema_ref(content: Json, media_type: str) -> str | None:
     return str(schema["$ref"])
 
 
-def _parameter_struct(name: str, doc: str, parameters: list[Json], models: str, used: set[str]) -> str:
+def _parameter_struct(name: str, doc: str, parameters: list[Json], names: _Names) -> str:
+    """A Struct of parameters, each ``{"name", "schema", "required", "description"}`` as in the spec."""
     lines = [f"\n\nclass {name}(Struct, kw_only=True, frozen=True):", f'    """{doc}"""', ""]
+    names.msgspec.add("Struct")
     ordered = sorted(parameters, key=lambda p: not p.get("required", False))
     for parameter in ordered:
         wire = parameter["name"]
         python = _identifier(wire)
-        annotation = _python_type(parameter.get("schema", {}), models, used)
+        annotation = _python_type(parameter.get("schema", {}), names)
         rename = f'name="{wire}"' if python != wire else ""
+        if rename:
+            names.msgspec.add("field")
         if parameter.get("required", False):
             default = f" = field({rename})" if rename else ""
             lines.append(f"    {python}: {annotation}{default}")
         else:
+            names.msgspec |= {"UNSET", "UnsetType"}
             default = f"field(default=UNSET, {rename})" if rename else "UNSET"
             lines.append(f"    {python}: {annotation} | UnsetType = {default}")
         description = " ".join(parameter.get("description", "").split())
@@ -141,14 +123,7 @@ def _parameter_struct(name: str, doc: str, parameters: list[Json], models: str, 
     return "\n".join(lines) + "\n"
 
 
-def _query_parameter(parameter: Json) -> str:
-    style = parameter.get("style", "form")
-    # OpenAPI: explode defaults to true for form style and to false for the others.
-    explode = parameter.get("explode", style == "form")
-    return f'QueryParameter("{parameter["name"]}", "{style}", {explode})'
-
-
-def _error_type(document: Json, models: str) -> str:
+def _error_type(document: Json, names: _Names) -> str:
     refs: set[str] = set()
     responses = document.get("components", {}).get("responses", {})
     for item in document["paths"].values():
@@ -163,15 +138,21 @@ def _error_type(document: Json, models: str) -> str:
                     refs.add(ref)
     if len(refs) != 1:
         raise ValueError(f"expected one error body schema across operations, found {sorted(refs)}")
-    return _model_name(refs.pop(), models)
+    return names.model(refs.pop())
 
 
-def render(document: Json, models: str, *, header: str) -> str:
-    """The source of ``endpoints.py`` for the operations of ``document``."""
-    used: set[str] = {_error_type(document, models)}
+def render(document: Json, model_names: Collection[str], *, header: str) -> str:
+    """The source of ``endpoints.py`` for the operations of ``document``.
+
+    ``model_names`` are the classes and aliases the generated models define: a schema
+    the stubs name must be one of them.
+    """
+    names = _Names(model_names)
+    error = _error_type(document, names)
+    queries = query.operations(document)
     structs: list[str] = []
     endpoints: list[str] = []
-    names: list[str] = ["Endpoint", "NoParameters", "QueryParameter"]
+    exported: list[str] = ["Endpoint", "NoParameters", "QueryParameter"]
     by_id = {
         item[method]["operationId"]: (path, method, item)
         for path, item in document["paths"].items()
@@ -186,51 +167,46 @@ def render(document: Json, models: str, *, header: str) -> str:
             if "$ref" in parameter:
                 raise ValueError(f"{operation_id}: parameter $refs are not supported")
         path_params = [p for p in parameters if p["in"] == "path"]
-        query_params = [p for p in parameters if p["in"] == "query"]
         if any(p["in"] not in ("path", "query") for p in parameters):
             raise ValueError(f"{operation_id}: only path and query parameters are supported")
+        query_params = queries[operation_id].parameters if operation_id in queries else ()
 
         base = _pascal(operation_id)
         path_type = query_type = "NoParameters"
         if path_params:
             path_type = f"{base}PathParameters"
-            structs.append(
-                _parameter_struct(
-                    path_type, f"Path parameters of ``{operation_id}``.", path_params, models, used
-                )
-            )
-            names.append(path_type)
+            doc = f"Path parameters of ``{operation_id}``."
+            structs.append(_parameter_struct(path_type, doc, path_params, names))
+            exported.append(path_type)
         if query_params:
-            query_type = f"{base}Query"
-            structs.append(
-                _parameter_struct(
-                    query_type, f"Query parameters of ``{operation_id}``.", query_params, models, used
-                )
-            )
-            names.append(query_type)
-        query_descriptions = ", ".join(_query_parameter(p) for p in query_params)
+            query_type = queries[operation_id].struct_name
+            doc = f"Query parameters of ``{operation_id}``."
+            declared = [
+                {"name": p.name, "schema": p.schema, "required": p.required, "description": p.description}
+                for p in query_params
+            ]
+            structs.append(_parameter_struct(query_type, doc, declared, names))
+            exported.append(query_type)
+        query_descriptions = ", ".join(
+            f'QueryParameter("{p.name}", "{p.style}", {p.explode})' for p in query_params
+        )
 
         body = "None"
         if "requestBody" in operation:
             ref = _schema_ref(operation["requestBody"].get("content", {}), "application/json")
             if ref is None:
                 raise ValueError(f"{operation_id}: only JSON request bodies are supported")
-            body = _model_name(ref, models)
-            used.add(body)
+            body = names.model(ref)
         ok = operation["responses"].get("200") or operation["responses"].get("201")
         response_ref = _schema_ref(ok.get("content", {}), "application/json")
         if response_ref is None:
             raise ValueError(f"{operation_id}: no JSON 200 response")
-        response = _model_name(response_ref, models)
-        used.add(response)
+        response = names.model(response_ref)
         chunk_ref = _schema_ref(ok.get("content", {}), "text/event-stream")
-        chunk = "None"
-        if chunk_ref is not None:
-            chunk = _model_name(chunk_ref, models)
-            used.add(chunk)
+        chunk = "None" if chunk_ref is None else names.model(chunk_ref)
 
         variable = _snake(operation_id)
-        names.append(variable)
+        exported.append(variable)
         summary = " ".join(operation.get("summary", "").split())
         generic = f"{path_type}, {query_type}, {body}, {response}, {chunk}"
         endpoints.append(
@@ -244,23 +220,23 @@ def render(document: Json, models: str, *, header: str) -> str:
             f"    body={body},\n"
             f"    response={response},\n"
             f"    stream_chunk={chunk},\n"
-            f"    error={_error_type(document, models)},\n"
+            f"    error={error},\n"
             f")\n" + (f'"""{summary}"""\n' if summary else "")
         )
-    names.append("ENDPOINTS")
+    exported.append("ENDPOINTS")
     variables = ", ".join(_snake(o) for o in OPERATIONS)
     endpoints.append(
         "\n\nENDPOINTS: tuple[Endpoint[Any, Any, Any, Any, Any], ...] = "
         f"({variables})\n"
         '"""Every operation of the spec, in the order the spec cut lists them."""\n'
     )
-    source_structs = "".join(structs)
-    msgspec_names = ["UNSET", "Struct", "UnsetType"] + (["field"] if "field(" in source_structs else [])
+    msgspec_names = sorted(names.msgspec, key=lambda n: (not n.isupper(), n))
     return _TEMPLATE.format(
         header=header,
-        msgspec_imports=", ".join(msgspec_names),
-        model_imports="\n".join(f"    {n}," for n in sorted(used)),
-        all_names="\n".join(f'    "{n}",' for n in sorted(names)),
-        parameter_structs=source_structs,
+        typing_imports=", ".join(sorted(names.typing)),
+        msgspec_import=f"from msgspec import {', '.join(msgspec_names)}\n\n" if msgspec_names else "",
+        model_imports="\n".join(f"    {n}," for n in sorted(names.used)),
+        all_names="\n".join(f'    "{n}",' for n in sorted(exported)),
+        parameter_structs="".join(structs),
         endpoints="".join(endpoints),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 import httpx2
 
@@ -20,8 +20,10 @@ from ._httpx_compat import legacy_async_client
 from ._messages import MessageLike
 from ._operations import (
     Call,
+    ChatCompletionsListParameters,
     ChatCompletionsParameters,
     ChatCompletionStreamParameters,
+    CompletionMessagesListParameters,
     CreateCall,
     StoredMessage,
     prepare_create,
@@ -235,24 +237,15 @@ class AsyncChatCompletions:
 
     def list(
         self,
-        *,
-        after: str | None = None,
-        limit: int | None = None,
-        order: Literal["asc", "desc"] | None = None,
-        model: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        **options: Unpack[RequestOptions],
+        **params: Unpack[ChatCompletionsListParameters],
     ) -> AsyncPages[CreateChatCompletionResponse]:
         """Stored completions, oldest first (``order="desc"`` for newest first), filtered by
         ``model`` and ``metadata`` (every pair must match); iterate to go through every page."""
 
         async def fetch(cursor: str | None) -> AsyncPage[CreateChatCompletionResponse]:
-            call = prepare_list(
-                after=cursor, limit=limit, order=order, model=model, metadata=metadata, options=options
-            )
-            return AsyncPage(await self._caller.run(call), fetch)
+            return AsyncPage(await self._caller.run(prepare_list(params, after=cursor)), fetch)
 
-        return AsyncPages(lambda: fetch(after))
+        return AsyncPages(lambda: fetch(params.get("after")))
 
 
 class AsyncCompletionMessages:
@@ -265,18 +258,12 @@ class AsyncCompletionMessages:
         self,
         completion_id: str,
         /,
-        *,
-        after: str | None = None,
-        limit: int | None = None,
-        order: Literal["asc", "desc"] | None = None,
-        **options: Unpack[RequestOptions],
+        **params: Unpack[CompletionMessagesListParameters],
     ) -> AsyncPages[StoredMessage]:
         """The messages of a stored completion; iterate to go through every page."""
 
         async def fetch(cursor: str | None) -> AsyncPage[StoredMessage]:
-            call = prepare_messages_list(
-                completion_id, after=cursor, limit=limit, order=order, options=options
-            )
+            call = prepare_messages_list(completion_id, params, after=cursor)
             return AsyncPage(await self._caller.run(call), fetch)
 
-        return AsyncPages(lambda: fetch(after))
+        return AsyncPages(lambda: fetch(params.get("after")))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 import httpx2
 
@@ -22,8 +22,10 @@ from ._httpx_compat import legacy_client
 from ._messages import MessageLike
 from ._operations import (
     Call,
+    ChatCompletionsListParameters,
     ChatCompletionsParameters,
     ChatCompletionStreamParameters,
+    CompletionMessagesListParameters,
     CreateCall,
     StoredMessage,
     prepare_create,
@@ -237,24 +239,15 @@ class ChatCompletions:
 
     def list(
         self,
-        *,
-        after: str | None = None,
-        limit: int | None = None,
-        order: Literal["asc", "desc"] | None = None,
-        model: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        **options: Unpack[RequestOptions],
+        **params: Unpack[ChatCompletionsListParameters],
     ) -> Page[CreateChatCompletionResponse]:
         """Stored completions, oldest first (``order="desc"`` for newest first), filtered by
         ``model`` and ``metadata`` (every pair must match); iterate to go through every page."""
 
         def fetch(cursor: str | None) -> Page[CreateChatCompletionResponse]:
-            call = prepare_list(
-                after=cursor, limit=limit, order=order, model=model, metadata=metadata, options=options
-            )
-            return Page(self._caller.run(call), fetch)
+            return Page(self._caller.run(prepare_list(params, after=cursor)), fetch)
 
-        return fetch(after)
+        return fetch(params.get("after"))
 
 
 class CompletionMessages:
@@ -267,18 +260,12 @@ class CompletionMessages:
         self,
         completion_id: str,
         /,
-        *,
-        after: str | None = None,
-        limit: int | None = None,
-        order: Literal["asc", "desc"] | None = None,
-        **options: Unpack[RequestOptions],
+        **params: Unpack[CompletionMessagesListParameters],
     ) -> Page[StoredMessage]:
         """The messages of a stored completion; iterate to go through every page."""
 
         def fetch(cursor: str | None) -> Page[StoredMessage]:
-            call = prepare_messages_list(
-                completion_id, after=cursor, limit=limit, order=order, options=options
-            )
+            call = prepare_messages_list(completion_id, params, after=cursor)
             return Page(self._caller.run(call), fetch)
 
-        return fetch(after)
+        return fetch(params.get("after"))

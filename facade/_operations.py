@@ -34,7 +34,13 @@ from ._generated.models import (
     UpdateChatCompletionRequest,
 )
 from ._generated.models import ChatCompletionStoredMessage as StoredMessage
-from ._generated.params import ChatCompletionStreamOptionsParam, CreateChatCompletionParams
+from ._generated.params import (
+    CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS,
+    ChatCompletionStreamOptionsParam,
+    CreateChatCompletionParams,
+    GetChatCompletionMessagesQueryParams,
+    ListChatCompletionsQueryParams,
+)
 from ._messages import message_payloads
 from ._results import ChatCompletionOutcome, ChatCompletionResult, PageData
 
@@ -42,7 +48,9 @@ __all__ = [
     "RAISE",
     "Call",
     "ChatCompletionStreamParameters",
+    "ChatCompletionsListParameters",
     "ChatCompletionsParameters",
+    "CompletionMessagesListParameters",
     "CreateCall",
     "OnData",
     "OnTerminate",
@@ -58,6 +66,7 @@ __all__ = [
 
 T = TypeVar("T")
 R = TypeVar("R")
+QueryT = TypeVar("QueryT", bound=msgspec.Struct)
 
 OnData = Callable[[CreateChatCompletionStreamResponse], object]
 """Called with each chunk of a stream, as it arrives (4D's ``onData``)."""
@@ -98,7 +107,7 @@ _STREAM_NAMES = frozenset({"stream_options", "on_data", "on_terminate"})
 _API_NAMES = frozenset(CreateChatCompletionParams.__annotations__)
 # What create() refuses among its parameters, and why.
 _NOT_PARAMETERS = {
-    "messages": "the conversation is create()'s first argument, not a parameter",
+    "messages": CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS["messages"],
     "throw": "create() raises its errors; try_create() returns them in outcome.errors (4D's throw: False)",
 }
 
@@ -150,10 +159,10 @@ class CreateCall:
             self.on_terminate(ChatCompletionOutcome.failed(error))
 
 
-def _unknown(name: str, known: frozenset[str]) -> InvalidRequestError:
+def _unknown(name: str, known: frozenset[str], method: str = "create") -> InvalidRequestError:
     close = difflib.get_close_matches(name, known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return InvalidRequestError(name, f"create() got an unexpected keyword argument{hint}")
+    return InvalidRequestError(name, f"{method}() got an unexpected keyword argument{hint}")
 
 
 def _mapping(name: str, value: object) -> Mapping[str, Any]:
@@ -261,31 +270,51 @@ def prepare_delete(completion_id: str, options: RequestOptions) -> Call[ChatComp
     return Call(endpoints.delete_chat_completion, options, _deleted, path=path, when_not_found=False)
 
 
-def _query(given: Mapping[str, object], type_: type[T]) -> T:
-    return _convert({k: v for k, v in given.items() if v is not None}, type_)
+class ChatCompletionsListParameters(ListChatCompletionsQueryParams, RequestOptions, total=False):
+    """What ``list`` takes: the query parameters of the operation (generated from the spec)
+    and the per-call options."""
+
+
+class CompletionMessagesListParameters(GetChatCompletionMessagesQueryParams, RequestOptions, total=False):
+    """What ``messages.list`` takes: the operation's query parameters and the per-call options."""
+
+
+def _query_and_options(
+    method: str, endpoint: Endpoint[Any, QueryT, Any, Any, Any], params: Mapping[str, Any]
+) -> tuple[QueryT, RequestOptions]:
+    """The query (checked against the stub's query Struct) and the per-call options in
+    ``params``; a name that is neither raises, naming it."""
+    fields = frozenset(f.encode_name for f in msgspec.structs.fields(endpoint.query))
+    query: dict[str, Any] = {}
+    options: dict[str, Any] = {}
+    for name, value in _mapping("parameters", params).items():
+        if name in _OPTION_NAMES:
+            options[name] = value
+        elif name in fields:
+            if value is not None:
+                query[name] = dict(_mapping(name, value)) if isinstance(value, Mapping) else value
+        else:
+            raise _unknown(name, fields | _OPTION_NAMES, method)
+    return _convert(query, endpoint.query), typing.cast("RequestOptions", options)
 
 
 def prepare_list(
-    *,
-    after: str | None,
-    limit: int | None,
-    order: str | None,
-    model: str | None,
-    metadata: Mapping[str, str] | None,
-    options: RequestOptions,
+    params: Mapping[str, Any], *, after: str | None
 ) -> Call[ChatCompletionList, PageData[Completion]]:
-    filters = dict(_mapping("metadata", metadata)) if metadata is not None else None
-    given = {"after": after, "limit": limit, "order": order, "model": model, "metadata": filters}
-    query = _query(given, endpoints.ListChatCompletionsQuery)
-    return Call(endpoints.list_chat_completions, options, _page, query=query)
+    """One page of ``list``: its keywords, and where the page starts."""
+    endpoint = endpoints.list_chat_completions
+    query, options = _query_and_options("list", endpoint, {**params, "after": after})
+    return Call(endpoint, options, _page, query=query)
 
 
 def prepare_messages_list(
-    completion_id: str, *, after: str | None, limit: int | None, order: str | None, options: RequestOptions
+    completion_id: str, params: Mapping[str, Any], *, after: str | None
 ) -> Call[ChatCompletionMessageList, PageData[StoredMessage]]:
+    """One page of ``messages.list``."""
+    endpoint = endpoints.get_chat_completion_messages
     path = endpoints.GetChatCompletionMessagesPathParameters(completion_id=completion_id)
-    query = _query({"after": after, "limit": limit, "order": order}, endpoints.GetChatCompletionMessagesQuery)
-    return Call(endpoints.get_chat_completion_messages, options, _page, path=path, query=query)
+    query, options = _query_and_options("messages.list", endpoint, {**params, "after": after})
+    return Call(endpoint, options, _page, path=path, query=query)
 
 
 @typing.overload

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 from msgspec import UNSET, Struct, UnsetType
 
+from ._endpoint import Endpoint, NoParameters, QueryParameter
 from .models import (
     ChatCompletionDeleted,
     ChatCompletionList,
@@ -37,41 +38,6 @@ __all__ = [
     "list_chat_completions",
     "update_chat_completion",
 ]
-
-PathT = TypeVar("PathT", bound=Struct)
-QueryT = TypeVar("QueryT", bound=Struct)
-BodyT = TypeVar("BodyT")
-ResponseT = TypeVar("ResponseT")
-ChunkT = TypeVar("ChunkT")
-
-
-class NoParameters(Struct, frozen=True):
-    """The path or query parameters of an operation that has none."""
-
-
-class QueryParameter(Struct, frozen=True):
-    """How one query parameter goes on the wire (OpenAPI ``style`` and ``explode``)."""
-
-    name: str
-    style: Literal["form", "deepObject", "spaceDelimited", "pipeDelimited"] = "form"
-    explode: bool = True
-
-
-class Endpoint(Struct, Generic[PathT, QueryT, BodyT, ResponseT, ChunkT], frozen=True):
-    """One operation of the API, as the spec describes it."""
-
-    operation_id: str
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
-    path: str
-    """The path template, relative to the base URL, with ``{name}`` placeholders."""
-    path_parameters: type[PathT]
-    query: type[QueryT]
-    query_parameters: tuple[QueryParameter, ...]
-    body: type[BodyT] | None
-    response: type[ResponseT]
-    stream_chunk: type[ChunkT] | None
-    """The type of one server-sent event's data when the operation streams."""
-    error: type[ErrorResponse]
 
 
 class ListChatCompletionsQuery(Struct, kw_only=True, frozen=True):

@@ -1,154 +1,8 @@
 # generated from spec/openapi.yaml by nox -s generate — do not edit
 
 from typing import Annotated, Any, Literal, TypeAlias
-from msgspec import Meta, UNSET, UnsetType, convert, field
 from completionkit._generated._base import Model
-
-__all__ = [
-    "ChatCompletionAllowedTools",
-    "ChatCompletionAllowedToolsChoice",
-    "ChatCompletionDeleted",
-    "ChatCompletionFunctionCallOption",
-    "ChatCompletionFunctions",
-    "ChatCompletionList",
-    "ChatCompletionMessageCustomToolCall",
-    "ChatCompletionMessageCustomToolCallCustom",
-    "ChatCompletionMessageList",
-    "ChatCompletionMessageToolCall",
-    "ChatCompletionMessageToolCallChunk",
-    "ChatCompletionMessageToolCallChunkFunction",
-    "ChatCompletionMessageToolCallFunction",
-    "ChatCompletionMessageToolCalls",
-    "ChatCompletionMessageToolCallsItem",
-    "ChatCompletionModeration",
-    "ChatCompletionModerationError",
-    "ChatCompletionModerationInput",
-    "ChatCompletionModerationOutput",
-    "ChatCompletionModerationResults",
-    "ChatCompletionNamedToolChoice",
-    "ChatCompletionNamedToolChoiceCustom",
-    "ChatCompletionNamedToolChoiceCustomCustom",
-    "ChatCompletionNamedToolChoiceFunction",
-    "ChatCompletionRequestAssistantMessage",
-    "ChatCompletionRequestAssistantMessageAudio",
-    "ChatCompletionRequestAssistantMessageContent",
-    "ChatCompletionRequestAssistantMessageContentArray",
-    "ChatCompletionRequestAssistantMessageContentPart",
-    "ChatCompletionRequestAssistantMessageFunctionCall",
-    "ChatCompletionRequestDeveloperMessage",
-    "ChatCompletionRequestDeveloperMessageContent",
-    "ChatCompletionRequestDeveloperMessageContentArray",
-    "ChatCompletionRequestFunctionMessage",
-    "ChatCompletionRequestMessage",
-    "ChatCompletionRequestMessageContentPartAudio",
-    "ChatCompletionRequestMessageContentPartAudioInputAudio",
-    "ChatCompletionRequestMessageContentPartFile",
-    "ChatCompletionRequestMessageContentPartFileFile",
-    "ChatCompletionRequestMessageContentPartImage",
-    "ChatCompletionRequestMessageContentPartImageImageUrl",
-    "ChatCompletionRequestMessageContentPartRefusal",
-    "ChatCompletionRequestMessageContentPartText",
-    "ChatCompletionRequestSystemMessage",
-    "ChatCompletionRequestSystemMessageContent",
-    "ChatCompletionRequestSystemMessageContentArray",
-    "ChatCompletionRequestSystemMessageContentPart",
-    "ChatCompletionRequestToolMessage",
-    "ChatCompletionRequestToolMessageContent",
-    "ChatCompletionRequestToolMessageContentArray",
-    "ChatCompletionRequestToolMessageContentPart",
-    "ChatCompletionRequestUserMessage",
-    "ChatCompletionRequestUserMessageContent",
-    "ChatCompletionRequestUserMessageContentArray",
-    "ChatCompletionRequestUserMessageContentPart",
-    "ChatCompletionResponseMessage",
-    "ChatCompletionResponseMessageAnnotation",
-    "ChatCompletionResponseMessageAnnotationUrlCitation",
-    "ChatCompletionResponseMessageAudio",
-    "ChatCompletionResponseMessageFunctionCall",
-    "ChatCompletionStoredMessage",
-    "ChatCompletionStoredMessageContentPart",
-    "ChatCompletionStreamOptions",
-    "ChatCompletionStreamResponseDelta",
-    "ChatCompletionStreamResponseDeltaFunctionCall",
-    "ChatCompletionTokenLogprob",
-    "ChatCompletionTokenLogprobTopLogprob",
-    "ChatCompletionTool",
-    "ChatCompletionToolChoiceObject",
-    "ChatCompletionToolChoiceOption",
-    "CompletionUsage",
-    "CompletionUsageCompletionTokensDetails",
-    "CompletionUsagePromptTokensDetails",
-    "CreateChatCompletionRequest",
-    "CreateChatCompletionRequestAudio",
-    "CreateChatCompletionRequestFrequencyPenalty",
-    "CreateChatCompletionRequestFunctionCall",
-    "CreateChatCompletionRequestFunctions",
-    "CreateChatCompletionRequestMessages",
-    "CreateChatCompletionRequestN",
-    "CreateChatCompletionRequestPresencePenalty",
-    "CreateChatCompletionRequestResponseFormat",
-    "CreateChatCompletionRequestSeed",
-    "CreateChatCompletionRequestTool",
-    "CreateChatCompletionRequestTopLogprobs",
-    "CreateChatCompletionResponse",
-    "CreateChatCompletionResponseChoice",
-    "CreateChatCompletionResponseChoiceLogprobs",
-    "CreateChatCompletionStreamResponse",
-    "CreateChatCompletionStreamResponseChoice",
-    "CreateChatCompletionStreamResponseChoiceLogprobs",
-    "CreateModelResponseProperties",
-    "CreateModelResponsePropertiesTopLogprobs",
-    "CustomToolChatCompletions",
-    "CustomToolChatCompletionsCustom",
-    "CustomToolChatCompletionsCustomFormat",
-    "CustomToolChatCompletionsCustomFormatGrammarFormat",
-    "CustomToolChatCompletionsCustomFormatGrammarFormatGrammar",
-    "CustomToolChatCompletionsCustomFormatTextFormat",
-    "CustomVoice",
-    "Error",
-    "ErrorResponse",
-    "FunctionObject",
-    "FunctionParameters",
-    "JsonSchema",
-    "Metadata",
-    "ModelIdsShared",
-    "ModelResponseProperties",
-    "ModelResponsePropertiesSafetyIdentifier",
-    "ModelResponsePropertiesTemperature",
-    "ModelResponsePropertiesTopLogprobs",
-    "ModelResponsePropertiesTopP",
-    "ModerationConfigParam",
-    "ModerationInputType",
-    "ModerationMode",
-    "ModerationParam",
-    "ModerationPolicyParam",
-    "ModerationResultBody",
-    "ParallelToolCalls",
-    "PredictionContent",
-    "PredictionContentContent",
-    "PredictionContentContentArray",
-    "PromptCacheBreakpointParam",
-    "PromptCacheModeEnum",
-    "PromptCacheOptionsParam",
-    "PromptCacheTTLEnum",
-    "ReasoningEffort",
-    "ResponseFormatJsonObject",
-    "ResponseFormatJsonSchema",
-    "ResponseFormatJsonSchemaSchema",
-    "ResponseFormatText",
-    "ResponseModalities",
-    "ServiceTier",
-    "StopConfiguration",
-    "StopConfigurationArray",
-    "UpdateChatCompletionRequest",
-    "Verbosity",
-    "VoiceIdsOrCustomVoice",
-    "VoiceIdsShared",
-    "WebSearchContextSize",
-    "WebSearchLocation",
-    "WebSearchOptions",
-    "WebSearchOptionsUserLocation",
-]
+from msgspec import Meta, UNSET, UnsetType, convert, field
 
 
 class ChatCompletionAllowedTools(Model):
@@ -225,8 +79,11 @@ class ErrorResponse(Model):
 
 
 FunctionParameters: TypeAlias = dict[str, Any]
-"\nThe parameters the functions accepts, described as a JSON Schema object. See the [guide](/docs/guides/function-calling) for examples, and the [JSON Schema reference](https://json-schema.org/understanding-json-schema/) for documentation about the format. \n\nOmitting `parameters` defines a function with an empty parameter list.\n"
+
+
 Metadata: TypeAlias = dict[str, str] | None
+
+
 ModelIdsShared: TypeAlias = (
     str
     | Literal[
@@ -315,7 +172,11 @@ ModelIdsShared: TypeAlias = (
         "gpt-3.5-turbo-16k-0613",
     ]
 )
+
+
 ModerationInputType: TypeAlias = Literal["text", "image"] | str
+
+
 ModerationMode: TypeAlias = Literal["score", "block"]
 
 
@@ -344,7 +205,11 @@ class PromptCacheBreakpointParam(Model):
 
 
 PromptCacheModeEnum: TypeAlias = Literal["implicit", "explicit"]
+
+
 PromptCacheTTLEnum: TypeAlias = Literal["30m"]
+
+
 ReasoningEffort: TypeAlias = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"] | None
 
 
@@ -359,7 +224,6 @@ class ResponseFormatJsonObject(Model, tag_field="type", tag="json_object"):
 
 
 ResponseFormatJsonSchemaSchema: TypeAlias = dict[str, Any]
-"\nThe schema for the response format, described as a JSON Schema object.\nLearn how to build JSON schemas [here](https://json-schema.org/).\n\n"
 
 
 class ResponseFormatText(Model, tag_field="type", tag="text"):
@@ -370,6 +234,8 @@ class ResponseFormatText(Model, tag_field="type", tag="text"):
 
 
 ResponseModalities: TypeAlias = list[Literal["text", "audio"]] | None
+
+
 ServiceTier: TypeAlias = Literal["auto", "default", "flex", "scale", "priority", "fast"] | str | None
 
 
@@ -378,9 +244,25 @@ class UpdateChatCompletionRequest(Model):
 
 
 Verbosity: TypeAlias = Literal["low", "medium", "high"] | None
+
+
 VoiceIdsShared: TypeAlias = (
-    str | Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"]
+    str
+    | Literal[
+        "alloy",
+        "ash",
+        "ballad",
+        "coral",
+        "echo",
+        "sage",
+        "shimmer",
+        "verse",
+        "marin",
+        "cedar",
+    ]
 )
+
+
 WebSearchContextSize: TypeAlias = Literal["low", "medium", "high"]
 
 
@@ -490,6 +372,8 @@ class CompletionUsagePromptTokensDetails(Model):
 
 
 CreateChatCompletionRequestFrequencyPenalty: TypeAlias = Annotated[float, Meta(ge=-2.0, le=2.0)]
+
+
 CreateChatCompletionRequestPresencePenalty: TypeAlias = Annotated[float, Meta(ge=-2.0, le=2.0)]
 
 
@@ -499,11 +383,19 @@ class WebSearchOptionsUserLocation(Model):
 
 
 CreateChatCompletionRequestTopLogprobs: TypeAlias = Annotated[int, Meta(ge=0, le=20)]
+
+
 CreateChatCompletionRequestN: TypeAlias = Annotated[int, Meta(ge=1, le=128)]
+
+
 CreateChatCompletionRequestSeed: TypeAlias = int
+
+
 CreateChatCompletionRequestFunctionCall: TypeAlias = (
     Literal["none", "auto"] | ChatCompletionFunctionCallOption
 )
+
+
 CreateModelResponsePropertiesTopLogprobs: TypeAlias = Annotated[int, Meta(ge=0, le=20)]
 
 
@@ -517,8 +409,14 @@ class CustomToolChatCompletionsCustomFormatGrammarFormatGrammar(Model):
 
 
 ModelResponsePropertiesTopLogprobs: TypeAlias = Annotated[int, Meta(ge=0, le=20)]
+
+
 ModelResponsePropertiesTemperature: TypeAlias = Annotated[float, Meta(ge=0.0, le=2.0)]
+
+
 ModelResponsePropertiesTopP: TypeAlias = Annotated[float, Meta(ge=0.0, le=1.0)]
+
+
 ModelResponsePropertiesSafetyIdentifier: TypeAlias = Annotated[str, Meta(max_length=64)]
 
 
@@ -635,7 +533,11 @@ class ChatCompletionRequestMessageContentPartText(Model, tag_field="type", tag="
 
 
 ChatCompletionRequestSystemMessageContentPart: TypeAlias = ChatCompletionRequestMessageContentPartText
+
+
 ChatCompletionRequestToolMessageContentPart: TypeAlias = ChatCompletionRequestMessageContentPartText
+
+
 ChatCompletionRequestUserMessageContentPart: TypeAlias = (
     ChatCompletionRequestMessageContentPartText
     | ChatCompletionRequestMessageContentPartImage
@@ -668,6 +570,8 @@ class ChatCompletionTokenLogprob(Model):
 ChatCompletionToolChoiceObject: TypeAlias = (
     ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom
 )
+
+
 ChatCompletionToolChoiceOption: TypeAlias = (
     Literal["none", "auto", "required"] | ChatCompletionToolChoiceObject
 )
@@ -740,26 +644,48 @@ class ResponseFormatJsonSchema(Model, tag_field="type", tag="json_schema"):
 
 
 StopConfiguration: TypeAlias = str | StopConfigurationArray | None
+
+
 VoiceIdsOrCustomVoice: TypeAlias = Annotated[VoiceIdsShared | CustomVoice, Meta(title="Voice")]
+
+
 ChatCompletionStoredMessageContentPart: TypeAlias = (
     ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartImage
 )
+
+
 ChatCompletionMessageToolCallsItem: TypeAlias = (
     ChatCompletionMessageToolCall | ChatCompletionMessageCustomToolCall
 )
+
+
 ChatCompletionModerationInput: TypeAlias = ChatCompletionModerationResults | ChatCompletionModerationError
+
+
 ChatCompletionModerationOutput: TypeAlias = ChatCompletionModerationResults | ChatCompletionModerationError
+
+
 ChatCompletionRequestDeveloperMessageContentArray: TypeAlias = Annotated[
-    list[ChatCompletionRequestMessageContentPartText], Meta(min_length=1, title="Array of content parts")
+    list[ChatCompletionRequestMessageContentPartText],
+    Meta(min_length=1, title="Array of content parts"),
 ]
+
+
 ChatCompletionRequestSystemMessageContentArray: TypeAlias = Annotated[
-    list[ChatCompletionRequestSystemMessageContentPart], Meta(min_length=1, title="Array of content parts")
+    list[ChatCompletionRequestSystemMessageContentPart],
+    Meta(min_length=1, title="Array of content parts"),
 ]
+
+
 ChatCompletionRequestToolMessageContentArray: TypeAlias = Annotated[
-    list[ChatCompletionRequestToolMessageContentPart], Meta(min_length=1, title="Array of content parts")
+    list[ChatCompletionRequestToolMessageContentPart],
+    Meta(min_length=1, title="Array of content parts"),
 ]
+
+
 ChatCompletionRequestUserMessageContentArray: TypeAlias = Annotated[
-    list[ChatCompletionRequestUserMessageContentPart], Meta(min_length=1, title="Array of content parts")
+    list[ChatCompletionRequestUserMessageContentPart],
+    Meta(min_length=1, title="Array of content parts"),
 ]
 
 
@@ -803,10 +729,12 @@ class CustomToolChatCompletionsCustomFormatGrammarFormat(Model, tag_field="type"
 
 
 PredictionContentContentArray: TypeAlias = Annotated[
-    list[ChatCompletionRequestMessageContentPartText], Meta(min_length=1, title="Array of content parts")
+    list[ChatCompletionRequestMessageContentPartText],
+    Meta(min_length=1, title="Array of content parts"),
 ]
+
+
 ChatCompletionMessageToolCalls: TypeAlias = list[ChatCompletionMessageToolCallsItem]
-"\nThe tool calls generated by the model, such as function calls.\n"
 
 
 class ChatCompletionModeration(Model):
@@ -868,13 +796,22 @@ class ChatCompletionStoredMessage(ChatCompletionResponseMessage):
 
 
 ChatCompletionRequestAssistantMessageContentArray: TypeAlias = Annotated[
-    list[ChatCompletionRequestAssistantMessageContentPart], Meta(min_length=1, title="Array of content parts")
+    list[ChatCompletionRequestAssistantMessageContentPart],
+    Meta(min_length=1, title="Array of content parts"),
 ]
+
+
 ChatCompletionRequestDeveloperMessageContent: TypeAlias = (
     str | ChatCompletionRequestDeveloperMessageContentArray
 )
+
+
 ChatCompletionRequestSystemMessageContent: TypeAlias = str | ChatCompletionRequestSystemMessageContentArray
+
+
 ChatCompletionRequestToolMessageContent: TypeAlias = str | ChatCompletionRequestToolMessageContentArray
+
+
 ChatCompletionRequestUserMessageContent: TypeAlias = str | ChatCompletionRequestUserMessageContentArray
 
 
@@ -901,6 +838,8 @@ class CreateChatCompletionStreamResponseChoice(Model):
 CustomToolChatCompletionsCustomFormat: TypeAlias = (
     CustomToolChatCompletionsCustomFormatTextFormat | CustomToolChatCompletionsCustomFormatGrammarFormat
 )
+
+
 PredictionContentContent: TypeAlias = str | PredictionContentContentArray
 
 
@@ -1065,6 +1004,8 @@ class CustomToolChatCompletions(Model, tag_field="type", tag="custom"):
 CreateChatCompletionRequestMessages: TypeAlias = Annotated[
     list[ChatCompletionRequestMessage], Meta(min_length=1)
 ]
+
+
 CreateChatCompletionRequestTool: TypeAlias = ChatCompletionTool | CustomToolChatCompletions
 
 

@@ -4,8 +4,10 @@
 ``<Struct>Param`` is the TypedDict twin of each Struct a request sends: the same keys
 (the wire names) and the same required keys. Wherever a request takes an object it takes
 either form, and ``<Alias>Param`` is the dict form of a union the models name: each
-member's twin or the Struct itself. Then the create and update keyword arguments, and
-the request message roles.
+member's twin or the Struct itself. Then the create and update keyword arguments (and
+the fields the create keywords leave out, with why), the query parameters of each
+operation that has them as keyword arguments (``<Operation>QueryParams``), and the
+request message roles.
 
 The twins are TypedDicts for type checkers; at run time each is ``dict``, which is all a
 TypedDict makes: defining some fifty classes would slow every start of the client.
@@ -79,6 +81,7 @@ from .models import (
 )
 
 __all__ = [
+    "CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS",
     "ChatCompletionAllowedToolsChoiceParam",
     "ChatCompletionAllowedToolsParam",
     "ChatCompletionFunctionCallOptionParam",
@@ -135,7 +138,9 @@ __all__ = [
     "CustomToolChatCompletionsParam",
     "CustomVoiceParam",
     "FunctionObjectParam",
+    "GetChatCompletionMessagesQueryParams",
     "JsonSchemaParam",
+    "ListChatCompletionsQueryParams",
     "MetadataParam",
     "ModerationConfigParamParam",
     "ModerationParamParam",
@@ -1057,7 +1062,41 @@ class CreateChatCompletionParams(TypedDict, total=False):
     """
 
 
+CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS: Mapping[str, str] = {
+    "messages": "the conversation is create()'s first, positional argument",
+    "stream": "whether the answer streams is chosen by the method called, not by a keyword",
+    "stream_options": "belongs with stream",
+}
+"""The fields of ``CreateChatCompletionRequest`` that ``CreateChatCompletionParams`` leaves out, each with why it does."""
+
+
 class UpdateChatCompletionParams(TypedDict, total=False):
     """The fields of ``UpdateChatCompletionRequest`` as keyword arguments; every key is optional here."""
 
     metadata: MetadataParam
+
+
+class ListChatCompletionsQueryParams(TypedDict, total=False):
+    """The query parameters of ``listChatCompletions`` as keyword arguments."""
+
+    model: str
+    """The model used to generate the Chat Completions."""
+    metadata: Mapping[str, str]
+    """A list of metadata keys to filter the Chat Completions by. Example: `metadata[key1]=value1&metadata[key2]=value2`"""
+    after: str
+    """Identifier for the last chat completion from the previous pagination request."""
+    limit: int
+    """Number of Chat Completions to retrieve."""
+    order: Literal["asc", "desc"]
+    """Sort order for Chat Completions by timestamp. Use `asc` for ascending order or `desc` for descending order. Defaults to `asc`."""
+
+
+class GetChatCompletionMessagesQueryParams(TypedDict, total=False):
+    """The query parameters of ``getChatCompletionMessages`` as keyword arguments."""
+
+    after: str
+    """Identifier for the last message from the previous pagination request."""
+    limit: int
+    """Number of messages to retrieve."""
+    order: Literal["asc", "desc"]
+    """Sort order for messages by timestamp. Use `asc` for ascending order or `desc` for descending order. Defaults to `asc`."""

@@ -41,7 +41,10 @@ ALLOWED = {
     # page); sync: list() fetches the first page, which iterates over the later ones.
     (("    ) -> Page[CreateChatCompletionResponse]:",), ("    ) -> Pages[CreateChatCompletionResponse]:",)),
     (("    ) -> Page[StoredMessage]:",), ("    ) -> Pages[StoredMessage]:",)),
-    (("        return fetch(after)",), ("        return Pages(lambda: fetch(after))",)),
+    (
+        ('        return fetch(params.get("after"))',),
+        ('        return Pages(lambda: fetch(params.get("after")))',),
+    ),
 }
 
 

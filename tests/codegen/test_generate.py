@@ -1,7 +1,9 @@
-"""generated/ is exactly what `nox -s generate` makes from spec/, whatever the hash seed."""
+"""generated/: exactly what `nox -s generate` makes from spec/ whatever the hash seed, with the
+runtime modules copied as they are and no generated source edited as text."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -70,3 +72,79 @@ def test_check_names_a_stray_file(fresh: Path, tmp_path: Path) -> None:
     completed = _generate(tmp_path, "--check")
     assert completed.returncode == 1
     assert "stray" in completed.stderr
+
+
+RUNTIME = ROOT / "codegen" / "runtime"
+HEADER = "# generated from spec/openapi.yaml by nox -s generate — do not edit\n"
+
+
+def test_the_runtime_modules_are_copied_as_they_are() -> None:
+    sources = sorted(p.name for p in RUNTIME.glob("*.py") if p.name != "__init__.py")
+    assert sources == ["_base.py", "_endpoint.py"]
+    for name in sources:
+        copied = (GENERATED / name).read_text("utf-8")
+        assert copied == HEADER + (RUNTIME / name).read_text("utf-8"), name
+
+
+def test_endpoints_import_the_runtime_classes_and_re_export_them() -> None:
+    from completionkit._generated import _endpoint, endpoints
+
+    tree = ast.parse((GENERATED / "endpoints.py").read_text("utf-8"))
+    imported = {
+        alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module == "_endpoint" and node.level == 1
+        for alias in node.names
+    }
+    assert imported == {"Endpoint", "NoParameters", "QueryParameter"}
+    assert imported <= set(endpoints.__all__)
+    assert not [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name in imported]
+    for name in imported:
+        assert getattr(endpoints, name) is getattr(_endpoint, name)
+
+
+def test_no_field_descriptions_in_the_generated_types() -> None:
+    for name in ("models.py", "params.py"):
+        source = (GENERATED / name).read_text("utf-8")
+        assert "description=" not in source, name
+        assert "Meta()" not in source, name
+    # Class docstrings stay: they come from the schemas' own descriptions.
+    from completionkit._generated import models
+
+    assert models.ChatCompletionStreamOptions.__doc__ is not None
+    assert "stream: true" in models.ChatCompletionStreamOptions.__doc__
+
+
+# Where codegen may rewrite text with str.replace or the re module: each rewrites a name
+# or a description of the spec, none reads generated source.
+TEXT_EDITS = {
+    ("document.py", "unescape"),  # a JSON pointer token
+    ("naming.py", "_pascal"),  # a spec name into a class name
+    ("params.py", "_docstring"),  # a spec description into a docstring
+    ("params.py", "exclusions_name"),  # a schema name into a constant's name
+    ("stubs.py", "_snake"),  # an operationId into a variable name
+    ("stubs.py", "_identifier"),  # a parameter's wire name into a field name
+    ("stubs.py", "_parameter_struct"),  # a parameter's description into a docstring
+}
+
+
+def test_codegen_edits_no_generated_source_as_text() -> None:
+    found: set[tuple[str, str]] = set()
+    for path in sorted((ROOT / "codegen").rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        assert not [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef)
+            and any(ast.unparse(base) in ("ast.NodeTransformer", "NodeTransformer") for base in node.bases)
+        ], f"{path.name} rewrites a syntax tree"
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            for node in ast.walk(function):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                    continue
+                on_re = isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
+                if node.func.attr == "replace" or on_re:
+                    found.add((path.name, function.name))
+    assert found == TEXT_EDITS

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from codegen.cut import load_yaml
+from codegen.document import load_yaml
 from codegen.generate import public_names
 from codegen.naming import NamingError, inline_names, name_inline_schemas
 

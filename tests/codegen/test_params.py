@@ -387,6 +387,20 @@ def test_keyword_typeddicts_have_every_body_field_but_the_excluded_all_optional(
     }
 
 
+def test_the_exclusions_are_emitted_once_from_excluded() -> None:
+    name = codegen_params.exclusions_name("CreateChatCompletionRequest")
+    assert name == "CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS"
+    assert codegen_params.constant_names() == [name]
+    assert name in params.__all__
+    emitted = params.CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS
+    assert dict(emitted) == codegen_params.EXCLUDED["CreateChatCompletionRequest"]
+    assert list(emitted) == list(codegen_params.EXCLUDED["CreateChatCompletionRequest"])
+    # A constant, not a type: completionkit.types does not list it.
+    from completionkit._generated import public
+
+    assert name not in public.__all__
+
+
 def test_union_aliases_have_twins_of_their_members() -> None:
     tree = ast.parse(PARAMS.read_text("utf-8"))
     aliases = {
@@ -411,12 +425,11 @@ def test_union_aliases_have_twins_of_their_members() -> None:
 
 def test_all_is_sorted_and_lists_every_name_defined() -> None:
     tree = ast.parse(PARAMS.read_text("utf-8"))
+    # Type aliases and the constants (the exclusions).
     defined = set(_typeddicts(tree)) | {
         node.target.id
         for node in tree.body
-        if isinstance(node, ast.AnnAssign)
-        and isinstance(node.target, ast.Name)
-        and ast.unparse(node.annotation) == "TypeAlias"
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
     }
     assert params.__all__ == sorted(params.__all__)
     assert set(params.__all__) == defined
@@ -502,9 +515,7 @@ def test_keys_that_are_no_identifiers_and_recursive_structs(tmp_path: Path) -> N
     base = "from msgspec import Struct\n\n\nclass Model(Struct, omit_defaults=True):\n    pass\n"
     files = {"__init__.py": "", "_base.py": base, "models.py": SYNTHETIC_MODELS}
     loaded = dict(sys.modules)
-    source = codegen_params.render(
-        SYNTHETIC_DOCUMENT, files, header=HEADER, described_models=SYNTHETIC_MODELS
-    )
+    source = codegen_params.render(SYNTHETIC_DOCUMENT, files, header=HEADER)
     # The installed package was put back as it was.
     assert {name: module for name, module in sys.modules.items() if name.startswith("completionkit")} == {
         name: module for name, module in loaded.items() if name.startswith("completionkit")
@@ -565,5 +576,5 @@ def test_a_model_params_cannot_express_is_an_error() -> None:
         "models.py": models_source,
     }
     with pytest.raises(codegen_params.ParamsError, match="Pair is encoded as an array"):
-        codegen_params.render(SYNTHETIC_DOCUMENT, files, header=HEADER, described_models=models_source)
+        codegen_params.render(SYNTHETIC_DOCUMENT, files, header=HEADER)
     assert sys.modules["completionkit._generated.models"] is models

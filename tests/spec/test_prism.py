@@ -11,22 +11,22 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from ..prism_server import running_prism
 
 
 @pytest.fixture(scope="module")
-def prism() -> Iterator[httpx.Client]:
+def prism() -> Iterator[httpx2.Client]:
     with (
         running_prism() as url,
-        httpx.Client(base_url=url, headers={"Authorization": "Bearer sk-test"}) as client,
+        httpx2.Client(base_url=url, headers={"Authorization": "Bearer sk-test"}) as client,
     ):
         yield client
 
 
-def _messages(response: httpx.Response) -> list[str]:
+def _messages(response: httpx2.Response) -> list[str]:
     # The spec declares an error body for every operation, so Prism answers with that
     # and lists what it found wrong in a header.
     return [v["message"] for v in json.loads(response.headers.get("sl-violations", "[]"))]
@@ -35,7 +35,7 @@ def _messages(response: httpx.Response) -> list[str]:
 VALID = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Hello"}]}
 
 
-def test_valid_create_is_accepted(prism: httpx.Client) -> None:
+def test_valid_create_is_accepted(prism: httpx2.Client) -> None:
     assert prism.post("/chat/completions", json=VALID).status_code == 200
 
 
@@ -49,18 +49,18 @@ def test_valid_create_is_accepted(prism: httpx.Client) -> None:
         ({**VALID, "stream_options": {"include_usage": "yes"}}, "include_usage"),
     ],
 )
-def test_invalid_create_gets_422(prism: httpx.Client, body: dict[str, Any], expected: str) -> None:
+def test_invalid_create_gets_422(prism: httpx2.Client, body: dict[str, Any], expected: str) -> None:
     response = prism.post("/chat/completions", json=body)
     assert response.status_code == 422
     assert any(expected in m for m in _messages(response)), _messages(response)
 
 
-def test_update_requires_string_metadata(prism: httpx.Client) -> None:
+def test_update_requires_string_metadata(prism: httpx2.Client) -> None:
     assert prism.post("/chat/completions/c1", json={"metadata": {"k": "v"}}).status_code == 200
     assert prism.post("/chat/completions/c1", json={"metadata": {"k": 1}}).status_code == 422
     assert prism.post("/chat/completions/c1", json={}).status_code == 422
 
 
-def test_list_takes_a_deep_object_metadata_filter(prism: httpx.Client) -> None:
+def test_list_takes_a_deep_object_metadata_filter(prism: httpx2.Client) -> None:
     assert prism.get("/chat/completions", params={"metadata[topic]": "x", "limit": 2}).status_code == 200
     assert prism.get("/chat/completions", params={"order": "sideways"}).status_code == 422

@@ -8,7 +8,8 @@ from typing import Any
 
 from openapi_spec_validator import validate
 
-from codegen.cut import HTTP_METHODS, OPERATIONS, load_yaml
+from codegen.cut import OPERATIONS
+from codegen.document import HTTP_METHODS, load_yaml
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "spec"
 
