@@ -43,8 +43,8 @@ def test_generated_code_installs_under_the_package(wheel: zipfile.ZipFile) -> No
     assert not any(n.startswith(("facade/", "generated/", "codegen/", "tests/")) for n in names)
 
 
-def test_runtime_dependencies_are_httpx_and_msgspec(wheel: zipfile.ZipFile) -> None:
+def test_runtime_dependencies_are_httpx2_and_msgspec(wheel: zipfile.ZipFile) -> None:
     (metadata_name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
     metadata = Parser().parsestr(wheel.read(metadata_name).decode())
     requires = [r for r in metadata.get_all("Requires-Dist") or [] if "extra ==" not in r]
-    assert sorted(r.split(">")[0].split("=")[0].strip() for r in requires) == ["httpx", "msgspec"]
+    assert sorted(r.split(">")[0].split("=")[0].strip() for r in requires) == ["httpx2", "msgspec"]

@@ -172,7 +172,7 @@ def test_extra_body_query_and_headers(server: LocalServer, client: OpenAI) -> No
         ({"model": "m", "n": 1.5}, "n", "got `float`"),
         ({"model": "m", "tool_choice": "sometimes"}, "tool_choice", "sometimes"),
         ({"model": "m", "metadata": {"k": 1}}, "metadata", "got `int`"),
-        ({"model": "m", "messages": []}, "messages", "first argument"),
+        ({"model": "m", "messages": []}, "messages", "positional argument"),
         ({"temperature": 1}, "model", "needs a model"),
         ({"model": "m", "max_retries": -1}, "max_retries", ">= 0"),
         ({"model": "m", "timeout": "soon"}, "timeout", "seconds"),

@@ -4,9 +4,7 @@ pyright strict hold dict literals to, and that describes the same JSON as its St
 from __future__ import annotations
 
 import ast
-import json
 import os
-import re
 import subprocess
 import sys
 import textwrap
@@ -18,11 +16,11 @@ import msgspec
 import msgspec.inspect as mi
 import pytest
 
-import completionkit
-import completionkit._generated
 from codegen import params as codegen_params
 from codegen.generate import HEADER
 from completionkit._generated import models, params
+
+from ..typecheckers import marked_lines, mypy, pyright, search_paths
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = ROOT / "generated" / "params.py"
@@ -175,120 +173,30 @@ nested: CreateChatCompletionParams = {"tools": [{"type": "function", "function":
 """
 
 
-def _search_paths(tmp_path: Path) -> list[str]:
-    """Where else a type checker must look to find ``completionkit`` (as in
-    tests/typing/test_wrong_usage.py): an editable install maps facade/ and generated/
-    with an import hook that static checkers cannot follow, so the tree is laid out
-    again with links."""
-    package = Path(completionkit.__file__).parent
-    shim = tmp_path / "site" / "completionkit"
-    shim.mkdir(parents=True)
-    # Laid out also for an installed package: checked by path inside site-packages, mypy
-    # would take site-packages for the project and stop at its first shadowing module.
-    for entry in package.iterdir():
-        (shim / entry.name).symlink_to(entry)
-    if not (shim / "_generated").exists():
-        (shim / "_generated").symlink_to(Path(completionkit._generated.__file__).parent)
-    return [str(shim.parent)]
-
-
-Errors = tuple[dict[Path, set[int]], str]
-
-
-def _by_file(files: list[Path], found: list[tuple[str, int]], output: str, cwd: Path) -> Errors:
-    """The lines with an error in each of ``files`` (links resolved), and the checker's output."""
-    errors: dict[Path, set[int]] = {path.resolve(): set() for path in files}
-    for file, line in found:
-        errors.setdefault((cwd / file).resolve(), set()).add(line)
-    return {path: errors[path.resolve()] for path in files}, output
-
-
-def _mypy(files: list[Path], search_paths: list[str], cwd: Path) -> Errors:
-    """mypy --strict on ``files``; errors in the modules they import are not theirs."""
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--no-incremental",
-            "--cache-dir",
-            str(cwd / ".mypy_cache"),
-            "--show-error-codes",
-            "--no-error-summary",
-            *map(str, files),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-        env={**os.environ, "MYPYPATH": os.pathsep.join(search_paths)},
-    )
-    if completed.returncode not in (0, 1):
-        pytest.fail(f"mypy did not run: {completed.stdout}{completed.stderr}")
-    found = [(file, int(line)) for file, line in re.findall(r"^(.+?):(\d+): error:", completed.stdout, re.M)]
-    return _by_file(files, found, completed.stdout, cwd)
-
-
-def _pyright(files: list[Path], search_paths: list[str], cwd: Path) -> Errors:
-    """pyright strict on ``files``."""
-    config = cwd / "pyrightconfig.json"
-    settings = {"typeCheckingMode": "strict", "pythonVersion": "3.11", "extraPaths": search_paths}
-    config.write_text(json.dumps(settings), "utf-8")
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pyright",
-            "--outputjson",
-            "--project",
-            str(config),
-            "--pythonpath",
-            sys.executable,
-        ]
-        + [str(path) for path in files],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=False,
-    )
-    try:
-        diagnostics = json.loads(completed.stdout)["generalDiagnostics"]
-    except (json.JSONDecodeError, KeyError):
-        pytest.fail(f"pyright did not run: {completed.stdout}{completed.stderr}")
-    found = [(d["file"], d["range"]["start"]["line"] + 1) for d in diagnostics if d["severity"] == "error"]
-    return _by_file(files, found, json.dumps(diagnostics, indent=1), cwd)
-
-
-def _marked(source: str) -> set[int]:
-    return {number for number, line in enumerate(source.splitlines(), 1) if re.search(r"#\s*error\b", line)}
-
-
 @pytest.fixture(scope="module")
-def consumers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str]]:
+def consumers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("consumers")
     right, wrong = tmp / "right.py", tmp / "wrong.py"
     right.write_text(RIGHT, "utf-8")
     wrong.write_text(WRONG, "utf-8")
-    return right, wrong, _search_paths(tmp)
+    return right, wrong
 
 
-@pytest.mark.parametrize("checker", [_mypy, _pyright], ids=["mypy", "pyright"])
+@pytest.mark.parametrize("checker", [mypy, pyright], ids=["mypy", "pyright"])
 def test_checkers_accept_right_literals_and_reject_each_wrong_one(
-    checker: Any, consumers: tuple[Path, Path, list[str]]
+    checker: Any, consumers: tuple[Path, Path]
 ) -> None:
-    right, wrong, search_paths = consumers
-    errors, output = checker([right, wrong], search_paths, right.parent)
+    right, wrong = consumers
+    errors, output = checker([right, wrong], right.parent)
     assert errors[right] == set(), output
-    assert len(_marked(WRONG)) == 8
-    assert errors[wrong] == _marked(WRONG), output
+    assert len(marked_lines(WRONG)) == 8
+    assert errors[wrong] == marked_lines(WRONG), output
 
 
-@pytest.mark.parametrize("checker", [_mypy, _pyright], ids=["mypy", "pyright"])
+@pytest.mark.parametrize("checker", [mypy, pyright], ids=["mypy", "pyright"])
 def test_params_module_passes_the_strict_checkers(checker: Any, tmp_path: Path) -> None:
-    search_paths = _search_paths(tmp_path)
-    module = Path(search_paths[0]) / "completionkit" / "_generated" / "params.py"
-    errors, output = checker([module], search_paths, tmp_path)
+    module = Path(search_paths(tmp_path)[0]) / "completionkit" / "_generated" / "params.py"
+    errors, output = checker([module], tmp_path)
     assert errors[module] == set(), output
 
 
@@ -554,10 +462,10 @@ def test_keys_that_are_no_identifiers_and_recursive_structs(tmp_path: Path) -> N
     right, wrong = tmp_path / "right.py", tmp_path / "wrong.py"
     right.write_text(SYNTHETIC_RIGHT, "utf-8")
     wrong.write_text(SYNTHETIC_WRONG, "utf-8")
-    for checker in (_mypy, _pyright):
+    for checker in (mypy, pyright):
         module = package / "_generated" / "params.py"
-        errors, output = checker([right, wrong, module], [str(package.parent)], tmp_path)
-        assert errors == {right: set(), wrong: _marked(SYNTHETIC_WRONG), module: set()}, output
+        errors, output = checker([right, wrong, module], tmp_path, [str(package.parent)])
+        assert errors == {right: set(), wrong: marked_lines(SYNTHETIC_WRONG), module: set()}, output
 
 
 def test_a_model_params_cannot_express_is_an_error() -> None:
