@@ -287,12 +287,16 @@ def _query_and_options(
     fields = frozenset(f.encode_name for f in msgspec.structs.fields(endpoint.query))
     query: dict[str, Any] = {}
     options: dict[str, Any] = {}
+    value: object
     for name, value in _mapping("parameters", params).items():
         if name in _OPTION_NAMES:
             options[name] = value
         elif name in fields:
             if value is not None:
-                query[name] = dict(_mapping(name, value)) if isinstance(value, Mapping) else value
+                # A mapping (metadata) is copied: the caller's object is not kept.
+                query[name] = (
+                    dict(typing.cast("Mapping[str, object]", value)) if isinstance(value, Mapping) else value
+                )
         else:
             raise _unknown(name, fields | _OPTION_NAMES, method)
     return _convert(query, endpoint.query), typing.cast("RequestOptions", options)
