@@ -1,6 +1,6 @@
 """Every workflow of completionkit, as nox sessions.
 
-nox                     lint, typecheck, check_generated, tests (what CI runs)
+nox                     lint, typecheck, check_generated, tests, contract, fuzz (what CI runs)
 nox -s update_spec -- UPSTREAM.yaml   cut spec/ from an upstream OpenAPI file
 nox -s generate         regenerate generated/ from spec/openapi.yaml
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import nox
 
 nox.needs_version = ">=2025.2.9"  # dependency groups from pyproject.toml
-nox.options.sessions = ["lint", "typecheck", "check_generated", "tests", "contract"]
+nox.options.sessions = ["lint", "typecheck", "check_generated", "tests", "contract", "fuzz"]
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
@@ -158,6 +158,15 @@ def tests(session: nox.Session) -> None:
     session.install(".[testing]", *_group("test"), *_group("spec"))
     _install_prism(session)
     session.run("pytest", "--ignore=tests/contract", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """schemathesis drives the local server from spec/openapi.yaml: no server error, and
+    every answer conforms to the spec. A bounded run by default (CI); `-- N` for N examples
+    an operation."""
+    session.install(".[testing]", *_group("fuzz"))
+    session.run("python", "tests/fuzz.py", *session.posargs)
 
 
 @nox.session

@@ -93,6 +93,11 @@ def _schema_ref(content: Json, media_type: str) -> str | None:
     schema = content.get(media_type, {}).get("schema")
     if schema is None:
         return None
+    if media_type == "text/event-stream":
+        # The schema describes one event; its `data` carries the JSON the chunk type reads
+        # (see spec/overlay.yaml).
+        data = schema.get("properties", {}).get("data", {})
+        schema = next((m["contentSchema"] for m in data.get("anyOf", []) if "contentSchema" in m), schema)
     if "$ref" not in schema:
         raise ValueError(f"{media_type} schemas must be $refs to components, not {schema!r}")
     return str(schema["$ref"])

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from codegen.document import HTTP_METHODS, Json, closure, mappings
 
-__all__ = ["DEFAULT_KEY", "ERROR_SCHEMA", "TRANSFORMS"]
+__all__ = ["DEFAULT_KEY", "ERROR_SCHEMA", "TRANSFORMS", "apply_response_policy"]
 
 DEFAULT_KEY = "x-completionkit-default"
 """Where the overlay puts the value a response field takes when a server leaves it out.
@@ -211,8 +211,16 @@ def _neutral(prop: Json, schemas: Json) -> Json:
     return empty[kind] if isinstance(kind, str) and kind in empty else _NO_NEUTRAL
 
 
-def _response_defaults(document: Json) -> int:
-    """In response-only schemas, what a server leaves out reads as a neutral value.
+def apply_response_policy(document: Json) -> int:
+    """The response policy, applied to the document the models are generated from (never
+    to spec/openapi.yaml, which keeps upstream's required fields, so that a validator or a
+    mock built from spec/ accepts what real servers send): in response-only schemas, what
+    a server leaves out reads as a neutral value.
+
+    Why: vLLM, Ollama, LM Studio and llama.cpp leave out what they have no value for
+    (`logprobs`, `refusal`, `usage`, `system_fingerprint`, ...) where the spec writes null
+    or nothing, and OpenAI itself writes null for many optional fields; Ollama and
+    Gemini's layer omit `choices[].index`, some gateways a chunk's `created`.
 
     Every optional property becomes nullable with the default None, and so does every
     required property that is nullable already: absent and null then read the same,
@@ -260,6 +268,5 @@ TRANSFORMS: dict[str, Callable[[Json], int]] = {
     "free-form-objects-as-maps": _free_form_objects_as_maps,
     "null-defaults-on-non-null-schemas": _null_defaults_on_non_null_schemas,
     "open-response-enums": _open_response_enums,
-    "response-defaults": _response_defaults,
 }
 """Each transform by the name an overlay action gives it."""

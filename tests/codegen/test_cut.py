@@ -93,8 +93,17 @@ def test_open_response_enums_keeps_the_known_values() -> None:
     assert "anyOf" in schemas["Tag"]["properties"]["color"]
 
 
-def test_response_defaults_relax_response_only_schemas() -> None:
-    schemas = _cut([{"transform": "response-defaults", "why": "w"}]).document["components"]["schemas"]
+def test_the_response_policy_is_not_an_overlay_action_and_keeps_spec_required_fields() -> None:
+    with pytest.raises(OverlayError, match="response-defaults"):
+        _cut([{"transform": "response-defaults", "why": "w"}])
+    pet = _cut([]).document["components"]["schemas"]["Pet"]
+    assert pet["properties"]["id"] == {"type": "string"}
+
+
+def test_the_response_policy_relaxes_response_only_schemas_for_generation() -> None:
+    document = _cut([]).document
+    transforms.apply_response_policy(document)
+    schemas = document["components"]["schemas"]
     pet = schemas["Pet"]
     # Required, not nullable: stays required and typed `str`, with "" for a server that leaves it out.
     assert pet["properties"]["id"] == {"type": "string", "x-completionkit-default": ""}
@@ -115,9 +124,10 @@ def test_a_patched_default_of_none_makes_the_field_nullable() -> None:
             "merge": {"x-completionkit-default": None},
             "why": "w",
         },
-        {"transform": "response-defaults", "why": "w"},
     ]
-    pet = _cut(actions).document["components"]["schemas"]["Pet"]
+    document = _cut(actions).document
+    transforms.apply_response_policy(document)
+    pet = document["components"]["schemas"]["Pet"]
     assert pet["properties"]["id"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
 
 
@@ -200,14 +210,13 @@ def test_default_error_responses_reach_the_error_schema() -> None:
 
 def test_each_job_has_its_module() -> None:
     assert set(overlay.__all__) == {"OverlayError", "VERBS", "apply_overlay"}
-    assert set(transforms.__all__) == {"DEFAULT_KEY", "ERROR_SCHEMA", "TRANSFORMS"}
+    assert set(transforms.__all__) == {"DEFAULT_KEY", "ERROR_SCHEMA", "TRANSFORMS", "apply_response_policy"}
     assert list(transforms.TRANSFORMS) == [
         "default-error-responses",
         "nullable-3.0-to-3.1",
         "free-form-objects-as-maps",
         "null-defaults-on-non-null-schemas",
         "open-response-enums",
-        "response-defaults",
     ]
     assert transforms.DEFAULT_KEY == "x-completionkit-default"
     # What the tests that read spec/ import from codegen.cut still comes from there,
