@@ -17,11 +17,12 @@ import itertools
 import json
 import re
 import secrets
+import sqlite3
 import threading
 import time
 import urllib.parse
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any, ClassVar, Literal
 
 import msgspec
@@ -47,6 +48,11 @@ METADATA_MAX_PAIRS = 16
 METADATA_MAX_KEY = 64
 METADATA_MAX_VALUE = 512
 LIST_MAX_LIMIT = 100
+# Deeper JSON is refused with a 400 before any parser sees it: the parsers recurse.
+JSON_MAX_DEPTH = 128
+# A JSON string; one left open runs to the end of the body, so matching never backtracks.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +87,7 @@ class ServerState:
         self.in_flight = 0
         self.max_in_flight = 0
         self._gathering: asyncio.Condition | None = None
+        self._stopping: asyncio.Event | None = None
 
     async def enter(self) -> None:
         if self._gathering is None:
@@ -94,6 +101,17 @@ class ServerState:
         assert self._gathering is not None
         async with self._gathering:
             self.in_flight -= 1
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set when the server begins to shut down: waiting requests give up at once."""
+        if self._stopping is None:
+            self._stopping = asyncio.Event()  # on the server's own loop
+        return self._stopping
+
+    def begin_shutdown(self) -> None:
+        """Called on the server's loop when it begins to shut down."""
+        self.stopping.set()
 
     async def gather(self, count: int) -> None:
         assert self._gathering is not None
@@ -186,6 +204,7 @@ class _Call:
     send: Send
     request_id: str
     fault: Fault | None
+    watch: _Watch
 
     @property
     def completion_id(self) -> str:
@@ -226,18 +245,97 @@ async def _drop(send: Send) -> None:
     await asyncio.sleep(0)
 
 
-async def _client_left_within(seconds: float, receive: Receive) -> bool:
-    """Wait ``seconds``, or less if the client disconnects first (then True)."""
+async def _settled(awaitable: Awaitable[object]) -> None:
+    await awaitable
 
-    async def disconnected() -> None:
+
+class _Watch:
+    """Tells a request's handler when to stop waiting: its client left, or the server stops.
+
+    Started once the body is read; it listens for ``http.disconnect`` for the rest of
+    the request, so a slow answer or stream ends as soon as its client is gone and a
+    stopping server never waits for (nor cancels) a handler that sleeps.
+    """
+
+    def __init__(self, receive: Receive, stopping: asyncio.Event) -> None:
+        self._stopping = stopping
+        self._left = asyncio.Event()
+        self._listener = asyncio.ensure_future(self._listen(receive))
+
+    async def _listen(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
             pass
+        self._left.set()
 
+    @property
+    def client_left(self) -> bool:
+        return self._left.is_set()
+
+    @property
+    def over(self) -> bool:
+        """The client left or the server is stopping: nobody will read an answer."""
+        return self._left.is_set() or self._stopping.is_set()
+
+    async def wait(self, seconds: float | None = None, until: Awaitable[object] | None = None) -> bool:
+        """Wait ``seconds`` (or for ``until``); True, sooner, if the client leaves or the server stops."""
+        if self.over:
+            if isinstance(until, Coroutine):
+                until.close()  # never to be awaited: say so, rather than warn
+            return True
+        waiting = [self._left.wait(), self._stopping.wait(), *([until] if until is not None else [])]
+        waiters = [asyncio.ensure_future(_settled(w)) for w in waiting]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+        return self.over
+
+    async def close(self) -> None:
+        self._listener.cancel()
+        await asyncio.gather(self._listener, return_exceptions=True)
+
+
+def _json_depth(body: bytes) -> int:
+    """How deep the arrays and objects of ``body`` nest (brackets in strings do not count)."""
+    brackets = _JSON_STRING.sub(b'""', body).translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(1 if b in b"[{" else -1 for b in brackets), default=0)
+
+
+def _load_json(body: bytes) -> Json:
+    """Decode a request body as JSON, or raise the 400 that says why it is not.
+
+    Never lets a parser fail on the body's bytes or its depth: invalid UTF-8, over-deep
+    nesting and anything ``json`` refuses are all the client's error.
+    """
     try:
-        await asyncio.wait_for(disconnected(), seconds)
-    except TimeoutError:
-        return False
-    return True
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise HTTPError(400, f"The request body is not valid UTF-8 (byte {error.start}).") from None
+    if _json_depth(body) > JSON_MAX_DEPTH:
+        raise HTTPError(400, f"The JSON body of your request nests deeper than {JSON_MAX_DEPTH} levels.")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise HTTPError(400, "We could not parse the JSON body of your request.") from None
+
+
+def _store_failure(error: sqlite3.Error) -> HTTPError:
+    """The answer to a store operation that failed (and was rolled back: nothing changed)."""
+    text = str(error)
+    if isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+        return HTTPError(
+            503,
+            f"The local server's store is busy ({text}): another connection holds its database "
+            "locked. Nothing was changed; try again.",
+            type="server_error",
+            code="store_busy",
+            headers={"retry-after": "1"},
+        )
+    return HTTPError(
+        500, f"The local server's store failed ({text}). Nothing was changed.", type="server_error"
+    )
 
 
 def _validate_metadata(metadata: Json) -> dict[str, str]:
@@ -316,6 +414,13 @@ class App:
 
     async def _serve(self, scope: Scope, path: str, receive: Receive, send: Send) -> None:
         body = await self._read_body(receive)
+        watch = _Watch(receive, self.state.stopping)
+        try:
+            await self._serve_read(scope, path, body, send, watch)
+        finally:
+            await watch.close()
+
+    async def _serve_read(self, scope: Scope, path: str, body: bytes, send: Send, watch: _Watch) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         route = self._route(scope["method"], path)
         endpoint = route.endpoint
@@ -323,20 +428,25 @@ class App:
         request_id = self.state.request_id()
         fault = self.state.take_fault(endpoint.operation_id if endpoint else None)
         if fault is not None and fault.gather is not None:
-            await self.state.gather(fault.gather)
-        if fault is not None and fault.delay and await _client_left_within(fault.delay, receive):
-            return  # a client that timed out is gone: nobody to answer
+            await watch.wait(until=self.state.gather(fault.gather))
+        if fault is not None and fault.delay:
+            await watch.wait(fault.delay)
+        if watch.over:
+            # A client that timed out is gone: nobody to answer.  A stopping server cuts
+            # the connection of a client still waiting, as a real one going down would.
+            if not watch.client_left:
+                await _drop(send)
+            return
         if fault is not None and fault.drop == "before":
             await _drop(send)
             return
         try:
             self._authorize(headers)
+            if fault is not None and fault.body is not None:
+                status = fault.status if fault.status is not None else 200
+                await self._send(send, status, fault.body, fault.content_type, request_id, fault.headers)
+                return
             if fault is not None and fault.status is not None:
-                if fault.body is not None:
-                    await self._send(
-                        send, fault.status, fault.body, fault.content_type, request_id, fault.headers
-                    )
-                    return
                 raise HTTPError(
                     fault.status,
                     fault.message,
@@ -347,7 +457,10 @@ class App:
             if route.error is not None:
                 raise route.error
             assert endpoint is not None
-            await self._dispatch(endpoint, route.path_params, scope, body, send, request_id, fault)
+            await self._dispatch(endpoint, route.path_params, scope, body, send, request_id, fault, watch)
+        except sqlite3.Error as error:
+            failure = _store_failure(error)
+            await self._send_json(send, failure.status, failure.body, request_id, failure.headers)
         except HTTPError as error:
             await self._send_json(send, error.status, error.body, request_id, error.headers)
 
@@ -373,8 +486,8 @@ class App:
         decoded: Json = None
         if body:
             try:
-                decoded = json.loads(body)
-            except ValueError:
+                decoded = _load_json(body)
+            except HTTPError:
                 decoded = body
         shown = {k: (REDACTED if k in ("authorization", "api-key") else v) for k, v in headers.items()}
         query = tuple(_query_pairs(scope))
@@ -459,14 +572,15 @@ class App:
         send: Send,
         request_id: str,
         fault: Fault | None,
+        watch: _Watch,
     ) -> None:
         query = self._query(endpoint, scope)
-        call = _Call(endpoint, path_params, query, body, send, request_id, fault)
+        call = _Call(endpoint, path_params, query, body, send, request_id, fault, watch)
         # __init__ refused any endpoint without a handler: the lookup cannot miss.
         await self._HANDLERS[endpoint.operation_id](self, call)
 
     async def _create_chat_completion(self: App, call: _Call) -> None:
-        await self._create(call.endpoint, call.body, call.send, call.request_id, call.fault)
+        await self._create(call)
 
     async def _list_chat_completions(self: App, call: _Call) -> None:
         await self._answer(call.send, self._list(call.query), call.request_id, call.fault)
@@ -505,21 +619,22 @@ class App:
 
     async def _answer(self, send: Send, result: Json, request_id: str, fault: Fault | None) -> None:
         if fault is not None and fault.drop == "during":
-            payload = msgspec.json.encode(result)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": self._headers("application/json", request_id, None),
-                }
+            await self._send_half(
+                send, msgspec.json.encode(result), "application/json", request_id, fault.headers
             )
-            await send(
-                {"type": "http.response.body", "body": payload[: len(payload) // 2], "more_body": True}
-            )
-            await _drop(send)
             return
         extra = fault.headers if fault is not None else None
         await self._send_json(send, 200, result, request_id, extra)
+
+    async def _send_half(
+        self, send: Send, payload: bytes, content_type: str, request_id: str, extra: Mapping[str, str] | None
+    ) -> None:
+        """Start a 200 answer of ``payload``, send its first half, and drop the connection."""
+        headers = self._headers(content_type, request_id, extra)
+        headers.append((b"content-length", str(len(payload)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": payload[: len(payload) // 2], "more_body": True})
+        await _drop(send)
 
     @staticmethod
     def _not_found(completion_id: str) -> Json:
@@ -535,11 +650,12 @@ class App:
         assert endpoint.body is not None
         if not body:
             raise HTTPError(400, "The request needs a JSON body.")
+        _load_json(body)  # bytes and depth no parser can take are a 400, not a crash
         try:
             return decode_json(body, endpoint.body, strict=True)
         except msgspec.ValidationError as error:
             raise HTTPError(400, f"Invalid request body: {error}", param=_param_of(error)) from None
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, ValueError, RecursionError):
             raise HTTPError(400, "We could not parse the JSON body of your request.") from None
 
     @staticmethod
@@ -613,16 +729,10 @@ class App:
         assert page is not None
         return self._page_fields(page.items, page.has_more)
 
-    async def _create(
-        self,
-        endpoint: Endpoint[Any, Any, Any, Any, Any],
-        body: bytes,
-        send: Send,
-        request_id: str,
-        fault: Fault | None,
-    ) -> None:
-        self._body(endpoint, body)  # judged by the generated request type; 400 names the field
-        request = json.loads(body)
+    async def _create(self, call: _Call) -> None:
+        body, send, request_id, fault = call.body, call.send, call.request_id, call.fault
+        self._body(call.endpoint, body)  # judged by the generated request type; 400 names the field
+        request = _load_json(body)
         if request.get("top_logprobs") is not None and not request.get("logprobs"):
             raise HTTPError(400, "top_logprobs requires logprobs to be true.", param="top_logprobs")
         if request.get("stream_options") is not None and not request.get("stream"):
@@ -632,7 +742,11 @@ class App:
         metadata = _validate_metadata(request.get("metadata"))
         reply = self.state.next_reply(request)
         if reply.raw is not None:
-            await self._send(send, 200, reply.raw, reply.raw_content_type, request_id)
+            extra = fault.headers if fault is not None else None
+            if fault is not None and fault.drop == "during":
+                await self._send_half(send, reply.raw, reply.raw_content_type, request_id, extra)
+            else:
+                await self._send(send, 200, reply.raw, reply.raw_content_type, request_id, extra)
             return
         completion_id = f"chatcmpl-{secrets.token_hex(12)}"
         created = int(time.time())
@@ -641,40 +755,70 @@ class App:
             messages = [_stored_message(completion_id, i, m) for i, m in enumerate(request["messages"])]
             self.state.store.add({**completion, "metadata": metadata}, metadata, messages)
         if request.get("stream"):
-            await self._stream(send, build_chunks(request, reply, completion_id, created), request_id, fault)
+            chunks = build_chunks(request, reply, completion_id, created)
+            await self._stream(send, chunks, request_id, fault, call.watch)
         else:
             await self._answer(send, completion, request_id, fault)
 
-    async def _stream(self, send: Send, chunks: Iterable[Json], request_id: str, fault: Fault | None) -> None:
+    async def _stream(
+        self, send: Send, chunks: Iterable[Json], request_id: str, fault: Fault | None, watch: _Watch
+    ) -> None:
         headers = self._headers(
             "text/event-stream; charset=utf-8", request_id, fault.headers if fault else None
         )
         headers.append((b"cache-control", b"no-cache"))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         events = [b"data: " + msgspec.json.encode(c) + b"\n\n" for c in chunks] + [b"data: [DONE]\n\n"]
+        cut = _stream_cut(events, fault)
+        error_at = None
+        if fault is not None and fault.error_event_after is not None:
+            error_at = min(fault.error_event_after, len(events) - 1)  # at the latest, instead of [DONE]
         for index, event in enumerate(events):
-            if fault is not None:
-                if fault.chunk_delay and index:
-                    await asyncio.sleep(fault.chunk_delay)
-                if fault.keepalive_comments:
-                    await send({"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True})
-                if fault.cut_stream_after == index:
-                    await send(
-                        {"type": "http.response.body", "body": event[: len(event) // 2], "more_body": True}
-                    )
+            if fault is not None and fault.chunk_delay and index:
+                await watch.wait(fault.chunk_delay)
+            if watch.over:
+                # Nobody reads on: stop at once.  A stopping server cuts the stream of a
+                # client still reading, as a real one going down would.
+                if not watch.client_left:
                     await _drop(send)
-                    return
-                if fault.error_event_after == index:
-                    error = {
-                        "error": {
-                            "message": fault.message,
-                            "type": "server_error",
-                            "param": None,
-                            "code": None,
-                        }
+                return
+            if fault is not None and fault.keepalive_comments:
+                await send({"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True})
+            if cut is not None and cut[0] == index:
+                await send({"type": "http.response.body", "body": event[: cut[1]], "more_body": True})
+                await _drop(send)
+                return
+            if fault is not None and error_at == index:
+                error = {
+                    "error": {
+                        "message": fault.message,
+                        "type": fault.error_type,
+                        "param": None,
+                        "code": fault.error_code,
                     }
-                    body = b"event: error\ndata: " + msgspec.json.encode(error) + b"\n\n"
-                    await send({"type": "http.response.body", "body": body})
-                    return
+                }
+                body = b"event: error\ndata: " + msgspec.json.encode(error) + b"\n\n"
+                await send({"type": "http.response.body", "body": body})
+                return
             await send({"type": "http.response.body", "body": event, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
+
+
+def _stream_cut(events: list[bytes], fault: Fault | None) -> tuple[int, int] | None:
+    """Where a stream fault breaks the stream off: (event index, bytes of that event sent), or None.
+
+    ``cut_stream_after`` cuts the next event in half (at the latest [DONE]);
+    ``drop="during"`` cuts at the middle byte of the whole body.
+    """
+    if fault is None:
+        return None
+    if fault.cut_stream_after is not None:
+        index = min(fault.cut_stream_after, len(events) - 1)
+        return index, len(events[index]) // 2
+    if fault.drop == "during":
+        half = sum(map(len, events)) // 2
+        for index, event in enumerate(events):
+            if half < len(event):
+                return index, half
+            half -= len(event)
+    return None

@@ -33,20 +33,26 @@ class Fault:
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict[str, str])
     """Extra response headers (``x-ratelimit-*``, ``retry-after``, ...)."""
     delay: float = 0.0
-    """Seconds to wait before answering: for client timeouts."""
+    """Seconds to wait before answering: for client timeouts.  A client that gives up
+    ends the wait; so does the server stopping (it then closes the connection)."""
     gather: int | None = None
     """Hold the request until this many requests are in flight at once, then answer:
     proves concurrency without timing anything."""
     drop: Literal["before", "during"] | None = None
-    """Close the connection before any byte of the response, or in the middle of its body."""
+    """Close the connection before any byte of the response, or in the middle of its body
+    (at its middle byte: of the JSON answer, or of the whole event stream of a streamed create)."""
     body: bytes | None = None
-    """Answer with these bytes as the body (non-JSON, truncated JSON, an HTML page)."""
+    """Answer with these bytes as the body (non-JSON, truncated JSON, an HTML page), with
+    ``status`` (200 when it is None)."""
     content_type: str = "application/json"
-    # Streams (create with stream: true):
+    # Streams (create with stream: true); a request that is not a streamed create meets
+    # these and answers as if it had met no fault:
     cut_stream_after: int | None = None
-    """Send this many events whole, then half of the next one, then drop the connection."""
+    """Send this many events whole, then half of the next one, then drop the connection
+    (a number beyond the stream's events cuts its last one, ``data: [DONE]``)."""
     error_event_after: int | None = None
-    """Send this many events, then an ``error`` event, and end the stream."""
+    """Send this many events, then an ``error`` event (of ``error_type``, ``error_code`` and
+    ``message``), and end the stream; it takes the place of ``[DONE]`` at the latest."""
     keepalive_comments: bool = False
     """Send an SSE comment line (``: keep-alive``) before every event."""
     chunk_delay: float = 0.0

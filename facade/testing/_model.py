@@ -121,13 +121,11 @@ def _token_logprobs(pieces: list[str], top: int, start: int = 0) -> list[Json]:
     out: list[Json] = []
     for index, piece in enumerate(pieces, start):
         logprob = _logprob(index)
+        tokens = [piece if k == 0 else f"{piece}#{k}" for k in range(top)]
+        # Each alternative carries the UTF-8 bytes of its own token.
         alternatives = [
-            {
-                "token": piece if k == 0 else f"{piece}#{k}",
-                "logprob": logprob - k,
-                "bytes": list(piece.encode()),
-            }
-            for k in range(top)
+            {"token": token, "logprob": logprob - k, "bytes": list(token.encode())}
+            for k, token in enumerate(tokens)
         ]
         out.append(
             {"token": piece, "logprob": logprob, "bytes": list(piece.encode()), "top_logprobs": alternatives}

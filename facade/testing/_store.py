@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sqlite3
 import threading
+from collections.abc import Generator
 from typing import Any, Literal
 
-__all__ = ["Page", "Store", "UnknownCursorError"]
+__all__ = ["DEFAULT_BUSY_TIMEOUT", "Page", "Store", "UnknownCursorError"]
 
 Json = Any
+
+DEFAULT_BUSY_TIMEOUT = 2.0
+"""Seconds a store operation waits for a database another connection has locked."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS completions (
@@ -45,32 +50,73 @@ class UnknownCursorError(LookupError):
 class Store:
     """The completions the server stored (``store: true``) and their input messages."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+        """Open (or create) the store; ``busy_timeout`` as for the property of that name.
+
+        Raises ``sqlite3.Error`` when the file cannot be opened or its schema written.
+        """
         # One connection, used by the server's event loop thread and, for inspection,
-        # by the test's thread: a lock keeps them apart.
-        self._db = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
+        # by the test's thread: a lock keeps them apart.  Autocommit (isolation_level
+        # None): every write opens its own transaction in _write() and ends it there.
+        self._db = sqlite3.connect(
+            path or ":memory:", check_same_thread=False, isolation_level=None, timeout=busy_timeout
+        )
+        self._busy_timeout = busy_timeout
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute("PRAGMA foreign_keys = ON")
             self._db.executescript(_SCHEMA)
 
+    @property
+    def busy_timeout(self) -> float:
+        """Seconds an operation waits for a lock another connection holds, then raises
+        ``sqlite3.OperationalError`` ("database is locked"); the server answers 503."""
+        return self._busy_timeout
+
+    @busy_timeout.setter
+    def busy_timeout(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("busy_timeout must not be negative")
+        with self._lock:
+            self._db.execute(f"PRAGMA busy_timeout = {round(seconds * 1000)}")
+            self._busy_timeout = seconds
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def add(self, completion: Json, metadata: dict[str, str], messages: list[Json]) -> None:
-        body = {k: v for k, v in completion.items() if k != "metadata"}
+    @contextlib.contextmanager
+    def _write(self) -> Generator[sqlite3.Connection, None, None]:
+        """One write transaction: committed when the block ends, rolled back if anything fails.
+
+        BEGIN IMMEDIATE takes the write lock up front, so a locked database fails here,
+        before anything is written.  Whatever fails (a statement, the COMMIT itself, an
+        exception of the caller's) leaves the connection outside any transaction: one
+        failed write never spoils the next.  A write that returns is on disk.
+        """
         with self._lock:
-            self._db.execute("BEGIN")
-            self._db.execute(
+            if self._db.in_transaction:  # only if a ROLLBACK below failed: end that transaction now
+                self._db.execute("ROLLBACK")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):  # the first error is the one to report
+                        self._db.execute("ROLLBACK")
+                raise
+
+    def add(self, completion: Json, metadata: dict[str, str], messages: list[Json]) -> None:
+        """Store a completion and its input messages, all or nothing."""
+        body = {k: v for k, v in completion.items() if k != "metadata"}
+        rows = [(completion["id"], m["id"], json.dumps(m)) for m in messages]
+        with self._write() as db:
+            db.execute(
                 "INSERT INTO completions (id, model, metadata, body) VALUES (?, ?, ?, ?)",
                 (completion["id"], completion["model"], json.dumps(metadata), json.dumps(body)),
             )
-            self._db.executemany(
-                "INSERT INTO messages (completion_id, id, body) VALUES (?, ?, ?)",
-                [(completion["id"], m["id"], json.dumps(m)) for m in messages],
-            )
-            self._db.execute("COMMIT")
+            db.executemany("INSERT INTO messages (completion_id, id, body) VALUES (?, ?, ?)", rows)
 
     @staticmethod
     def _completion(metadata: str, body: str) -> Json:
@@ -84,16 +130,21 @@ class Store:
         return None if row is None else self._completion(*row)
 
     def update(self, completion_id: str, metadata: dict[str, str]) -> Json | None:
-        with self._lock:
-            self._db.execute(
+        """Replace the metadata of a completion; the completion as updated, None if there is none."""
+        with self._write() as db:
+            db.execute(
                 "UPDATE completions SET metadata = ? WHERE id = ?", (json.dumps(metadata), completion_id)
             )
-        return self.get(completion_id)
+            row = db.execute(
+                "SELECT metadata, body FROM completions WHERE id = ?", (completion_id,)
+            ).fetchone()
+        return None if row is None else self._completion(*row)
 
     def delete(self, completion_id: str) -> bool:
-        with self._lock:
-            cursor = self._db.execute("DELETE FROM completions WHERE id = ?", (completion_id,))
-        return cursor.rowcount > 0
+        """Delete a completion and its messages; False if there was none."""
+        with self._write() as db:
+            deleted = db.execute("DELETE FROM completions WHERE id = ?", (completion_id,)).rowcount
+        return deleted > 0
 
     def count(self) -> int:
         with self._lock:

@@ -114,6 +114,25 @@ def test_logprobs_and_top_logprobs(client: httpx2.Client) -> None:
     assert all(t["logprob"] <= 0 for t in logprobs["content"])
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+def test_each_top_logprob_carries_the_bytes_of_its_own_token(client: httpx2.Client, stream: bool) -> None:
+    response = create(client, "to bé", logprobs=True, top_logprobs=3, stream=stream)
+    if stream:
+        tokens = [
+            t
+            for c in _chunks(response)
+            if c["choices"] and c["choices"][0]["logprobs"]
+            for t in c["choices"][0]["logprobs"]["content"]
+        ]
+    else:
+        tokens = response.json()["choices"][0]["logprobs"]["content"]
+    alternatives = [a for t in tokens for a in t["top_logprobs"]]
+    assert len(alternatives) == 6
+    assert {a["token"] for a in alternatives} >= {"to#1", " bé#2"}
+    for alternative in alternatives:
+        assert alternative["bytes"] == list(alternative["token"].encode())
+
+
 def test_service_tier_is_echoed(client: httpx2.Client) -> None:
     assert create(client, service_tier="flex").json()["service_tier"] == "flex"
     assert create(client, service_tier="auto").json()["service_tier"] == "default"
