@@ -35,7 +35,7 @@ from ._operations import (
     prepare_retrieve,
     prepare_update,
 )
-from ._request import build_request
+from ._request import build_request, conceal, detach
 from ._results import ChatCompletionOutcome, ChatCompletionResult, Page
 from ._retry import Attempt, Clock, decide
 
@@ -59,20 +59,25 @@ class _Caller:
     def _attempt(self, request: httpx2.Request, stream: bool) -> Attempt:
         try:
             response = self.http.send(request, stream=stream)
-        except httpx2.TransportError as error:
+            if stream and not response.is_success:
+                try:
+                    response.read()  # an error's body, to read what went wrong
+                finally:
+                    response.close()
+        except httpx2.RequestError as error:  # DecodingError too: a body that does not decompress
             return error
-        if stream and not response.is_success:
-            response.read()  # an error's body, to read what went wrong
-            response.close()
-        return response
+        finally:
+            conceal(request)  # sent: the key must not be read from the response or the error
+        return detach(response)
 
     def request(self, call: Call[Any, Any], *, stream: bool = False) -> httpx2.Response:
         spec = build_request(
             self.config, call.endpoint, path=call.path, query=call.query, body=call.body, options=call.options
         )
-        request = spec.build(self.http)
         attempt = 0
         while True:
+            # A request of its own for each attempt: the one sent before is concealed.
+            request = spec.build(self.http)
             result = self._attempt(request, stream)
             outcome = decide(attempt, spec.max_retries, result, self.clock.now, call.endpoint.error)
             if outcome.delay is None:
@@ -113,7 +118,10 @@ class OpenAI(ClientBase[httpx2.Client]):
 
     ``api_key``, ``base_url``, ``organization`` and ``project`` fall back to the
     environment (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID``,
-    ``OPENAI_PROJECT_ID``).  ``timeout`` (600 s) and ``max_retries`` (2) apply to every
+    ``OPENAI_PROJECT_ID``).  The key is used without surrounding whitespace (a key read
+    from a file ends with a newline); one that cannot be sent in a header (a non-ASCII or
+    control character inside it) raises ``InvalidRequestError`` (``param="api_key"``),
+    which never shows it.  ``timeout`` (600 s) and ``max_retries`` (2) apply to every
     call unless the call says otherwise.  Pass your own ``http_client`` (an
     ``httpx2.Client``; an httpx 0.28 ``httpx.Client`` works too) to share connections or
     proxies; it is yours to close.  ``with OpenAI() as client:`` closes the connections

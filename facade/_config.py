@@ -4,8 +4,11 @@ per-call options, and the checks that refuse a bad setting before anything is se
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import re
 import sys
+import typing
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any, TypedDict
@@ -25,7 +28,13 @@ __all__ = [
     "RequestOptions",
     "Secret",
     "check_flag",
+    "check_header_name",
+    "check_header_value",
+    "check_headers",
     "check_options",
+    "check_text",
+    "check_timeout",
+    "shown",
 ]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -40,6 +49,15 @@ USER_AGENT = (
 # The pool of a client we create: the default keeps only 20 idle connections, so more
 # requests than that in flight keep opening and closing connections.
 CONNECTION_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+
+# The longest timeout: a poll() waits at most 2**31 - 1 ms (under 25 days), and longer
+# timeouts overflow somewhere below; a million seconds (11.5 days) is plenty for one call.
+MAX_TIMEOUT = 1_000_000.0
+
+# RFC 9110: a header name is a token; a value is visible ASCII, spaces and tabs (no
+# CR, LF or NUL, nothing httpx2 would have to encode).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_FIELD_VALUE = re.compile(r"[\x20-\x7e\t]*")
 
 
 class Secret:
@@ -104,36 +122,144 @@ class ClientConfig:
         default_headers: Mapping[str, str] | None,
         environ: Mapping[str, str] = os.environ,
     ) -> ClientConfig:
-        key = api_key if api_key is not None else environ.get("OPENAI_API_KEY")
-        if not key:
-            raise MissingAPIKeyError(
-                "No API key: pass api_key= or set the OPENAI_API_KEY environment variable "
-                "(a local server that needs none still wants a placeholder, such as 'sk-local')."
-            )
-        url = base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-        parsed = urllib.parse.urlsplit(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        key = _api_key(api_key if api_key is not None else environ.get("OPENAI_API_KEY"))
+        url = _given_url(base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
+        if not isinstance(url, str):  # typed str, but a caller may pass anything
+            raise InvalidRequestError("base_url", f"expected an http(s) URL, got {type(url).__name__}")
+        check_text("base_url", url)
+        try:
+            parsed = urllib.parse.urlsplit(url)
+            httpx2.URL(url)
+        except (ValueError, httpx2.InvalidURL):
+            parsed = None
+        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise InvalidRequestError("base_url", f"expected an http(s) URL, got {url!r}")
         _check_retries("max_retries", max_retries)
+        check_timeout("timeout", timeout)
+        organization = organization if organization is not None else environ.get("OPENAI_ORG_ID")
+        project = project if project is not None else environ.get("OPENAI_PROJECT_ID")
+        for name, value in (("organization", organization), ("project", project)):
+            if value is not None:
+                check_header_value(name, value)
+        headers = dict(check_headers("default_headers", default_headers or {}))
         return cls(
             api_key=Secret(key),
             base_url=url.rstrip("/"),
-            organization=organization if organization is not None else environ.get("OPENAI_ORG_ID"),
-            project=project if project is not None else environ.get("OPENAI_PROJECT_ID"),
+            organization=organization,
+            project=project,
             timeout=timeout,
             max_retries=max_retries,
-            default_headers=dict(default_headers or {}),
+            default_headers=headers,
         )
+
+
+def _given_url(url: object) -> object:
+    return url
+
+
+def _api_key(key: object) -> str:
+    """The key as it is sent: surrounding whitespace (a key read from a file ends with a
+    newline) is dropped; a key that cannot be a header value is refused without being
+    shown, so that neither the message nor a traceback holds it."""
+    if key is not None and not isinstance(key, str):
+        raise InvalidRequestError("api_key", f"expected a string, got {type(key).__name__}")
+    key = (key or "").strip()
+    if not key:
+        raise MissingAPIKeyError(
+            "No API key: pass api_key= or set the OPENAI_API_KEY environment variable "
+            "(a local server that needs none still wants a placeholder, such as 'sk-local')."
+        )
+    if not _FIELD_VALUE.fullmatch(key):
+        raise InvalidRequestError(
+            "api_key",
+            "the API key holds a character that cannot be sent in a header (a non-ASCII or "
+            "control character, such as a newline inside it); the key is not shown",
+        )
+    return key
+
+
+def check_text(name: str, value: str) -> None:
+    """Refuse a string that cannot be encoded as UTF-8 (a lone surrogate)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError as error:
+        raise InvalidRequestError(
+            name, f"holds a lone surrogate at position {error.start}, which UTF-8 cannot encode"
+        ) from None
+
+
+def check_header_name(name: str, header: object) -> str:
+    if not isinstance(header, str):
+        raise InvalidRequestError(name, f"header names must be strings, got {type(header).__name__}")
+    if not _TOKEN.fullmatch(header):
+        raise InvalidRequestError(name, f"{shown(header)} is not a valid header name")
+    return header
+
+
+def check_header_value(name: str, value: object) -> str:
+    """A header value: a string of visible ASCII, spaces and tabs.  The value itself is
+    never shown: headers carry secrets."""
+    if not isinstance(value, str):
+        raise InvalidRequestError(name, f"expected a string, got {type(value).__name__}")
+    if not _FIELD_VALUE.fullmatch(value):
+        raise InvalidRequestError(
+            name, "a header value may hold only visible ASCII characters, spaces and tabs (no CR or LF)"
+        )
+    return value
+
+
+def check_headers(name: str, headers: object) -> Mapping[str, str]:
+    """Headers given by the caller, each name and value checked (never echoing a value)."""
+    if not isinstance(headers, Mapping):
+        raise InvalidRequestError(name, f"expected a mapping, got {type(headers).__name__}")
+    for header, value in typing.cast("Mapping[object, object]", headers).items():
+        header = check_header_name(name, header)
+        check_header_value(f"{name}[{shown(header)}]", value)
+    return typing.cast("Mapping[str, str]", headers)
+
+
+def _check_seconds(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidRequestError(name, f"expected seconds or an httpx2.Timeout, got {type(value).__name__}")
+    if not (isinstance(value, int) or math.isfinite(value)) or not 0 <= value <= MAX_TIMEOUT:
+        raise InvalidRequestError(
+            name, f"expected seconds from 0 to {MAX_TIMEOUT:.0f}, got {shown(value, 20)}"
+        )
+
+
+def check_timeout(name: str, value: object) -> None:
+    """A timeout: None, finite seconds >= 0, or an ``httpx2.Timeout`` made of those."""
+    if value is None:
+        return
+    if isinstance(value, httpx2.Timeout):
+        for part in (value.connect, value.read, value.write, value.pool):
+            if part is not None:
+                _check_seconds(name, part)
+        return
+    _check_seconds(name, value)
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A value as an error message shows it: a short repr of a plain scalar, the type's
+    name of anything else (whose repr may be huge, recurse forever, or raise)."""
+    plain = isinstance(value, bool | float | str | bytes) or (
+        isinstance(value, int) and abs(value) < 10**limit
+    )
+    if value is None or plain:
+        text = repr(value[:limit] if isinstance(value, str | bytes) else value)
+    else:
+        return f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _check_retries(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidRequestError(name, f"expected an integer >= 0, got {value!r}")
+        raise InvalidRequestError(name, f"expected an integer >= 0, got {shown(value)}")
 
 
 def check_flag(name: str, value: object) -> bool:
     if not isinstance(value, bool):
-        raise InvalidRequestError(name, f"expected True or False, got {value!r}")
+        raise InvalidRequestError(name, f"expected True or False, got {shown(value)}")
     return value
 
 
@@ -141,11 +267,23 @@ def check_options(options: Mapping[str, Any]) -> None:
     """Refuse per-call options of the wrong type before anything is sent."""
     if "max_retries" in options:
         _check_retries("max_retries", options["max_retries"])
-    timeout = options.get("timeout")
-    if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, int | float | httpx2.Timeout)
-    ):
-        raise InvalidRequestError("timeout", f"expected seconds or an httpx2.Timeout, got {timeout!r}")
+    check_timeout("timeout", options.get("timeout"))
     for name in ("extra_headers", "extra_query", "extra_body"):
         if name in options and not isinstance(options[name], Mapping):
             raise InvalidRequestError(name, f"expected a mapping, got {type(options[name]).__name__}")
+    if "extra_headers" in options:
+        check_headers("extra_headers", options["extra_headers"])
+    for name in ("extra_query", "extra_body"):
+        for key in typing.cast("Mapping[object, object]", options.get(name, {})):
+            if not isinstance(key, str):
+                raise InvalidRequestError(name, f"keys must be strings, got {type(key).__name__}")
+            check_text(name, key)
+    for key, value in typing.cast("Mapping[str, object]", options.get("extra_query", {})).items():
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise InvalidRequestError(
+                f"extra_query[{shown(key)}]", f"expected a string or a number, got {type(value).__name__}"
+            )
+        if isinstance(value, str):
+            check_text(f"extra_query[{shown(key)}]", value)
+        elif isinstance(value, int) and abs(value) >= 10**100:
+            raise InvalidRequestError(f"extra_query[{shown(key)}]", "a number too large to send")

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-__all__ = ["convert_lenient", "decode_json", "encode_json", "error_location"]
+__all__ = ["convert_lenient", "decode_json", "decode_plain_json", "encode_json", "error_location"]
 
 T = TypeVar("T")
 
@@ -97,20 +97,43 @@ def decode_json(data: bytes | str, type_: type[T], *, strict: bool = False) -> T
     server judges what a client sent, where "unknown" means "wrong".
 
     Raises ``msgspec.DecodeError`` (``msgspec.ValidationError`` for well-formed JSON
-    of the wrong shape) as msgspec does, naming the path of the offending value.
+    of the wrong shape) as msgspec does, naming the path of the offending value.  That
+    is the only exception it raises for any ``data``: the ``UnicodeDecodeError`` msgspec
+    raises for invalid UTF-8 in a string, and the ``RecursionError`` of JSON nested too
+    deep, become a ``msgspec.DecodeError`` too.
     """
     try:
-        if len(data) < _PAUSE_GC_FROM:
-            return typing.cast("T", _decoder(type_).decode(data))
-        with _collector_paused():
-            return typing.cast("T", _decoder(type_).decode(data))
-    except msgspec.ValidationError as error:
-        if strict:
-            raise
         try:
-            return typing.cast("T", _lenient(msgspec.json.decode(data), type_))
-        except msgspec.ValidationError:
-            raise error from None
+            if len(data) < _PAUSE_GC_FROM:
+                return typing.cast("T", _decoder(type_).decode(data))
+            with _collector_paused():
+                return typing.cast("T", _decoder(type_).decode(data))
+        except msgspec.ValidationError as error:
+            if strict:
+                raise
+            try:
+                return typing.cast("T", _lenient(msgspec.json.decode(data), type_))
+            except msgspec.ValidationError:
+                raise error from None
+    except UnicodeDecodeError as error:
+        raise msgspec.DecodeError(
+            f"JSON is malformed: invalid UTF-8 ({error.reason} at byte {error.start})"
+        ) from None
+    except RecursionError:
+        raise msgspec.DecodeError("JSON is malformed: nested too deeply") from None
+
+
+def decode_plain_json(data: bytes | str) -> object:
+    """``data`` as plain JSON values; raises ``msgspec.DecodeError`` and nothing else,
+    as ``decode_json`` does."""
+    try:
+        return msgspec.json.decode(data)
+    except UnicodeDecodeError as error:
+        raise msgspec.DecodeError(
+            f"JSON is malformed: invalid UTF-8 ({error.reason} at byte {error.start})"
+        ) from None
+    except RecursionError:
+        raise msgspec.DecodeError("JSON is malformed: nested too deeply") from None
 
 
 _MISSING = re.compile(r"missing required field `([^`]+)`")

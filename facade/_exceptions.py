@@ -205,6 +205,8 @@ class APIStatusError(OpenAIError):
         )
         self.headers = response.headers
         """The response headers (``retry-after``, ``x-ratelimit-*``, ...)."""
+        self.response = response
+        """The HTTP answer itself (its ``request`` says which method and path was asked)."""
 
     if TYPE_CHECKING:
         # Only the type narrows: the value is OpenAIError's, which is never None here.

@@ -177,4 +177,13 @@ def message_payloads(messages: object) -> list[object]:
     messages = typing.cast("Sequence[object]", messages)
     if not messages:
         raise InvalidRequestError("messages", "the conversation needs at least one message")
-    return [m.to_dict() if isinstance(m, Message) else m for m in messages]
+    payloads: list[object] = []
+    for index, message in enumerate(messages):
+        if not isinstance(message, Message):
+            payloads.append(message)
+            continue
+        try:
+            payloads.append(message.to_dict())
+        except RecursionError:
+            raise InvalidRequestError(f"messages[{index}]", "is nested too deeply to be sent") from None
+    return payloads

@@ -17,8 +17,8 @@ from typing import Any, Generic, TypeVar
 import httpx2
 import msgspec
 
-from ._answers import decode
-from ._config import ClientConfig, RequestOptions, check_flag
+from ._answers import decode, says_no_such_completion
+from ._config import ClientConfig, RequestOptions, check_flag, check_text
 from ._decoding import error_location
 from ._exceptions import InvalidRequestError, NotFoundError, OpenAIError
 from ._generated import endpoints
@@ -42,6 +42,7 @@ from ._generated.params import (
     ListChatCompletionsQueryParams,
 )
 from ._messages import message_payloads
+from ._request import check_id, encodes
 from ._results import ChatCompletionOutcome, ChatCompletionResult, PageData
 
 __all__ = [
@@ -138,8 +139,9 @@ class Call(Generic[T, R]):
         return self.interpret(decode(self.endpoint.response, response), response)
 
     def not_found(self, error: NotFoundError) -> R:
-        """What the method returns for a 404: its ``when_not_found``, or the error raised."""
-        if isinstance(self.when_not_found, _Raise):
+        """What the method returns for a 404: its ``when_not_found`` when the API says that
+        completion does not exist; any other 404 (a wrong route, a proxy) raises."""
+        if isinstance(self.when_not_found, _Raise) or not says_no_such_completion(error):
             raise error
         return self.when_not_found
 
@@ -159,7 +161,14 @@ class CreateCall:
             self.on_terminate(ChatCompletionOutcome.failed(error))
 
 
-def _unknown(name: str, known: frozenset[str], method: str = "create") -> InvalidRequestError:
+def _unknown(name: object, known: frozenset[str], method: str = "create") -> InvalidRequestError:
+    if not isinstance(name, str):
+        return InvalidRequestError(
+            "parameters", f"parameter names must be strings, got {type(name).__name__}"
+        )
+    check_text("parameters", name)
+    if not name.strip():
+        return InvalidRequestError("parameters", f"{method}() got a blank parameter name {name[:20]!r}")
     close = difflib.get_close_matches(name, known, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     return InvalidRequestError(name, f"{method}() got an unexpected keyword argument{hint}")
@@ -183,6 +192,34 @@ def _convert(value: Mapping[str, Any], type_: type[T]) -> T:
         return msgspec.convert(value, type_)
     except msgspec.ValidationError as error:
         raise _field_error(error) from None
+    except (RecursionError, UnicodeEncodeError, OverflowError, ValueError, TypeError):
+        pass  # a value msgspec cannot even look at: a lone surrogate, a structure too deep
+    name = next((name for name, field in value.items() if not encodes(field)), None)
+    raise InvalidRequestError(
+        name or _deepest(value),
+        "cannot be sent: it holds a lone surrogate, a value of no JSON type, or nests too deeply",
+    )
+
+
+def _depth(value: object, limit: int) -> int:
+    """How deeply ``value`` nests lists and mappings, counted up to ``limit`` (without recursion)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest >= limit:
+            break
+        if isinstance(item, Mapping):
+            stack.extend((v, depth + 1) for v in typing.cast("Mapping[object, object]", item).values())
+        elif isinstance(item, list | tuple):
+            stack.extend((v, depth + 1) for v in typing.cast("list[object]", item))
+    return deepest
+
+
+def _deepest(fields: Mapping[str, Any]) -> str:
+    """The field that nests most deeply: the one a RecursionError came from."""
+    return max(fields, key=lambda name: _depth(fields[name], 10_000), default="body")
 
 
 def _callback(name: str, value: object) -> Any:
@@ -204,7 +241,10 @@ def prepare_create(
     options: dict[str, Any] = {}
     streaming: dict[str, Any] = {}
     fields: dict[str, Any] = {}
-    for name, value in {**_mapping("parameters", parameters), **params}.items():
+    given = typing.cast("dict[object, Any]", {**_mapping("parameters", parameters), **params})
+    for name, value in given.items():
+        if not isinstance(name, str):  # a mapping may have any keys
+            raise _unknown(name, _API_NAMES)
         if name in _NOT_PARAMETERS:
             raise InvalidRequestError(name, _NOT_PARAMETERS[name])
         if name in _OPTION_NAMES:
@@ -247,6 +287,7 @@ Completion = CreateChatCompletionResponse
 
 
 def prepare_retrieve(completion_id: str, options: RequestOptions) -> Call[Completion, ChatCompletionResult]:
+    check_id("completion_id", completion_id)
     path = endpoints.GetChatCompletionPathParameters(completion_id=completion_id)
     return Call(endpoints.get_chat_completion, options, _completion, path=path)
 
@@ -254,6 +295,7 @@ def prepare_retrieve(completion_id: str, options: RequestOptions) -> Call[Comple
 def prepare_update(
     completion_id: str, metadata: Mapping[str, str] | None, options: RequestOptions
 ) -> Call[Completion, ChatCompletionResult]:
+    check_id("completion_id", completion_id)
     path = endpoints.UpdateChatCompletionPathParameters(completion_id=completion_id)
     given = None if metadata is None else dict(_mapping("metadata", metadata))
     body = _convert({"metadata": given}, UpdateChatCompletionRequest)
@@ -266,6 +308,7 @@ def _deleted(deleted: ChatCompletionDeleted, response: httpx2.Response) -> bool:
 
 def prepare_delete(completion_id: str, options: RequestOptions) -> Call[ChatCompletionDeleted, bool]:
     """Delete answers True when the completion was deleted and False when there was none."""
+    check_id("completion_id", completion_id)
     path = endpoints.DeleteChatCompletionPathParameters(completion_id=completion_id)
     return Call(endpoints.delete_chat_completion, options, _deleted, path=path, when_not_found=False)
 
@@ -292,6 +335,8 @@ def _query_and_options(
         if name in _OPTION_NAMES:
             options[name] = value
         elif name in fields:
+            if name == "limit" and isinstance(value, int) and not isinstance(value, bool) and value < 1:
+                raise InvalidRequestError(name, f"expected a number of items of at least 1, got {value}")
             if value is not None:
                 # A mapping (metadata) is copied: the caller's object is not kept.
                 query[name] = (
@@ -307,6 +352,8 @@ def prepare_list(
 ) -> Call[ChatCompletionList, PageData[Completion]]:
     """One page of ``list``: its keywords, and where the page starts."""
     endpoint = endpoints.list_chat_completions
+    if after is not None:
+        check_id("after", after)
     query, options = _query_and_options("list", endpoint, {**params, "after": after})
     return Call(endpoint, options, _page, query=query)
 
@@ -316,7 +363,10 @@ def prepare_messages_list(
 ) -> Call[ChatCompletionMessageList, PageData[StoredMessage]]:
     """One page of ``messages.list``."""
     endpoint = endpoints.get_chat_completion_messages
+    check_id("completion_id", completion_id)
     path = endpoints.GetChatCompletionMessagesPathParameters(completion_id=completion_id)
+    if after is not None:
+        check_id("after", after)
     query, options = _query_and_options("messages.list", endpoint, {**params, "after": after})
     return Call(endpoint, options, _page, path=path, query=query)
 

@@ -4,34 +4,91 @@ query parameters' styles, the headers, and the body encoded from its Struct."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import re
 import typing
 import urllib.parse
+from collections.abc import Mapping
 from typing import Any
 
 import httpx2
 import msgspec
 
-from ._config import USER_AGENT, ClientConfig, RequestOptions, check_options
+from ._config import USER_AGENT, ClientConfig, RequestOptions, check_options, check_text, shown
 from ._decoding import encode_json
 from ._exceptions import InvalidRequestError
 from ._generated.endpoints import Endpoint, NoParameters
 
-__all__ = ["RequestSpec", "build_request"]
+__all__ = ["MAX_ID_LENGTH", "RequestSpec", "build_request", "check_id", "conceal", "encodes"]
+
+MAX_ID_LENGTH = 4096
+"""The longest id (or cursor) sent: the API's are a few dozen characters, and a URL
+longer than 64 KiB is refused by httpx2 itself."""
+
+MAX_JSON_DEPTH = 128
+"""How deep a body's arrays and objects may nest: the API refuses deeper ones."""
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+CONCEALED = "Bearer **********"
+
+# What encoding a body can raise for a value it cannot encode: an object of no JSON
+# type, a lone surrogate, a structure nested too deeply, an integer out of range.
+_ENCODING_ERRORS = (
+    msgspec.EncodeError,
+    UnicodeEncodeError,
+    RecursionError,
+    OverflowError,
+    ValueError,
+    TypeError,
+)
 
 
-def _segment(name: str, value: object) -> str:
+def check_id(name: str, value: object) -> str:
+    """An id as it may be sent: a non-blank string that UTF-8 encodes, of sane length."""
     if not isinstance(value, str):
         raise InvalidRequestError(name, f"expected a string id, got {type(value).__name__}")
     if not value.strip():
         raise InvalidRequestError(name, "an id must not be empty or blank")
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidRequestError(name, f"an id of {len(value)} characters; at most {MAX_ID_LENGTH}")
+    check_text(name, value)
+    return value
+
+
+def _segment(name: str, value: object) -> str:
     # One path segment, whatever the id holds: "/" and "?" included.
-    return urllib.parse.quote(value, safe="")
+    return urllib.parse.quote(check_id(name, value), safe="")
 
 
-def _text(value: object) -> str:
+def _text(name: str, value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    if isinstance(value, str):
+        check_text(name, value)
+        return value
+    try:
+        return str(value)
+    except ValueError:  # an integer of more than 4,300 digits
+        raise InvalidRequestError(name, "a number too large to send") from None
+
+
+def conceal(request: httpx2.Request) -> None:
+    """Hide the key of a request that has been sent: it stays reachable from the response
+    and from a transport error (``error.request``, kept as the ``__cause__`` of ours), and
+    must not be read there.  Each attempt sends a request of its own, so none is sent
+    concealed."""
+    if "authorization" in request.headers:
+        request.headers["Authorization"] = CONCEALED
+
+
+def detach(response: httpx2.Response) -> httpx2.Response:
+    """A response read in full, let go of its connection's stream: that stream keeps the
+    transport's own copy of the request (and so of the key) for as long as the response
+    lives, in an error's ``response`` say."""
+    if response.is_closed and response.is_stream_consumed:
+        response.stream = httpx2.ByteStream(response.content)
+    return response
 
 
 def _query_pairs(endpoint: Endpoint[Any, Any, Any, Any, Any], query: msgspec.Struct) -> list[tuple[str, str]]:
@@ -40,21 +97,72 @@ def _query_pairs(endpoint: Endpoint[Any, Any, Any, Any, Any], query: msgspec.Str
     values: dict[str, object] = msgspec.to_builtins(query)
     pairs: list[tuple[str, str]] = []
     for parameter in endpoint.query_parameters:
-        value = values.get(parameter.name)
+        name = parameter.name
+        value = values.get(name)
         if value is None:
             continue
         if parameter.style == "deepObject" and isinstance(value, dict):
             members = typing.cast("dict[str, object]", value)
-            pairs.extend((f"{parameter.name}[{k}]", _text(v)) for k, v in members.items())
+            pairs.extend((_text(name, f"{name}[{k}]"), _text(name, v)) for k, v in members.items())
         elif isinstance(value, list):
-            items = [_text(v) for v in typing.cast("list[object]", value)]
+            items = [_text(name, v) for v in typing.cast("list[object]", value)]
             if parameter.explode:
-                pairs.extend((parameter.name, v) for v in items)
+                pairs.extend((name, v) for v in items)
             else:
-                pairs.append((parameter.name, ",".join(items)))
+                pairs.append((name, ",".join(items)))
         else:
-            pairs.append((parameter.name, _text(value)))
+            pairs.append((name, _text(name, value)))
     return pairs
+
+
+def _url(base: str, pairs: list[tuple[str, str]], names: list[str]) -> str:
+    """The URL with its query; one httpx2 would refuse (too long) names the longest pair's
+    parameter (``names[i]`` is the parameter of ``pairs[i]``)."""
+    url = base + ("?" + urllib.parse.urlencode(pairs) if pairs else "")
+    try:
+        httpx2.URL(url)
+    except httpx2.InvalidURL as error:
+        lengths = [len(k) + len(v) for k, v in pairs]
+        name = names[lengths.index(max(lengths))] if pairs else "completion_id"
+        raise InvalidRequestError(name, f"the request's URL cannot be sent ({error})") from None
+    return url
+
+
+def _json_depth(content: bytes) -> int:
+    """How deep the arrays and objects of JSON ``content`` nest (brackets in strings do not count)."""
+    if content.count(b"[") + content.count(b"{") <= MAX_JSON_DEPTH:
+        return 0  # too few brackets to nest too deeply: the common case, at C speed
+    brackets = _JSON_STRING.sub(b'""', content).translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(1 if b in b"[{" else -1 for b in brackets), default=0)
+
+
+def encodes(value: object) -> bool:
+    """Whether ``value`` can be sent as JSON: it encodes, and does not nest too deeply."""
+    try:
+        return _json_depth(encode_json(value)) <= MAX_JSON_DEPTH
+    except _ENCODING_ERRORS:
+        return False
+
+
+def _encode(body: msgspec.Struct, extra: Mapping[str, object] | None) -> bytes:
+    """The JSON body; a value that cannot be encoded, or nests too deeply for the API,
+    names its field (or its key of ``extra_body``)."""
+    try:
+        content = encode_json({**msgspec.to_builtins(body), **extra} if extra else body)
+    except _ENCODING_ERRORS:
+        content = None
+    if content is not None and _json_depth(content) <= MAX_JSON_DEPTH:
+        return content
+    # Find the field at fault, one at a time: only a refused body pays for it.
+    fields = [(f.encode_name, getattr(body, f.name)) for f in msgspec.structs.fields(body)]
+    given = [(name, value) for name, value in fields if value is not msgspec.UNSET]
+    given.extend((f"extra_body[{shown(key)}]", value) for key, value in (extra or {}).items())
+    name = next((name for name, value in given if not encodes(value)), "body")
+    raise InvalidRequestError(
+        name,
+        "cannot be sent as JSON: it holds a value of no JSON type, a lone surrogate, an integer "
+        f"out of range, or nests deeper than {MAX_JSON_DEPTH} levels",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,13 +199,14 @@ def build_request(
     check_options(options)
     path_values: dict[str, object] = {}
     if path is not None and not isinstance(path, NoParameters):
-        path_values = msgspec.to_builtins(path)
+        path_values = {f.encode_name: getattr(path, f.name) for f in msgspec.structs.fields(path)}
     url_path = endpoint.path.format(**{name: _segment(name, value) for name, value in path_values.items()})
     pairs = _query_pairs(endpoint, query) if query is not None else []
-    pairs.extend((str(k), str(v)) for k, v in options.get("extra_query", {}).items())
-    url = config.base_url + url_path
-    if pairs:
-        url += "?" + urllib.parse.urlencode(pairs)
+    names = [k.partition("[")[0] for k, _ in pairs]
+    extra_query = options.get("extra_query", {})
+    pairs.extend((k, _text("extra_query", v)) for k, v in extra_query.items())
+    names.extend("extra_query" for _ in extra_query)
+    url = _url(config.base_url + url_path, pairs, names)
 
     headers = {
         "Accept": "application/json",
@@ -119,7 +228,7 @@ def build_request(
             "extra_body", f"{endpoint.method} {endpoint.path} has no body to merge extra_body into"
         )
     if body is not None:
-        content = encode_json({**msgspec.to_builtins(body), **extra} if extra else body)
+        content = _encode(body, extra)
         headers["Content-Type"] = "application/json"
     return RequestSpec(
         method=endpoint.method,

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 import httpx2
 import msgspec
 
+from ._decoding import decode_plain_json
 from ._exceptions import APIResponseValidationError, OpenAIError
 from ._generated.models import (
     ChatCompletionResponseMessage,
@@ -152,7 +153,11 @@ class ChatCompletionResult:
     def raw(self) -> dict[str, Any]:
         """The answer's JSON as the server sent it, every field a provider added included."""
         if self._raw is None:
-            decoded: object = msgspec.json.decode(self._raw_body) if self._raw_body else {}
+            decoded: object
+            try:
+                decoded = decode_plain_json(self._raw_body) if self._raw_body else {}
+            except msgspec.DecodeError:
+                decoded = {}  # a body that is not JSON has no fields to show
             self._raw = typing.cast("dict[str, Any]", decoded) if isinstance(decoded, dict) else {}
         return self._raw
 
@@ -318,14 +323,23 @@ class Page(_PageView[T]):
         self._fetch = fetch
 
     def next_page(self) -> Page[T] | None:
-        """The page after this one (one request), or None when this is the last."""
-        cursor = self._page.next_cursor
-        return None if cursor is None else self._fetch(cursor)
+        """The page after this one (one request), or None when this is the last.
+
+        A server whose cursor does not advance (``has_more`` with no ``last_id``, or a
+        next page ending at the same ``last_id``) raises ``APIResponseValidationError``."""
+        cursor = _next_cursor(self._page)
+        if cursor is None:
+            return None
+        page = self._fetch(cursor)
+        _check_advanced(page, cursor)
+        return page
 
     def __iter__(self) -> Iterator[T]:
         page: Page[T] | None = self
+        seen = _Cursors()
         while page is not None:
             yield from page.data
+            seen.check(page)
             page = page.next_page()
 
 
@@ -340,15 +354,22 @@ class AsyncPage(_PageView[T]):
         self._fetch = fetch
 
     async def next_page(self) -> AsyncPage[T] | None:
-        """The page after this one (one request), or None when this is the last."""
-        cursor = self._page.next_cursor
-        return None if cursor is None else await self._fetch(cursor)
+        """The page after this one (one request), or None when this is the last; a cursor
+        that does not advance raises ``APIResponseValidationError``, as ``Page``'s does."""
+        cursor = _next_cursor(self._page)
+        if cursor is None:
+            return None
+        page = await self._fetch(cursor)
+        _check_advanced(page, cursor)
+        return page
 
     async def __aiter__(self) -> AsyncIterator[T]:
         page: AsyncPage[T] | None = self
+        seen = _Cursors()
         while page is not None:
             for item in page.data:
                 yield item
+            seen.check(page)
             page = await page.next_page()
 
 
@@ -367,10 +388,53 @@ class AsyncPages(Generic[T]):
 
     async def __aiter__(self) -> AsyncIterator[T]:
         page: AsyncPage[T] | None = await self._first()
+        seen = _Cursors()
         while page is not None:
             for item in page.data:
                 yield item
+            seen.check(page)
             page = await page.next_page()
+
+
+def _stuck(cursor: str | None, how: str) -> APIResponseValidationError:
+    at = "" if cursor is None else f" (cursor {cursor!r})"
+    return APIResponseValidationError(
+        f"The list does not advance: {how}{at}; stopped instead of asking for the same page again "
+        "forever. The server's paging is broken (a mock server's fixed answer?)."
+    )
+
+
+def _next_cursor(page: PageData[Any] | _PageView[Any]) -> str | None:
+    """The ``after`` of the page after ``page``, None when it is the last; a page that
+    says ``has_more`` without a ``last_id`` to go on from raises."""
+    if not page.has_more:
+        return None
+    if not page.last_id:
+        raise _stuck(page.last_id, "a page says has_more but gives no last_id to list after")
+    return page.last_id
+
+
+def _check_advanced(page: _PageView[Any], cursor: str) -> None:
+    """Raise when ``page``, fetched with ``after=cursor``, would have the same one fetched again."""
+    if page.has_more and page.last_id == cursor:
+        raise _stuck(cursor, f"the page after {cursor!r} ends at {cursor!r} again and says has_more")
+
+
+class _Cursors:
+    """The cursors one iteration went through: a cycle (A, B, A, ...) raises too."""
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def check(self, page: _PageView[Any]) -> None:
+        cursor = _next_cursor(page)
+        if cursor is None:
+            return
+        if cursor in self._seen:
+            raise _stuck(cursor, f"the pages come back to {cursor!r}, listed after already")
+        self._seen.add(cursor)
 
 
 def _page_repr(page: PageData[Any]) -> str:

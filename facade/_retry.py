@@ -29,8 +29,9 @@ MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
 RETRY_STATUSES = frozenset({408, 409, 429})
 
-Attempt = httpx2.Response | httpx2.TransportError
-"""What one attempt gave: an answer (of any status), or a transport failure."""
+Attempt = httpx2.Response | httpx2.RequestError
+"""What one attempt gave: an answer (of any status), or a transport failure (or a body
+that could not be decompressed, an ``httpx2.DecodingError``)."""
 
 
 class Clock:
@@ -125,9 +126,11 @@ def decide(
     tried ``max_retries`` more times; logs each retry it asks for."""
     can_retry = attempt < max_retries
     outcome: Outcome
-    if isinstance(result, httpx2.TransportError):
+    if isinstance(result, httpx2.RequestError):
         failure = error_from_transport(result)
-        outcome = Outcome(delay=retry_delay(attempt, None, now) if can_retry else None, error=failure)
+        # A connection that failed is worth another try; a body that did not decompress is not.
+        retry = can_retry and isinstance(result, httpx2.TransportError)
+        outcome = Outcome(delay=retry_delay(attempt, None, now) if retry else None, error=failure)
     elif result.is_success:
         return Outcome(response=result)
     else:

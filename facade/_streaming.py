@@ -19,7 +19,7 @@ import httpx2
 import msgspec
 
 from ._answers import error_from_transport
-from ._decoding import convert_lenient, decode_json
+from ._decoding import convert_lenient, decode_json, decode_plain_json
 from ._exceptions import APIResponseValidationError, APIStreamError, APIStreamIncompleteError, OpenAIError
 from ._generated.endpoints import Endpoint
 from ._generated.models import CreateChatCompletionResponse, CreateChatCompletionStreamResponse
@@ -49,6 +49,7 @@ class ServerSentEvent:
 
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
+_BOM = b"\xef\xbb\xbf"
 
 
 class SSEDecoder:
@@ -61,11 +62,23 @@ class SSEDecoder:
     def __init__(self) -> None:
         self._buffer = bytearray()
         self._skip_lf = False  # a CR ended the last call's last line: a LF after it is the same end
+        self._at_start = True  # no byte but (part of) a BOM seen yet: one leading BOM is dropped
         self._data: list[str] = []
         self._event = ""
         self._id: str | None = None
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        if not chunk:
+            return []  # nothing new: above all, a CR's LF may still come
+        if self._at_start:
+            # The stream's first bytes wait in the buffer until they are known to be, or
+            # not to be, a UTF-8 BOM, which the standard strips once, at the very start.
+            self._buffer += chunk
+            if len(self._buffer) < len(_BOM) and _BOM.startswith(self._buffer):
+                return []
+            self._at_start = False
+            chunk = bytes(self._buffer).removeprefix(_BOM)
+            self._buffer.clear()
         if self._skip_lf and chunk[:1] == b"\n":
             chunk = chunk[1:]
         self._skip_lf = False
@@ -258,7 +271,7 @@ class StreamState:
     @property
     def raw_chunks(self) -> list[Json]:
         """The JSON of every chunk so far, as the server sent it."""
-        return [msgspec.json.decode(data) for data in self._raw]
+        return [_plain(data) for data in self._raw]
 
     def feed(self, data: bytes) -> list[Chunk]:
         chunks: list[Chunk] = []
@@ -271,7 +284,6 @@ class StreamState:
                 continue
             if event.event == "error" or payload.lstrip().startswith(b'{"error"'):
                 raise self._stream_error(payload)
-            self._raw.append(payload)
             try:
                 chunk = decode_json(payload, self._chunk_type)
             except msgspec.DecodeError as error:
@@ -280,6 +292,7 @@ class StreamState:
                     request_id=self._request_id,
                     body=payload,
                 ) from error
+            self._raw.append(payload)  # only chunks that decoded: raw_chunks decodes them again
             self._accumulator.add(chunk)
             if self._on_data is not None:
                 self._on_data(chunk)
@@ -334,7 +347,15 @@ class StreamState:
         return error
 
 
-def _mapped(error: OpenAIError | httpx2.TransportError) -> OpenAIError:
+def _plain(data: bytes) -> Json:
+    """A chunk's JSON; None for one too deeply nested to build (its typed decoding skipped it)."""
+    try:
+        return decode_plain_json(data)
+    except msgspec.DecodeError:
+        return None
+
+
+def _mapped(error: OpenAIError | httpx2.RequestError) -> OpenAIError:
     return error if isinstance(error, OpenAIError) else error_from_transport(error, streaming=True)
 
 
@@ -375,7 +396,7 @@ class ChatCompletionStream(_StreamView):
             for data in self.response.iter_bytes():
                 yield from self._state.feed(data)
             self._state.finish()
-        except (OpenAIError, httpx2.TransportError) as error:
+        except (OpenAIError, httpx2.RequestError) as error:
             raise self._state.fail(_mapped(error)) from error
         finally:
             self.response.close()
@@ -420,7 +441,7 @@ class AsyncChatCompletionStream(_StreamView):
                 for chunk in self._state.feed(data):
                     yield chunk
             self._state.finish()
-        except (OpenAIError, httpx2.TransportError) as error:
+        except (OpenAIError, httpx2.RequestError) as error:
             raise self._state.fail(_mapped(error)) from error
         finally:
             await self.response.aclose()

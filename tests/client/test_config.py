@@ -119,3 +119,41 @@ class TestTheKeyNeverShows:
         ]
         for text in texts:
             assert SECRET not in text
+
+
+# --- settings that cannot be sent are refused when the client is made -----------------------
+
+
+@pytest.mark.parametrize(
+    ("param", "arguments"),
+    [
+        ("default_headers['X-A']", {"default_headers": {"X-A": "a\r\nEvil: 1"}}),
+        ("default_headers['X-A']", {"default_headers": {"X-A": "é"}}),
+        ("default_headers['X-A']", {"default_headers": {"X-A": 1}}),
+        ("default_headers", {"default_headers": {1: "a"}}),
+        ("default_headers", {"default_headers": {"X A": "a"}}),
+        ("default_headers", {"default_headers": ["X-A"]}),
+        ("organization", {"organization": "org\n"}),
+        ("project", {"project": "prój"}),
+        ("timeout", {"timeout": -1}),
+        ("timeout", {"timeout": float("nan")}),
+        ("timeout", {"timeout": 10**40}),
+        ("timeout", {"timeout": "10"}),
+        ("base_url", {"base_url": "http://\ud800/v1"}),
+        ("base_url", {"base_url": 5}),
+        ("api_key", {"api_key": b"sk-bytes"}),
+    ],
+)
+def test_settings_that_cannot_be_sent_are_refused(param: str, arguments: dict[str, object]) -> None:
+    arguments = {"api_key": "sk-test", "base_url": "http://127.0.0.1:9/v1", **arguments}
+    with pytest.raises(completionkit.InvalidRequestError) as raised:
+        OpenAI(**arguments)  # type: ignore[arg-type]
+    assert raised.value.param == param
+
+
+def test_a_header_value_is_never_echoed_in_the_refusal() -> None:
+    with pytest.raises(completionkit.InvalidRequestError) as raised:
+        OpenAI(
+            api_key="sk-test", base_url="http://127.0.0.1:9/v1", default_headers={"Api-Key": f"{SECRET}\n"}
+        )
+    assert SECRET not in str(raised.value)

@@ -174,3 +174,115 @@ def test_tool_calls_without_index_are_merged_in_order() -> None:
     accumulator.add(_chunk(choices=[{"index": 0, "delta": {"tool_calls": [{**call, "id": "call_2"}]}}]))
     calls = accumulator.completion()["choices"][0]["message"]["tool_calls"]
     assert [c["id"] for c in calls] == ["call_1", "call_2"]
+
+
+# --- a leading BOM, a CR's LF after an empty chunk, and any chunking (hypothesis) ------------
+
+BOM = b"\xef\xbb\xbf"
+
+
+def test_a_leading_bom_is_stripped_and_the_first_event_kept() -> None:
+    body = BOM + b"data: Hello\n\ndata:  world\n\n"
+    whole, decoder = _feed_all([body])
+    assert [e.data for e in whole] == ["Hello", " world"]
+    assert not decoder.pending
+    for split in range(1, len(BOM) + 2):  # the BOM split across chunks, empty chunks between
+        events, _ = _feed_all([b"", body[:split], b"", body[split:]])
+        assert events == whole, split
+
+
+def test_only_one_bom_and_only_at_the_start_is_stripped() -> None:
+    events, _ = _feed_all([BOM + BOM + b"data: a\n\n" + BOM + b"data: b\n\ndata: c\n\n"])
+    # The second BOM makes the first line a field named "\ufeffdata": ignored, as is the third's.
+    assert [e.data for e in events] == ["c"]
+
+
+def test_a_stream_that_is_only_part_of_a_bom_is_pending() -> None:
+    _, decoder = _feed_all([BOM[:2]])
+    assert decoder.pending
+
+
+def test_an_empty_chunk_between_a_cr_and_its_lf_keeps_one_line_end() -> None:
+    events, decoder = _feed_all([b"data: a\r", b"", b"\n\n"])
+    assert events == [ServerSentEvent("message", "a")]
+    assert not decoder.pending
+    events, _ = _feed_all([b"data: a\r", b"", b"", b"\ndata: b\r\n\r\n"])
+    assert events == [ServerSentEvent("message", "a\nb")]
+
+
+def _reference(body: bytes) -> list[ServerSentEvent]:
+    """The WHATWG algorithm, written plainly, for the whole stream at once."""
+    import re
+
+    text = body.removeprefix(BOM).decode("utf-8", "replace")
+    events: list[ServerSentEvent] = []
+    data: list[str] = []
+    kind = ""
+    last_id: str | None = None
+    lines = re.split(r"\r\n|\r|\n", text)
+    for line in lines[:-1]:  # the last piece has no line end: never processed
+        if not line:
+            if data:
+                events.append(ServerSentEvent(kind or "message", "\n".join(data), last_id))
+            data, kind = [], ""
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            kind = value
+        elif name == "id" and "\0" not in value:
+            last_id = value
+    return events
+
+
+def test_every_split_in_two_and_three_of_a_tricky_stream_gives_the_same_events() -> None:
+    body = BOM + b"data: \xc3\xa9t\xc3\xa9\r\nid: 1\r\r\n: c\revent: x\ndata\n\ndata: \xf0\x9f\x98\x80\r\n\r"
+    whole, _ = _feed_all([body])
+    assert whole == _reference(body)
+    assert [e.data for e in whole] == ["été", "", "😀"]
+    n = len(body)
+    for i in range(n + 1):
+        for j in range(i, n + 1):
+            events, _ = _feed_all([body[:i], body[i:j], body[j:]])
+            assert events == whole, (i, j)
+
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+except ImportError:  # the exhaustive test above still runs
+
+    def test_any_split_of_a_stream_gives_the_events_of_the_whole() -> None:
+        pytest.skip("hypothesis is not installed")
+
+else:
+    _values = st.text(alphabet=st.sampled_from(["a", "é", "字", " ", ":", "😀", "\ufeff"]), max_size=6)
+    _line = st.one_of(
+        st.builds(lambda v: "data:" + v, _values),
+        st.builds(lambda v: "data: " + v, _values),
+        st.just("data"),
+        st.builds(lambda v: "event: " + v, _values),
+        st.builds(lambda v: "id: " + v, _values),
+        st.builds(lambda v: ": " + v, _values),
+        st.builds(lambda v: "retry: " + v, _values),
+        st.just(""),
+    )
+    _stream = st.tuples(
+        st.booleans(),
+        st.lists(st.tuples(_line, st.sampled_from([b"\n", b"\r\n", b"\r"])), max_size=12),
+    ).map(lambda t: (BOM if t[0] else b"") + b"".join(line.encode() + end for line, end in t[1]))
+
+    @settings(max_examples=400, deadline=None)
+    @given(body=_stream, cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=8))
+    def test_any_split_of_a_stream_gives_the_events_of_the_whole(body: bytes, cuts: list[int]) -> None:
+        whole, whole_decoder = _feed_all([body])
+        assert whole == _reference(body)
+        points = sorted(min(c, len(body)) for c in cuts)  # a repeated point gives an empty chunk
+        pieces = [body[a:b] for a, b in zip([0, *points], [*points, len(body)], strict=True)]
+        events, decoder = _feed_all(pieces)
+        assert events == whole
+        assert decoder.pending == whole_decoder.pending
