@@ -115,12 +115,15 @@ def decode_json(data: bytes | str, type_: type[T], *, strict: bool = False) -> T
                 return typing.cast("T", _lenient(msgspec.json.decode(data), type_))
             except msgspec.ValidationError:
                 raise error from None
-    except UnicodeDecodeError as error:
-        raise msgspec.DecodeError(
-            f"JSON is malformed: invalid UTF-8 ({error.reason} at byte {error.start})"
-        ) from None
-    except RecursionError:
-        raise msgspec.DecodeError("JSON is malformed: nested too deeply") from None
+    except (UnicodeDecodeError, RecursionError) as error:
+        raise _malformed(error) from None
+
+
+def _malformed(error: UnicodeDecodeError | RecursionError) -> msgspec.DecodeError:
+    """What msgspec raises as other exceptions, as the ``DecodeError`` callers expect."""
+    if isinstance(error, UnicodeDecodeError):
+        return msgspec.DecodeError(f"JSON is malformed: invalid UTF-8 ({error.reason} at byte {error.start})")
+    return msgspec.DecodeError("JSON is malformed: nested too deeply")
 
 
 def decode_plain_json(data: bytes | str) -> object:
@@ -128,12 +131,8 @@ def decode_plain_json(data: bytes | str) -> object:
     as ``decode_json`` does."""
     try:
         return msgspec.json.decode(data)
-    except UnicodeDecodeError as error:
-        raise msgspec.DecodeError(
-            f"JSON is malformed: invalid UTF-8 ({error.reason} at byte {error.start})"
-        ) from None
-    except RecursionError:
-        raise msgspec.DecodeError("JSON is malformed: nested too deeply") from None
+    except (UnicodeDecodeError, RecursionError) as error:
+        raise _malformed(error) from None
 
 
 _MISSING = re.compile(r"missing required field `([^`]+)`")

@@ -323,10 +323,8 @@ def _holds_contract(
 
 
 METHODS = list(POSITIONAL)
-
-
-@pytest.mark.parametrize("method", METHODS)
-@settings(
+# The same settings for both clients: bounded, and deterministic unless CONTRACT_RANDOM is set.
+PROPERTY = settings(
     max_examples=EXAMPLES,
     deadline=None,
     derandomize=not os.environ.get("CONTRACT_RANDOM"),
@@ -336,6 +334,10 @@ METHODS = list(POSITIONAL)
         HealthCheck.data_too_large,
     ],
 )
+
+
+@pytest.mark.parametrize("method", METHODS)
+@PROPERTY
 @given(data=st.data())
 def test_sync_client_keeps_the_contract(
     data: st.DataObject, method: str, server: LocalServer, sync_client: OpenAI, stored_id: str
@@ -345,16 +347,7 @@ def test_sync_client_keeps_the_contract(
 
 
 @pytest.mark.parametrize("method", METHODS)
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not os.environ.get("CONTRACT_RANDOM"),
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-        HealthCheck.data_too_large,
-    ],
-)
+@PROPERTY
 @given(data=st.data())
 def test_async_client_keeps_the_contract(
     data: st.DataObject, method: str, server: LocalServer, stored_id: str

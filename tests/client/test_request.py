@@ -6,21 +6,11 @@ import urllib.parse
 
 import msgspec
 
-from completionkit._config import ClientConfig
 from completionkit._generated.endpoints import Endpoint, NoParameters, QueryParameter
 from completionkit._generated.models import ChatCompletionList, ErrorResponse
 from completionkit._request import build_request
 
-CONFIG = ClientConfig.from_arguments(
-    api_key="k",
-    base_url="http://127.0.0.1:9/v1",
-    organization=None,
-    project=None,
-    timeout=None,
-    max_retries=0,
-    default_headers=None,
-    environ={},
-)
+from .test_messages import CONFIG
 
 
 class Query(msgspec.Struct, omit_defaults=True):
