@@ -42,7 +42,7 @@ from ._generated.params import (
     ListChatCompletionsQueryParams,
 )
 from ._messages import message_payloads
-from ._request import check_id, encodes
+from ._request import check_id, unsendable
 from ._results import ChatCompletionOutcome, ChatCompletionResult, PageData
 
 __all__ = [
@@ -194,32 +194,10 @@ def _convert(value: Mapping[str, Any], type_: type[T]) -> T:
         raise _field_error(error) from None
     except (RecursionError, UnicodeEncodeError, OverflowError, ValueError, TypeError):
         pass  # a value msgspec cannot even look at: a lone surrogate, a structure too deep
-    name = next((name for name, field in value.items() if not encodes(field)), None)
     raise InvalidRequestError(
-        name or _deepest(value),
+        unsendable(value.items()),
         "cannot be sent: it holds a lone surrogate, a value of no JSON type, or nests too deeply",
     )
-
-
-def _depth(value: object, limit: int) -> int:
-    """How deeply ``value`` nests lists and mappings, counted up to ``limit`` (without recursion)."""
-    deepest = 0
-    stack: list[tuple[object, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest >= limit:
-            break
-        if isinstance(item, Mapping):
-            stack.extend((v, depth + 1) for v in typing.cast("Mapping[object, object]", item).values())
-        elif isinstance(item, list | tuple):
-            stack.extend((v, depth + 1) for v in typing.cast("list[object]", item))
-    return deepest
-
-
-def _deepest(fields: Mapping[str, Any]) -> str:
-    """The field that nests most deeply: the one a RecursionError came from."""
-    return max(fields, key=lambda name: _depth(fields[name], 10_000), default="body")
 
 
 def _callback(name: str, value: object) -> Any:

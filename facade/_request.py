@@ -8,7 +8,7 @@ import itertools
 import re
 import typing
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx2
@@ -19,7 +19,7 @@ from ._decoding import encode_json
 from ._exceptions import InvalidRequestError
 from ._generated.endpoints import Endpoint, NoParameters
 
-__all__ = ["MAX_ID_LENGTH", "RequestSpec", "build_request", "check_id", "conceal", "encodes"]
+__all__ = ["MAX_ID_LENGTH", "RequestSpec", "build_request", "check_id", "conceal", "unsendable"]
 
 MAX_ID_LENGTH = 4096
 """The longest id (or cursor) sent: the API's are a few dozen characters, and a URL
@@ -136,12 +136,17 @@ def _json_depth(content: bytes) -> int:
     return max(itertools.accumulate(1 if b in b"[{" else -1 for b in brackets), default=0)
 
 
-def encodes(value: object) -> bool:
+def _encodes(value: object) -> bool:
     """Whether ``value`` can be sent as JSON: it encodes, and does not nest too deeply."""
     try:
         return _json_depth(encode_json(value)) <= MAX_JSON_DEPTH
     except _ENCODING_ERRORS:
         return False
+
+
+def unsendable(fields: Iterable[tuple[str, object]]) -> str:
+    """The name of the first field whose value cannot be sent as JSON, or "body"."""
+    return next((name for name, value in fields if not _encodes(value)), "body")
 
 
 def _encode(body: msgspec.Struct, extra: Mapping[str, object] | None) -> bytes:
@@ -157,9 +162,8 @@ def _encode(body: msgspec.Struct, extra: Mapping[str, object] | None) -> bytes:
     fields = [(f.encode_name, getattr(body, f.name)) for f in msgspec.structs.fields(body)]
     given = [(name, value) for name, value in fields if value is not msgspec.UNSET]
     given.extend((f"extra_body[{shown(key)}]", value) for key, value in (extra or {}).items())
-    name = next((name for name, value in given if not encodes(value)), "body")
     raise InvalidRequestError(
-        name,
+        unsendable(given),
         "cannot be sent as JSON: it holds a value of no JSON type, a lone surrogate, an integer "
         f"out of range, or nests deeper than {MAX_JSON_DEPTH} levels",
     )
