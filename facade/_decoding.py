@@ -17,12 +17,19 @@ import re
 import threading
 import types
 import typing
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 import msgspec
 
-__all__ = ["convert_lenient", "decode_json", "decode_plain_json", "encode_json", "error_location"]
+__all__ = [
+    "convert_lenient",
+    "decode_json",
+    "decode_plain_json",
+    "decoder_for",
+    "encode_json",
+    "error_location",
+]
 
 T = TypeVar("T")
 
@@ -117,6 +124,24 @@ def decode_json(data: bytes | str, type_: type[T], *, strict: bool = False) -> T
                 raise error from None
     except (UnicodeDecodeError, RecursionError) as error:
         raise _malformed(error) from None
+
+
+def decoder_for(type_: type[T]) -> Callable[[bytes], T]:
+    """``decode_json`` for one type, made once for a loop that decodes many small bodies
+    (a stream's chunks): msgspec's decoder is called straight away, and anything it
+    refuses (or a body large enough for the collector's pause) goes to ``decode_json``,
+    which gives the same answer or error it always does."""
+    fast = _decoder(type_).decode
+
+    def decode(data: bytes) -> T:
+        if len(data) < _PAUSE_GC_FROM:
+            try:
+                return typing.cast("T", fast(data))
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+                pass  # decoded again below, for its lenient answer or its proper error
+        return decode_json(data, type_)
+
+    return decode
 
 
 def _malformed(error: UnicodeDecodeError | RecursionError) -> msgspec.DecodeError:

@@ -9,17 +9,16 @@ given, and ``StreamState`` ties them to the callbacks.  All three are free of I/
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import types
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx2
 import msgspec
 
 from ._answers import error_from_transport
-from ._decoding import convert_lenient, decode_json, decode_plain_json
+from ._decoding import convert_lenient, decode_json, decode_plain_json, decoder_for
 from ._exceptions import APIResponseValidationError, APIStreamError, APIStreamIncompleteError, OpenAIError
 from ._generated.endpoints import Endpoint
 from ._generated.models import CreateChatCompletionResponse, CreateChatCompletionStreamResponse
@@ -39,8 +38,7 @@ Chunk = CreateChatCompletionStreamResponse
 Json = Any
 
 
-@dataclasses.dataclass(frozen=True)
-class ServerSentEvent:
+class ServerSentEvent(NamedTuple):
     """One dispatched event: its type (``message`` unless the server named one) and data."""
 
     event: str
@@ -60,14 +58,22 @@ class SSEDecoder:
     """
 
     def __init__(self) -> None:
-        self._buffer = bytearray()
+        self._buffer = bytearray()  # the unfinished line: it holds no line end
         self._skip_lf = False  # a CR ended the last call's last line: a LF after it is the same end
         self._at_start = True  # no byte but (part of) a BOM seen yet: one leading BOM is dropped
-        self._data: list[str] = []
+        self._data: list[bytes] = []
         self._event = ""
         self._id: str | None = None
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        return [
+            ServerSentEvent(event, data.decode("utf-8", "replace"), id_)
+            for event, data, id_ in self.feed_bytes(chunk)
+        ]
+
+    def feed_bytes(self, chunk: bytes) -> list[tuple[str, bytes, str | None]]:
+        """``feed``, with each event's data left as the bytes the server sent (a stream's
+        chunks go to the JSON decoder as bytes: no decoding to text and back)."""
         if not chunk:
             return []  # nothing new: above all, a CR's LF may still come
         if self._at_start:
@@ -79,49 +85,45 @@ class SSEDecoder:
             self._at_start = False
             chunk = bytes(self._buffer).removeprefix(_BOM)
             self._buffer.clear()
-        if self._skip_lf and chunk[:1] == b"\n":
-            chunk = chunk[1:]
-        self._skip_lf = False
-        # What is left of the last call holds no line end: scan only the new bytes.
-        scan = len(self._buffer)
-        self._buffer += chunk
-        buffer = self._buffer
-        events: list[ServerSentEvent] = []
-        line_start = 0
-        while (end := _LINE_END.search(buffer, scan)) is not None:
-            if end.group() == b"\r" and end.end() == len(buffer):
-                self._skip_lf = True
-            event = self._line(bytes(buffer[line_start : end.start()]).decode("utf-8", "replace"))
-            if event is not None:
-                events.append(event)
-            line_start = scan = end.end()
-        del buffer[:line_start]
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
+        if b"\n" not in chunk and b"\r" not in chunk:
+            # No line end yet: only these new bytes needed a look, and they are kept.
+            self._buffer += chunk
+            return []
+        text = b"".join((self._buffer, chunk)) if self._buffer else chunk
+        # Splitting in C is what makes this fast; CR line ends are rare enough to go
+        # through the regular expression.  (The buffer holds no line end.)
+        lines = _LINE_END.split(text) if b"\r" in chunk else text.split(b"\n")
+        if text.endswith(b"\r"):
+            self._skip_lf = True  # that CR ended a line: a LF at the start of the next call is part of it
+        self._buffer = bytearray(lines.pop())  # bytes after the last line end: not a line yet
+        events: list[tuple[str, bytes, str | None]] = []
+        data = self._data
+        for line in lines:
+            if line.startswith(b"data: "):
+                data.append(line[6:])
+            elif not line:
+                if data:
+                    events.append((self._event or "message", b"\n".join(data), self._id))
+                    data.clear()
+                self._event = ""
+            elif not line.startswith(b":"):  # a comment (keep-alives and the like) is skipped
+                self._field(line)
         return events
 
-    def _line(self, line: str) -> ServerSentEvent | None:
-        if not line:
-            return self._dispatch()
-        if line.startswith(":"):
-            return None  # a comment: keep-alives and the like
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "data":
+    def _field(self, line: bytes) -> None:
+        name, _, value = line.partition(b":")
+        value = value.removeprefix(b" ")
+        if name == b"data":
             self._data.append(value)
-        elif name == "event":
-            self._event = value
-        elif name == "id" and "\0" not in value:
-            self._id = value
+        elif name == b"event":
+            self._event = value.decode("utf-8", "replace")
+        elif name == b"id" and b"\0" not in value:
+            self._id = value.decode("utf-8", "replace")
         # "retry" and unknown fields change nothing here.
-        return None
-
-    def _dispatch(self) -> ServerSentEvent | None:
-        if not self._data:
-            self._event = ""
-            return None
-        event = ServerSentEvent(self._event or "message", "\n".join(self._data), self._id)
-        self._data = []
-        self._event = ""
-        return event
 
     @property
     def pending(self) -> bool:
@@ -129,55 +131,97 @@ class SSEDecoder:
         return bool(self._buffer) or bool(self._data)
 
 
-def _text(parts: list[str]) -> str | None:
-    return "".join(parts) if parts else None
+def _text(utf8: bytearray) -> str | None:
+    return utf8.decode() if utf8 else None
 
 
-@dataclasses.dataclass
+class _ToolCallParts:
+    __slots__ = ("arguments", "id", "name", "type")
+
+    def __init__(self) -> None:
+        self.id = ""
+        self.type = "function"
+        self.name = bytearray()
+        self.arguments = bytearray()
+
+
 class _ChoiceParts:
-    role: str | None = None
-    content: list[str] = dataclasses.field(default_factory=list[str])
-    refusal: list[str] = dataclasses.field(default_factory=list[str])
-    reasoning_content: list[str] = dataclasses.field(default_factory=list[str])
-    reasoning: list[str] = dataclasses.field(default_factory=list[str])
-    tool_calls: list[dict[str, Any]] = dataclasses.field(default_factory=list[dict[str, Any]])
-    tool_call_at: dict[int, int] = dataclasses.field(default_factory=dict[int, int])
-    logprobs: list[Json] = dataclasses.field(default_factory=list[Json])
-    refusal_logprobs: list[Json] = dataclasses.field(default_factory=list[Json])
-    has_logprobs: bool = False
-    finish_reason: str | None = None
+    # Text that arrives in pieces is kept as one growing UTF-8 buffer each: a stream of
+    # 50,000 pieces then holds its text, not 50,000 strings, and joining costs nothing
+    # more per piece as the text grows (``+=`` on a str held in a dict would copy it all).
+    __slots__ = (
+        "content",
+        "finish_reason",
+        "has_logprobs",
+        "logprobs",
+        "reasoning",
+        "reasoning_content",
+        "refusal",
+        "refusal_logprobs",
+        "role",
+        "tool_call_at",
+        "tool_calls",
+    )
+
+    def __init__(self) -> None:
+        self.role: str | None = None
+        self.content = bytearray()
+        self.refusal = bytearray()
+        self.reasoning_content = bytearray()
+        self.reasoning = bytearray()
+        self.tool_calls: list[_ToolCallParts] = []
+        self.tool_call_at: dict[int, int] = {}
+        self.logprobs: list[Json] = []
+        self.refusal_logprobs: list[Json] = []
+        self.has_logprobs = False
+        self.finish_reason: str | None = None
 
 
 class ChunkAccumulator:
     """Merges chunks into the completion a non-streamed call gives: text, refusal and
-    reasoning joined, tool calls merged by index, logprobs, finish reasons, usage."""
+    reasoning joined, tool calls merged by index, logprobs, finish reasons, usage.
+
+    It runs once per chunk, so it reads the fields it knows by name, and keeps no more
+    than the merged answer."""
 
     def __init__(self) -> None:
-        self._head: dict[str, Any] = {"id": "", "model": "", "created": 0}
+        self._id = ""
+        self._model = ""
+        self._created = 0
+        self._extra: dict[str, Any] = {}  # system_fingerprint and service_tier: the last one sent
         self._choices: dict[int, _ChoiceParts] = {}
         self._usage: Json = None
 
     def add(self, chunk: Chunk) -> None:
-        for key in ("id", "model", "created"):
-            value = getattr(chunk, key)
-            if value and not self._head[key]:
-                self._head[key] = value  # Azure's first chunk has them empty
-        for key in ("system_fingerprint", "service_tier"):
-            value = getattr(chunk, key)
-            if value is not None:
-                self._head[key] = value
+        # Azure's first chunk has id, model and created empty: the first values sent count.
+        if not self._id:
+            self._id = chunk.id
+        if not self._model:
+            self._model = chunk.model
+        if not self._created:
+            self._created = chunk.created
+        if chunk.system_fingerprint is not None:
+            self._extra["system_fingerprint"] = chunk.system_fingerprint
+        if chunk.service_tier is not None:
+            self._extra["service_tier"] = chunk.service_tier
         if chunk.usage is not None:
             self._usage = msgspec.to_builtins(chunk.usage)
         for choice in chunk.choices:
-            parts = self._choices.setdefault(choice.index, _ChoiceParts())
+            parts = self._choices.get(choice.index)
+            if parts is None:
+                parts = self._choices[choice.index] = _ChoiceParts()
             delta = choice.delta
             if delta.role is not None:
                 parts.role = delta.role
-            for name in ("content", "refusal", "reasoning_content", "reasoning"):
-                piece = getattr(delta, name)
-                if piece:
-                    getattr(parts, name).append(piece)
-            for call in delta.tool_calls or []:
+            if delta.content:
+                parts.content += delta.content.encode()
+            if delta.refusal:
+                parts.refusal += delta.refusal.encode()
+            if delta.reasoning_content:
+                parts.reasoning_content += delta.reasoning_content.encode()
+            if delta.reasoning:
+                parts.reasoning += delta.reasoning.encode()
+            for call in delta.tool_calls or ():
                 self._merge_tool_call(parts, call if isinstance(call, dict) else msgspec.to_builtins(call))
             if choice.logprobs is not None:
                 parts.has_logprobs = True
@@ -199,17 +243,17 @@ class ChunkAccumulator:
         else:
             slot = parts.tool_call_at.setdefault(index, len(parts.tool_calls))
         if slot == len(parts.tool_calls):
-            parts.tool_calls.append({"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
+            parts.tool_calls.append(_ToolCallParts())
         call = parts.tool_calls[slot]
         if delta.get("id"):
-            call["id"] = delta["id"]
+            call.id = delta["id"]
         if delta.get("type"):
-            call["type"] = delta["type"]
+            call.type = delta["type"]
         function: dict[str, Any] = delta.get("function") or {}
         if function.get("name"):
-            call["function"]["name"] += function["name"]
+            call.name += function["name"].encode()
         if function.get("arguments"):
-            call["function"]["arguments"] += function["arguments"]
+            call.arguments += function["arguments"].encode()
 
     def completion(self) -> Json:
         """The merged answer, in the shape of a ``chat.completion`` object."""
@@ -220,12 +264,19 @@ class ChunkAccumulator:
                 "content": _text(parts.content),
                 "refusal": _text(parts.refusal),
             }
-            for name in ("reasoning_content", "reasoning"):
-                text = _text(getattr(parts, name))
-                if text is not None:
-                    message[name] = text
+            if parts.reasoning_content:
+                message["reasoning_content"] = parts.reasoning_content.decode()
+            if parts.reasoning:
+                message["reasoning"] = parts.reasoning.decode()
             if parts.tool_calls:
-                message["tool_calls"] = parts.tool_calls
+                message["tool_calls"] = [
+                    {
+                        "id": call.id,
+                        "type": call.type,
+                        "function": {"name": call.name.decode(), "arguments": call.arguments.decode()},
+                    }
+                    for call in parts.tool_calls
+                ]
             logprobs = (
                 {"content": parts.logprobs, "refusal": parts.refusal_logprobs} if parts.has_logprobs else None
             )
@@ -237,7 +288,14 @@ class ChunkAccumulator:
                     "finish_reason": parts.finish_reason,
                 }
             )
-        completion: dict[str, Any] = {**self._head, "object": "chat.completion", "choices": choices}
+        completion: dict[str, Any] = {
+            "id": self._id,
+            "model": self._model,
+            "created": self._created,
+            **self._extra,
+            "object": "chat.completion",
+            "choices": choices,
+        }
         if self._usage is not None:
             completion["usage"] = self._usage
         return completion
@@ -263,41 +321,52 @@ class StreamState:
         self._accumulator = ChunkAccumulator()
         self._on_data = on_data
         self._on_terminate = on_terminate
-        self._raw: list[bytes] = []
+        self._decode_chunk = decoder_for(self._chunk_type)
+        self._raw: bytes | None = None  # the last chunk only: a long stream keeps no history
         self.done = False
         self.result: ChatCompletionResult | None = None
         self.error: OpenAIError | None = None
 
     @property
-    def raw_chunks(self) -> list[Json]:
-        """The JSON of every chunk so far, as the server sent it."""
-        return [_plain(data) for data in self._raw]
+    def raw_chunk(self) -> Json:
+        """The JSON of the last chunk read, as the server sent it (None before the first)."""
+        return None if self._raw is None else _plain(self._raw)
 
     def feed(self, data: bytes) -> list[Chunk]:
         chunks: list[Chunk] = []
-        for event in self._decoder.feed(data):
+        for event, payload, _ in self._decoder.feed_bytes(data):
             if self.done:
                 continue
-            payload = event.data.encode()
-            if event.data == "[DONE]":
+            if payload == b"[DONE]":
                 self.done = True
                 continue
-            if event.event == "error" or payload.lstrip().startswith(b'{"error"'):
+            if event == "error" or payload.lstrip().startswith(b'{"error"'):
                 raise self._stream_error(payload)
             try:
-                chunk = decode_json(payload, self._chunk_type)
+                chunk = self._decode_chunk(payload)
             except msgspec.DecodeError as error:
-                raise APIResponseValidationError(
-                    f"A stream event is not a valid chunk: {error}; it starts {event.data[:120]!r}",
-                    request_id=self._request_id,
-                    body=payload,
-                ) from error
-            self._raw.append(payload)  # only chunks that decoded: raw_chunks decodes them again
+                payload, chunk = self._decode_repaired(payload, error)
+            self._raw = payload  # only a chunk that decoded: raw_chunk decodes it again
             self._accumulator.add(chunk)
             if self._on_data is not None:
                 self._on_data(chunk)
             chunks.append(chunk)
         return chunks
+
+    def _decode_repaired(self, payload: bytes, error: msgspec.DecodeError) -> tuple[bytes, Chunk]:
+        """A chunk that is not valid UTF-8 has its bad bytes replaced (U+FFFD), as the
+        event stream standard reads them; any other chunk that does not decode is an error."""
+        repaired = payload.decode("utf-8", "replace").encode()
+        if repaired != payload:
+            try:
+                return repaired, self._decode_chunk(repaired)
+            except msgspec.DecodeError as still:
+                error = still
+        raise APIResponseValidationError(
+            f"A stream event is not a valid chunk: {error}; it starts {repaired[:120].decode()!r}",
+            request_id=self._request_id,
+            body=payload,
+        ) from error
 
     def _stream_error(self, payload: bytes) -> APIStreamError:
         try:
@@ -378,9 +447,11 @@ class _StreamView:
         return self._state.headers
 
     @property
-    def raw_chunks(self) -> list[Json]:
-        """The JSON of every chunk read so far, as the server sent it."""
-        return self._state.raw_chunks
+    def raw_chunk(self) -> Json:
+        """The JSON of the last chunk read, as the server sent it, with any field this
+        version does not know (None before the first chunk).  Only the last one is kept,
+        so that a long stream holds its text and the current chunk, not its history."""
+        return self._state.raw_chunk
 
 
 class ChatCompletionStream(_StreamView):

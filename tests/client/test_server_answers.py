@@ -280,14 +280,14 @@ def test_a_stream_event_with_invalid_utf8_is_replaced_not_raised(server: LocalSe
     assert result.raw["choices"][0]["message"]["content"] == "He\ufffdllo"
 
 
-def test_a_stream_event_that_is_not_a_chunk_leaves_raw_chunks_readable(
+def test_a_stream_event_that_is_not_a_chunk_leaves_the_last_chunk_readable(
     server: LocalServer, client: OpenAI
 ) -> None:
     server.replay([_sse("Hello").replace(b"data: [DONE]", b"data: [1, 2\n\ndata: [DONE]")])
     with client.chat.completions.stream(USER, model="m") as stream:
         with pytest.raises(APIResponseValidationError):
             list(stream)
-        assert len(stream.raw_chunks) == 1
+        assert stream.raw_chunk["object"] == "chat.completion.chunk"
 
 
 # --- connection errors name the host and the reason ---------------------------------------------

@@ -286,3 +286,34 @@ else:
         events, decoder = _feed_all(pieces)
         assert events == whole
         assert decoder.pending == whole_decoder.pending
+
+
+def test_a_long_stream_holds_its_text_and_the_current_chunk_only() -> None:
+    """Memory, not time: 20,000 more chunks add about their text, not a record of each."""
+    import tracemalloc
+
+    import httpx2
+
+    from completionkit._generated.endpoints import create_chat_completion
+    from completionkit._streaming import StreamState
+
+    def event(i: int) -> bytes:
+        chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                 "choices": [{"index": 0, "delta": {"content": f" w{i:05d}"}, "finish_reason": None}],
+                 "logprobs": None}  # fmt: skip
+        return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+    state = StreamState(httpx2.Response(200), create_chat_completion)
+    tracemalloc.start()
+    try:
+        state.feed(event(0))
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(1, 20_001):
+            state.feed(event(i))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    text = 20_000 * len(" w00000")
+    assert grown < 2 * text + 4096, (grown, text)  # a growing buffer over-allocates a little
+    state.feed(b"data: [DONE]\n\n")
+    assert state.finish().choice.text == "".join(f" w{i:05d}" for i in range(20_001))

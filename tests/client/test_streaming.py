@@ -37,7 +37,7 @@ def test_chunks_then_the_final_result(server: LocalServer, client: OpenAI) -> No
     assert (result.choice.text, result.choice.finish_reason) == ("Hello there", "stop")
     assert result.id == chunks[0].id
     assert result.raw["choices"][0]["message"]["content"] == "Hello there"
-    assert stream.raw_chunks[0]["object"] == "chat.completion.chunk"
+    assert stream.raw_chunk["object"] == "chat.completion.chunk"
     assert server.last_request.body["stream"] is True
 
 
