@@ -59,12 +59,12 @@ from ._results import (
     ChatCompletionResult,
     Choice,
     Page,
-    RateLimit,
 )
 from ._version import __version__
 
 if TYPE_CHECKING:
     from ._async_client import AsyncOpenAI
+    from ._rate_limit import RateLimit
     from ._streaming import AsyncChatCompletionStream, ChatCompletionStream
 
 __all__ = [
@@ -120,11 +120,13 @@ __all__ = [
 ]
 
 
-# Streaming and asyncio load on first use: a cold start that needs neither skips them.
+# Streaming, asyncio and the rate limits load on first use: a cold start that needs
+# none of them skips them.
 _LAZY = {
     "AsyncChatCompletionStream": "._streaming",
     "AsyncOpenAI": "._async_client",
     "ChatCompletionStream": "._streaming",
+    "RateLimit": "._rate_limit",
 }
 
 

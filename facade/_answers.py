@@ -46,13 +46,15 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     429: RateLimitError,
 }
 
-_TAGS = re.compile(r"<[^>]+>")
+# Patterns of rare paths (an error's body or cause), compiled by `re` when first
+# used rather than at import: compiling each is a cold start's millisecond.
+_TAGS = r"<[^>]+>"
 
 
 def _text(body: bytes, limit: int = 200) -> str:
     """The start of a body as text, whatever its bytes: invalid UTF-8 is replaced, tags
     and runs of white space are squeezed out."""
-    return " ".join(_TAGS.sub(" ", body[: limit * 8].decode("utf-8", "replace")).split())[:limit]
+    return " ".join(re.sub(_TAGS, " ", body[: limit * 8].decode("utf-8", "replace")).split())[:limit]
 
 
 def error_from_response(response: httpx2.Response, error_type: type[ErrorResponse]) -> APIStatusError:
@@ -145,7 +147,7 @@ def _host(error: httpx2.RequestError) -> str:
     return f" to {url.host}{port}"
 
 
-_ERRNO = re.compile(r"^\[Errno -?\d+\]\s*")
+_ERRNO = r"^\[Errno -?\d+\]\s*"
 
 
 def _reason(error: BaseException) -> str:
@@ -164,7 +166,7 @@ def _reason(error: BaseException) -> str:
             return cause.strerror
         text = str(cause).strip()
         if text:
-            return _ERRNO.sub("", text)[:200]
+            return re.sub(_ERRNO, "", text)[:200]
     return type(error).__name__
 
 

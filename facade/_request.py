@@ -3,7 +3,6 @@ query parameters' styles, the headers, and the body encoded from its Struct."""
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import re
 import typing
@@ -27,7 +26,8 @@ longer than 64 KiB is refused by httpx2 itself."""
 
 MAX_JSON_DEPTH = 128
 """How deep a body's arrays and objects may nest: the API refuses deeper ones."""
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# Compiled by `re` when first used, not at import: only a body of many brackets needs it.
+_JSON_STRING = rb'"(?:[^"\\]|\\.)*"'
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 CONCEALED = "Bearer **********"
@@ -77,9 +77,9 @@ def conceal(request: httpx2.Request) -> None:
     """Hide the key of a request that has been sent: it stays reachable from the response
     and from a transport error (``error.request``, kept as the ``__cause__`` of ours), and
     must not be read there.  Each attempt sends a request of its own, so none is sent
-    concealed."""
-    if "authorization" in request.headers:
-        request.headers["Authorization"] = CONCEALED
+    concealed.  Every request built here carries the key, so it is overwritten without
+    looking first (a lookup costs more than the write)."""
+    request.headers["Authorization"] = CONCEALED
 
 
 def detach(response: httpx2.Response) -> httpx2.Response:
@@ -115,24 +115,24 @@ def _query_pairs(endpoint: Endpoint[Any, Any, Any, Any, Any], query: msgspec.Str
     return pairs
 
 
-def _url(base: str, pairs: list[tuple[str, str]], names: list[str]) -> str:
-    """The URL with its query; one httpx2 would refuse (too long) names the longest pair's
-    parameter (``names[i]`` is the parameter of ``pairs[i]``)."""
+def _url(base: str, pairs: list[tuple[str, str]], names: list[str]) -> httpx2.URL:
+    """The URL with its query, parsed: httpx2 takes it as it is instead of parsing it
+    again.  One httpx2 would refuse (too long) names the longest pair's parameter
+    (``names[i]`` is the parameter of ``pairs[i]``)."""
     url = base + ("?" + urllib.parse.urlencode(pairs) if pairs else "")
     try:
-        httpx2.URL(url)
+        return httpx2.URL(url)
     except httpx2.InvalidURL as error:
         lengths = [len(k) + len(v) for k, v in pairs]
         name = names[lengths.index(max(lengths))] if pairs else "completion_id"
         raise InvalidRequestError(name, f"the request's URL cannot be sent ({error})") from None
-    return url
 
 
 def _json_depth(content: bytes) -> int:
     """How deep the arrays and objects of JSON ``content`` nest (brackets in strings do not count)."""
     if content.count(b"[") + content.count(b"{") <= MAX_JSON_DEPTH:
         return 0  # too few brackets to nest too deeply: the common case, at C speed
-    brackets = _JSON_STRING.sub(b'""', content).translate(None, _NOT_BRACKETS)
+    brackets = re.sub(_JSON_STRING, b'""', content, flags=re.DOTALL).translate(None, _NOT_BRACKETS)
     return max(itertools.accumulate(1 if b in b"[{" else -1 for b in brackets), default=0)
 
 
@@ -169,13 +169,15 @@ def _encode(body: msgspec.Struct, extra: Mapping[str, object] | None) -> bytes:
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class RequestSpec:
+class RequestSpec(typing.NamedTuple):
     """Everything a request is made of; the shell hands it to its client's
-    ``build_request``, so that a caller's own client adds its headers and settings."""
+    ``build_request``, so that a caller's own client adds its headers and settings.
+
+    A NamedTuple, not a frozen dataclass: one is made for every call, and a frozen
+    dataclass takes four times as long to make."""
 
     method: str
-    url: str
+    url: httpx2.URL
     headers: dict[str, str]
     content: bytes | None
     timeout: float | httpx2.Timeout | None
@@ -210,7 +212,12 @@ def build_request(
     extra_query = options.get("extra_query", {})
     pairs.extend((k, _text("extra_query", v)) for k, v in extra_query.items())
     names.extend("extra_query" for _ in extra_query)
-    url = _url(config.base_url + url_path, pairs, names)
+    fixed = not pairs and not path_values  # the same URL every time: parsed once a client
+    url = config.routes.get(url_path) if fixed else None
+    if url is None:
+        url = _url(config.base_url + url_path, pairs, names)
+        if fixed:
+            config.routes[url_path] = url
 
     headers = {
         "Accept": "application/json",

@@ -1,13 +1,11 @@
 """What the methods return: ``ChatCompletionResult`` (or ``ChatCompletionOutcome``), its
-``Choice``, ``RateLimit``, ``Page`` and ``AsyncPage``."""
+``Choice``, ``Page`` and ``AsyncPage``."""
 
 from __future__ import annotations
 
-import dataclasses
-import re
 import typing
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import httpx2
 import msgspec
@@ -25,6 +23,9 @@ from ._generated.models import (
 )
 from ._messages import Message
 
+if typing.TYPE_CHECKING:
+    from ._rate_limit import RateLimit
+
 __all__ = [
     "AsyncPage",
     "AsyncPages",
@@ -33,51 +34,9 @@ __all__ = [
     "Choice",
     "Page",
     "PageData",
-    "RateLimit",
 ]
 
 T = TypeVar("T")
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-
-
-def _seconds(text: str | None) -> float | None:
-    """``6m0s``, ``1.5s``, ``20ms`` (the API's reset durations) in seconds."""
-    if not text:
-        return None
-    parts = _DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text.strip():
-        return None
-    return sum(float(n) * _UNITS[u] for n, u in parts)
-
-
-def _integer(text: str | None) -> int | None:
-    return int(text) if text is not None and text.strip().isdigit() else None
-
-
-@dataclasses.dataclass(frozen=True)
-class RateLimit:
-    """The ``x-ratelimit-*`` headers of an answer; None for each the server did not send."""
-
-    limit_requests: int | None
-    remaining_requests: int | None
-    reset_requests: float | None
-    """Seconds until the request budget is full again."""
-    limit_tokens: int | None
-    remaining_tokens: int | None
-    reset_tokens: float | None
-
-    @classmethod
-    def from_headers(cls, headers: httpx2.Headers) -> RateLimit:
-        return cls(
-            limit_requests=_integer(headers.get("x-ratelimit-limit-requests")),
-            remaining_requests=_integer(headers.get("x-ratelimit-remaining-requests")),
-            reset_requests=_seconds(headers.get("x-ratelimit-reset-requests")),
-            limit_tokens=_integer(headers.get("x-ratelimit-limit-tokens")),
-            remaining_tokens=_integer(headers.get("x-ratelimit-remaining-tokens")),
-            reset_tokens=_seconds(headers.get("x-ratelimit-reset-tokens")),
-        )
 
 
 class Choice:
@@ -139,7 +98,12 @@ class ChatCompletionResult:
     __slots__ = ("_choices", "_raw", "_raw_body", "completion", "headers")
 
     def __init__(
-        self, completion: CreateChatCompletionResponse, headers: httpx2.Headers, *, raw_body: bytes = b""
+        self,
+        completion: CreateChatCompletionResponse,
+        headers: httpx2.Headers,
+        *,
+        raw_body: bytes = b"",
+        raw: dict[str, Any] | None = None,
     ) -> None:
         self.completion = completion
         """The completion as the spec types it."""
@@ -147,7 +111,7 @@ class ChatCompletionResult:
         """The response headers."""
         self._choices: list[Choice] | None = None
         self._raw_body = raw_body
-        self._raw: dict[str, Any] | None = None
+        self._raw = raw  # a stream's merged answer is JSON data already: no body to decode
 
     @property
     def raw(self) -> dict[str, Any]:
@@ -207,6 +171,8 @@ class ChatCompletionResult:
 
     @property
     def rate_limit(self) -> RateLimit:
+        from ._rate_limit import RateLimit  # few read it: a cold start does not load it
+
         return RateLimit.from_headers(self.headers)
 
     def __repr__(self) -> str:
@@ -272,6 +238,8 @@ class ChatCompletionOutcome:
 
     @property
     def rate_limit(self) -> RateLimit:
+        from ._rate_limit import RateLimit  # few read it: a cold start does not load it
+
         return RateLimit.from_headers(self.headers)
 
     def __repr__(self) -> str:
@@ -442,9 +410,9 @@ def _page_repr(page: PageData[Any]) -> str:
     return f"Page(items={len(page.data)}, has_more={page.has_more}, {ids})"
 
 
-@dataclasses.dataclass(frozen=True)
-class PageData(Generic[T]):
-    """One page of a list answer, and where the next one starts."""
+class PageData(NamedTuple, Generic[T]):
+    """One page of a list answer, and where the next one starts.  A NamedTuple: defining
+    a dataclass costs a cold start a millisecond."""
 
     data: list[T]
     has_more: bool

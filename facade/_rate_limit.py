@@ -1,0 +1,52 @@
+"""``RateLimit``: the ``x-ratelimit-*`` headers of an answer, read when asked for (a
+module of its own, which a cold start does not load)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import httpx2
+
+__all__ = ["RateLimit"]
+
+_DURATION = r"(\d+(?:\.\d+)?)(ms|h|m|s)"
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def _seconds(text: str | None) -> float | None:
+    """``6m0s``, ``1.5s``, ``20ms`` (the API's reset durations) in seconds."""
+    if not text:
+        return None
+    parts = re.findall(_DURATION, text)
+    if not parts or "".join(n + u for n, u in parts) != text.strip():
+        return None
+    return sum(float(n) * _UNITS[u] for n, u in parts)
+
+
+def _integer(text: str | None) -> int | None:
+    return int(text) if text is not None and text.strip().isdigit() else None
+
+
+@dataclasses.dataclass(frozen=True)
+class RateLimit:
+    """The ``x-ratelimit-*`` headers of an answer; None for each the server did not send."""
+
+    limit_requests: int | None
+    remaining_requests: int | None
+    reset_requests: float | None
+    """Seconds until the request budget is full again."""
+    limit_tokens: int | None
+    remaining_tokens: int | None
+    reset_tokens: float | None
+
+    @classmethod
+    def from_headers(cls, headers: httpx2.Headers) -> RateLimit:
+        return cls(
+            limit_requests=_integer(headers.get("x-ratelimit-limit-requests")),
+            remaining_requests=_integer(headers.get("x-ratelimit-remaining-requests")),
+            reset_requests=_seconds(headers.get("x-ratelimit-reset-requests")),
+            limit_tokens=_integer(headers.get("x-ratelimit-limit-tokens")),
+            remaining_tokens=_integer(headers.get("x-ratelimit-remaining-tokens")),
+            reset_tokens=_seconds(headers.get("x-ratelimit-reset-tokens")),
+        )
