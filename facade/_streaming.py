@@ -392,8 +392,9 @@ class StreamState:
             where = "in the middle of an event" if self._decoder.pending else "before data: [DONE]"
             raise APIStreamIncompleteError(f"The stream ended {where}.", request_id=self._request_id)
         merged = self._accumulator.completion()
+        self._accumulator = ChunkAccumulator()  # the merged answer holds the text now: the pieces can go
         completion = convert_lenient(merged, CreateChatCompletionResponse)
-        self.result = ChatCompletionResult(completion, self.headers, raw_body=msgspec.json.encode(merged))
+        self.result = ChatCompletionResult(completion, self.headers, raw=merged)
         if self._on_terminate is not None:
             self._on_terminate(ChatCompletionOutcome(self.result))
         return self.result
