@@ -130,12 +130,14 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """completionkit against the latest official openai package, side by side; writes BENCHMARKS.md.
+    """completionkit against the latest official openai package, side by side; writes
+    BENCHMARKS.md and its chart, bench/benchmarks.svg (`-- N` for N rounds, 7 by default).
 
-    openai is installed here only, never in the package's own dependencies. Not part of
-    the default sessions: nothing that gates a change depends on timing.
+    openai and matplotlib (for the chart) are installed here only, never in the package's
+    own dependencies. Not part of the default sessions: nothing that gates a change
+    depends on timing.
     """
-    session.install(".[testing]", "openai")
+    session.install(".[testing]", "openai", "matplotlib")
     session.run(
         "python", "bench/run.py", env={"BENCH_ROUNDS": session.posargs[0] if session.posargs else "7"}
     )

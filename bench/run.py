@@ -1,17 +1,30 @@
 """completionkit against the official openai package, side by side: ``nox -s bench``.
 
 Every workload runs both clients (and, where there is one, the floor: the same job done
-with plain httpx2 and ``json``) in the same run, alternating them round after round, and
-reports the median of the rounds and the ratios.  The table goes to BENCHMARKS.md.
-Nothing here is a test: no number is asserted.
+with plain httpx2 and ``json``) in the same run, in rounds: each round runs every
+contender once, in an order that rotates from round to round, and the report gives the
+median of the rounds and the median of the per-round ratios (a ratio taken within one
+round compares samples that met the same moment of this noisy machine).  The report goes
+to BENCHMARKS.md, its chart to bench/benchmarks.svg.  Nothing here is a test: no number
+is asserted.
+
+    BENCH_ROUNDS=3 python bench/run.py                 # fewer rounds
+    BENCH_ONLY=stream,growth python bench/run.py       # some workloads; prints, writes nothing
+
+Workloads (BENCH_ONLY names): stream, rps, cold, create, logprobs, listing (peak memory
+and the listing series), growth (the stream and logprobs series), held (what a long
+stream holds).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import gc
 import importlib.metadata
 import json
+import math
 import os
 import platform
 import statistics
@@ -20,13 +33,25 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "BENCHMARKS.md"
+CHART = ROOT / "bench" / "benchmarks.svg"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
+# Where the ratio to the floor has a tight target (cold start, one create, the stream),
+# the noise of this machine needs more rounds than that: never fewer than 11.
+PAIRED_ROUNDS = max(ROUNDS, 11)
+# The largest size of each growth series takes seconds a call for the official package:
+# three rounds of it (fewer if BENCH_ROUNDS says so).
+FEW_ROUNDS = min(ROUNDS, 3)
+# A sample lasts at least this long, so that the timer's and the scheduler's noise stays
+# small against it: a fast call is repeated as often as that takes.
+MIN_SAMPLE = 0.2
+WORKLOADS = ("stream", "rps", "cold", "create", "logprobs", "listing", "growth", "held")
+ONLY = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name}
 
 # --- canned answers ------------------------------------------------------------------
 
@@ -48,6 +73,8 @@ COMPLETION = {
 }
 COMPLETION_BODY = json.dumps(COMPLETION).encode()
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello!"}]
+URL = "http://mock/v1/chat/completions"
+AUTH = {"Authorization": "Bearer sk-bench"}
 
 
 def _logprobs_body(tokens: int = 2000, top: int = 5) -> bytes:
@@ -68,26 +95,33 @@ def _logprobs_body(tokens: int = 2000, top: int = 5) -> bytes:
     return json.dumps(body).encode()
 
 
+# One program writes the events of a stream: this one, as bytes at once, and the fresh
+# interpreters of held_while_streaming(), one event at a time.
+EVENTS = '''
+import json
+
+def events(chunks):
+    """The server-sent events of a chunks-long answer: the role, a word a chunk, the stop;
+    made one at a time, so that a consumer reading them one by one holds just one."""
+    head = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
+            "system_fingerprint": "fp_bench"}
+
+    def event(delta, finish):
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        return b"data: " + json.dumps({**head, "choices": [choice]}).encode() + b"\\n\\n"
+
+    yield event({"role": "assistant", "content": ""}, None)
+    for i in range(chunks - 2):
+        yield event({"content": f" w{i}"}, None)
+    yield event({}, "stop")
+    yield b"data: [DONE]\\n\\n"
+'''
+_events_module: dict[str, Any] = {}
+exec(EVENTS, _events_module)
+
+
 def _stream_body(chunks: int = 500) -> bytes:
-    head = {
-        "id": "chatcmpl-s",
-        "object": "chat.completion.chunk",
-        "created": 1,
-        "model": "gpt-4o-mini",
-        "system_fingerprint": "fp_bench",
-    }
-    events = [
-        {
-            **head,
-            "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}],
-        }
-    ]
-    events += [
-        {**head, "choices": [{"index": 0, "delta": {"content": f" w{i}"}, "finish_reason": None}]}
-        for i in range(chunks - 2)
-    ]
-    events.append({**head, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    return b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events) + b"data: [DONE]\n\n"
+    return b"".join(_events_module["events"](chunks))
 
 
 # --- the clients, each on the mock transport of its own HTTP library -----------------------
@@ -118,26 +152,39 @@ def official(body: bytes, content_type: str = "application/json") -> Any:
     )
 
 
-def floor(body: bytes) -> Any:
+def floor(body: bytes, content_type: str = "application/json") -> Any:
     import httpx2
 
     transport = httpx2.MockTransport(
-        lambda r: httpx2.Response(200, content=body, headers={"content-type": "application/json"})
+        lambda r: httpx2.Response(200, content=body, headers={"content-type": content_type})
     )
     return httpx2.Client(transport=transport)
 
 
 # --- measuring -----------------------------------------------------------------------------
 
+Samples = dict[str, list[float]]
 
-def _alternate(contenders: dict[str, Callable[[], float]]) -> dict[str, float]:
-    """Run each contender once per round, in turn, and keep the median of its rounds."""
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(ROUNDS):
-        for name, measure in contenders.items():
+
+def _rounds(contenders: dict[str, Callable[[], float]], rounds: int = ROUNDS) -> Samples:
+    """Run every contender once a round, starting one further along the list each round
+    (so that none always runs first, or always right after the same one)."""
+    names = list(contenders)
+    samples: Samples = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             gc.collect()
-            samples[name].append(measure())
-    return {name: statistics.median(values) for name, values in samples.items()}
+            samples[name].append(contenders[name]())
+    return samples
+
+
+def _median(samples: Samples, name: str) -> float:
+    return statistics.median(samples[name])
+
+
+def _ratio(samples: Samples, over: str, under: str) -> float:
+    """The median of the per-round ratios ``over / under``."""
+    return statistics.median(a / b for a, b in zip(samples[over], samples[under], strict=True))
 
 
 def _per_call(call: Callable[[], object], n: int) -> Callable[[], float]:
@@ -150,6 +197,172 @@ def _per_call(call: Callable[[], object], n: int) -> Callable[[], float]:
     return measure
 
 
+def _calibrated(call: Callable[[], object], min_time: float = MIN_SAMPLE) -> Callable[[], float]:
+    """Seconds a call, over as many calls as last ``min_time``; the first call (which
+    builds decoders and fills caches) is left out."""
+    start = time.perf_counter()
+    call()
+    if time.perf_counter() - start >= min_time:  # a slow call: one is a sample, no need to count
+        return _per_call(call, 1)
+    n, elapsed = 1, 0.0
+    while elapsed < min_time / 4:
+        start = time.perf_counter()
+        for _ in range(n):
+            call()
+        elapsed = time.perf_counter() - start
+        if elapsed < min_time / 4:
+            n *= 2
+    return _per_call(call, max(1, math.ceil(n * min_time / elapsed)))
+
+
+class _Tally:
+    """The ``on_data`` callback of the stream workloads: counts the chunks it is given."""
+
+    def __init__(self) -> None:
+        self.chunks = 0
+
+    def __call__(self, chunk: object) -> None:
+        self.chunks += 1
+
+
+# --- 1. a stream, per chunk ----------------------------------------------------------------
+
+
+def _stream_calls(chunks: int) -> dict[str, Callable[[], object]]:
+    """One whole streamed answer, for each contender: every chunk decoded and handed to a
+    callback, the text joined, the final message built."""
+    body = _stream_body(chunks)
+    mine, theirs = ours(body, "text/event-stream"), official(body, "text/event-stream")
+    plain = floor(body, "text/event-stream")
+    tally = _Tally()
+
+    def ours_stream() -> object:
+        return mine.chat.completions.create(MESSAGES, model="m", stream=True, on_data=tally)
+
+    def openai_stream() -> object:
+        with theirs.chat.completions.stream(messages=MESSAGES, model="m") as stream:
+            return stream.get_final_completion()
+
+    def floor_stream() -> object:
+        # What the client does, by hand: decode every event, call back, join the text.
+        first: dict[str, Any] = {}
+        parts: list[str] = []
+        role = finish = None
+        with plain.stream("POST", URL, json={"model": "m", "messages": MESSAGES, "stream": True},
+                          headers=AUTH) as response:  # fmt: skip
+            for line in response.iter_lines():
+                if not line.startswith("data: "):
+                    continue
+                if line == "data: [DONE]":
+                    break
+                chunk = json.loads(line[6:])
+                tally(chunk)
+                first = first or chunk
+                for choice in chunk["choices"]:
+                    if choice["index"] != 0:
+                        continue
+                    delta = choice["delta"]
+                    role = delta.get("role") or role
+                    if delta.get("content"):
+                        parts.append(delta["content"])
+                    finish = choice["finish_reason"] or finish
+        message = {"role": role, "content": "".join(parts)}
+        return {"id": first["id"], "model": first["model"], "choices": [
+            {"index": 0, "message": message, "finish_reason": finish}]}  # fmt: skip
+
+    return {"completionkit": ours_stream, "floor": floor_stream, "openai": openai_stream}
+
+
+def stream_per_chunk(chunks: int = 500) -> Samples:
+    calls = _stream_calls(chunks)
+    samples = _rounds({name: _calibrated(call) for name, call in calls.items()}, PAIRED_ROUNDS)
+    return {name: [v / chunks for v in values] for name, values in samples.items()}
+
+
+# --- 2. requests per second on the local server ---------------------------------------------
+
+
+def _server(db: str) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "completionkit.testing", "--port", "0", "--db", db],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()  # the server says where it listens once it does
+    return process, line.rsplit(" ", 1)[1].strip()
+
+
+@contextlib.contextmanager
+def _serving(db: str) -> Iterator[str]:
+    process, url = _server(db)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def requests_per_second() -> dict[str, Samples]:
+    with tempfile.TemporaryDirectory() as tmp, _serving(str(Path(tmp) / "rps.sqlite")) as url:
+        return _rps(url)
+
+
+def _rps(url: str) -> dict[str, Samples]:
+    import httpx2
+    import openai
+
+    from completionkit import AsyncOpenAI, OpenAI
+
+    mine = OpenAI(api_key="k", base_url=url)
+    theirs = openai.OpenAI(api_key="k", base_url=url)
+
+    def sync_rate(call: Callable[[], object], n: int = 300) -> Callable[[], float]:
+        def measure() -> float:
+            start = time.perf_counter()
+            for _ in range(n):
+                call()
+            return n / (time.perf_counter() - start)
+
+        return measure
+
+    def async_rate(kind: str, n: int = 1000) -> Callable[[], float]:
+        async def run() -> float:
+            pool = httpx2.AsyncClient(
+                limits=httpx2.Limits(max_connections=100, max_keepalive_connections=100)
+            )
+            if kind == "completionkit":
+                client: Any = AsyncOpenAI(api_key="k", base_url=url, http_client=pool)
+                create = lambda: client.chat.completions.create(MESSAGES, model="m")  # noqa: E731
+            else:
+                client = openai.AsyncOpenAI(api_key="k", base_url=url, http_client=pool)
+                create = lambda: client.chat.completions.create(messages=MESSAGES, model="m")  # noqa: E731
+            gate = asyncio.Semaphore(100)
+
+            async def one() -> None:
+                async with gate:
+                    await create()
+
+            start = time.perf_counter()
+            await asyncio.gather(*(one() for _ in range(n)))
+            rate = n / (time.perf_counter() - start)
+            await client.close()
+            return rate
+
+        return lambda: asyncio.run(run())
+
+    sync = _rounds(
+        {
+            "completionkit": sync_rate(lambda: mine.chat.completions.create(MESSAGES, model="m")),
+            "openai": sync_rate(lambda: theirs.chat.completions.create(messages=MESSAGES, model="m")),
+        }
+    )
+    in_flight = _rounds({"completionkit": async_rate("completionkit"), "openai": async_rate("openai")})
+    return {"sync": sync, "async": in_flight}
+
+
+# --- 3. cold start ---------------------------------------------------------------------------
+
 COLD = {
     "completionkit": """
         import httpx2
@@ -157,12 +370,6 @@ COLD = {
         t = httpx2.MockTransport(lambda r: httpx2.Response(200, content=BODY, headers={"content-type": "application/json"}))
         c = OpenAI(api_key="k", base_url="http://mock/v1", http_client=httpx2.Client(transport=t))
         assert c.chat.completions.create(MESSAGES, model="m").choice.text
-    """,
-    "openai": """
-        import httpx2, openai
-        t = httpx2.MockTransport(lambda r: httpx2.Response(200, content=BODY, headers={"content-type": "application/json"}))
-        c = openai.OpenAI(api_key="k", base_url="http://mock/v1", http_client=httpx2.Client(transport=t))
-        assert c.chat.completions.create(messages=MESSAGES, model="m").choices[0].message.content
     """,
     "floor": """
         import httpx2, json
@@ -172,10 +379,19 @@ COLD = {
                    headers={"Authorization": "Bearer k"})
         assert json.loads(r.content)["choices"][0]["message"]["content"]
     """,
+    "openai": """
+        import httpx2, openai
+        t = httpx2.MockTransport(lambda r: httpx2.Response(200, content=BODY, headers={"content-type": "application/json"}))
+        c = openai.OpenAI(api_key="k", base_url="http://mock/v1", http_client=httpx2.Client(transport=t))
+        assert c.chat.completions.create(messages=MESSAGES, model="m").choices[0].message.content
+    """,
 }
 
 
-def cold_start() -> dict[str, float]:
+def cold_start() -> Samples:
+    """Paired rounds: each runs completionkit, the floor and openai in fresh interpreters,
+    back to back, so that the per-round ratios compare runs that met the same machine."""
+
     def run(source: str) -> Callable[[], float]:
         program = f"BODY = {COMPLETION_BODY!r}\nMESSAGES = {MESSAGES!r}\n" + textwrap.dedent(source)
 
@@ -188,7 +404,7 @@ def cold_start() -> dict[str, float]:
 
     for source in COLD.values():  # warm the .pyc caches of every package first
         run(source)()
-    return _alternate({name: run(source) for name, source in COLD.items()})
+    return _rounds({name: run(source) for name, source in COLD.items()}, PAIRED_ROUNDS)
 
 
 def import_profile() -> list[tuple[str, float]]:
@@ -209,48 +425,39 @@ def import_profile() -> list[tuple[str, float]]:
     return sorted(((k, v / 1000) for k, v in totals.items()), key=lambda kv: -kv[1])[:8]
 
 
-def request_overhead() -> dict[str, float]:
+# --- 4. one create on the mock transport -----------------------------------------------------
+
+
+def request_overhead() -> Samples:
     mine, theirs, plain = ours(COMPLETION_BODY), official(COMPLETION_BODY), floor(COMPLETION_BODY)
     body = {"model": "gpt-4o-mini", "messages": MESSAGES}
-    return _alternate(
-        {
-            "completionkit": _per_call(
-                lambda: mine.chat.completions.create(MESSAGES, model="gpt-4o-mini"), 2000
-            ),
-            "openai": _per_call(
-                lambda: theirs.chat.completions.create(messages=MESSAGES, model="gpt-4o-mini"), 2000
-            ),
-            "floor": _per_call(
-                lambda: json.loads(
-                    plain.post(
-                        "http://mock/v1/chat/completions", json=body, headers={"Authorization": "Bearer k"}
-                    ).content
-                ),
-                2000,
-            ),
-        }
-    )
+    calls: dict[str, Callable[[], object]] = {
+        "completionkit": lambda: mine.chat.completions.create(MESSAGES, model="gpt-4o-mini"),
+        "floor": lambda: json.loads(plain.post(URL, json=body, headers=AUTH).content),
+        "openai": lambda: theirs.chat.completions.create(messages=MESSAGES, model="gpt-4o-mini"),
+    }
+    return _rounds({name: _calibrated(call) for name, call in calls.items()}, PAIRED_ROUNDS)
 
 
-def stream_per_chunk() -> dict[str, float]:
-    body = _stream_body(500)
-    mine, theirs = ours(body, "text/event-stream"), official(body, "text/event-stream")
-
-    def ours_stream() -> object:
-        return mine.chat.completions.create(MESSAGES, model="m", stream=True)  # the whole result, streamed
-
-    def openai_stream() -> object:
-        with theirs.chat.completions.stream(messages=MESSAGES, model="m") as stream:
-            return stream.get_final_completion()
-
-    results = _alternate(
-        {"completionkit": _per_call(ours_stream, 20), "openai": _per_call(openai_stream, 20)}
-    )
-    return {name: value / 500 for name, value in results.items()}
+# --- 5. a large logprobs answer ----------------------------------------------------------------
 
 
-def logprobs_decode() -> dict[str, float]:
-    body = _logprobs_body()
+@contextlib.contextmanager
+def _without_gc_pause() -> Iterator[None]:
+    """completionkit with its collector pause turned off: no body is large enough for it.
+    ``_PAUSE_GC_FROM`` is read at every decode, so setting it is enough."""
+    from completionkit import _decoding
+
+    saved = _decoding._PAUSE_GC_FROM
+    _decoding._PAUSE_GC_FROM = sys.maxsize
+    try:
+        yield
+    finally:
+        _decoding._PAUSE_GC_FROM = saved
+
+
+def _logprobs_calls(tokens: int) -> dict[str, Callable[[], object]]:
+    body = _logprobs_body(tokens)
     mine, theirs = ours(body), official(body)
 
     def ours_decode() -> object:
@@ -261,96 +468,27 @@ def logprobs_decode() -> dict[str, float]:
         result = theirs.chat.completions.create(messages=MESSAGES, model="m")
         return result.choices[0].logprobs.content[-1].top_logprobs[-1].logprob
 
-    return _alternate({"completionkit": _per_call(ours_decode, 10), "openai": _per_call(openai_decode, 10)})
+    return {"completionkit": ours_decode, "openai": openai_decode}
 
 
-def _server(db: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "completionkit.testing", "--port", "0", "--db", db],
-        stdout=subprocess.PIPE,
-        text=True,
+def logprobs_decode() -> Samples:
+    calls = _logprobs_calls(2000)
+    with_pause = _calibrated(calls["completionkit"])
+    with _without_gc_pause():
+        without_pause = _calibrated(calls["completionkit"])
+
+    def no_pause() -> float:
+        with _without_gc_pause():
+            return without_pause()
+
+    return _rounds(
+        {"completionkit": with_pause, "no pause": no_pause, "openai": _calibrated(calls["openai"])}
     )
-    assert process.stdout is not None
-    line = process.stdout.readline()  # the server says where it listens once it does
-    return process, line.rsplit(" ", 1)[1].strip()
 
 
-def requests_per_second() -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        process, url = _server(str(Path(tmp) / "rps.sqlite"))
-        try:
-            return _rps(url)
-        finally:
-            process.terminate()
-            process.wait()
+# --- 6 and 7. stored completions: peak memory, and listing 1,000 to 100,000 -------------------
 
-
-def _rps(url: str) -> dict[str, float]:
-    import httpx2
-    import openai
-
-    from completionkit import AsyncOpenAI, OpenAI
-
-    mine = OpenAI(api_key="k", base_url=url)
-    theirs = openai.OpenAI(api_key="k", base_url=url)
-
-    def sync_rate(call: Callable[[], object], n: int = 300) -> Callable[[], float]:
-        def measure() -> float:
-            start = time.perf_counter()
-            for _ in range(n):
-                call()
-            return n / (time.perf_counter() - start)
-
-        return measure
-
-    def async_rate(kind: str, n: int = 1000) -> Callable[[], float]:
-        async def run() -> float:
-            if kind == "completionkit":
-                client: Any = AsyncOpenAI(
-                    api_key="k",
-                    base_url=url,
-                    http_client=httpx2.AsyncClient(
-                        limits=httpx2.Limits(max_connections=100, max_keepalive_connections=100)
-                    ),
-                )
-                create = lambda: client.chat.completions.create(MESSAGES, model="m")  # noqa: E731
-            else:
-                client = openai.AsyncOpenAI(
-                    api_key="k",
-                    base_url=url,
-                    http_client=httpx2.AsyncClient(
-                        limits=httpx2.Limits(max_connections=100, max_keepalive_connections=100)
-                    ),
-                )
-                create = lambda: client.chat.completions.create(messages=MESSAGES, model="m")  # noqa: E731
-            gate = asyncio.Semaphore(100)
-
-            async def one() -> None:
-                async with gate:
-                    await create()
-
-            start = time.perf_counter()
-            await asyncio.gather(*(one() for _ in range(n)))
-            rate = n / (time.perf_counter() - start)
-            await client.close()
-            return rate
-
-        return lambda: asyncio.run(run())
-
-    sync = _alternate(
-        {
-            "completionkit": sync_rate(lambda: mine.chat.completions.create(MESSAGES, model="m")),
-            "openai": sync_rate(lambda: theirs.chat.completions.create(messages=MESSAGES, model="m")),
-        }
-    )
-    in_flight = _alternate({"completionkit": async_rate("completionkit"), "openai": async_rate("openai")})
-    return {
-        "sync completionkit": sync["completionkit"],
-        "sync openai": sync["openai"],
-        "async completionkit": in_flight["completionkit"],
-        "async openai": in_flight["openai"],
-    }
-
+LIST_SIZES = (1_000, 10_000, 100_000)
 
 MEMORY = """
 import sys, tracemalloc
@@ -370,39 +508,178 @@ print(tracemalloc.get_traced_memory()[1])
 """
 
 
-def peak_memory() -> dict[str, float]:
+def _seed(store: Any, start: int, stop: int) -> None:
+    """Store completions ``start`` to ``stop`` as the server would have stored them."""
     from completionkit.testing._model import Reply, build_completion
+
+    request = {"model": "gpt-4o-mini", "messages": MESSAGES}
+    for i in range(start, stop):
+        text = Reply.text(f"Stored answer number {i}, with a few words.")
+        completion = build_completion(request, text, f"chatcmpl-{i:08d}", 1727346169 + i)
+        store.add({**completion, "metadata": {"n": str(i)}}, {"n": str(i)}, [])
+
+
+def _fast_tmp() -> str | None:
+    # Store.add commits every completion, and a commit waits for the disk (1.4 ms here):
+    # 100,000 of them would take minutes. On tmpfs the same commits take 0.1 ms.
+    return "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+
+
+def _memory(url: str) -> Samples:
+    def measure(kind: str) -> Callable[[], float]:
+        def run() -> float:
+            out = subprocess.run(
+                [sys.executable, "-c", MEMORY, kind, url], check=True, capture_output=True, text=True
+            )
+            return float(out.stdout.strip())
+
+        return run
+
+    return _rounds({"completionkit": measure("completionkit"), "openai": measure("openai")})
+
+
+def _listing(url: str, size: int) -> Samples:
+    """Seconds an item, going through every stored completion (100 a page) without keeping them."""
+    import openai
+
+    from completionkit import OpenAI
+
+    mine = OpenAI(api_key="k", base_url=url)
+    theirs = openai.OpenAI(api_key="k", base_url=url)
+
+    def through(pages: Callable[[], Any]) -> Callable[[], float]:
+        def measure() -> float:
+            start = time.perf_counter()
+            count = sum(1 for _ in pages())
+            assert count == size, count
+            return (time.perf_counter() - start) / size
+
+        return measure
+
+    for client in (mine, theirs):  # a first page: decoders built, a connection open
+        next(iter(client.chat.completions.list(limit=100)))
+    return _rounds(
+        {
+            "completionkit": through(lambda: mine.chat.completions.list(limit=100)),
+            "openai": through(lambda: theirs.chat.completions.list(limit=100)),
+        },
+        ROUNDS if size < LIST_SIZES[-1] else FEW_ROUNDS,
+    )
+
+
+def stored_completions() -> tuple[Samples, dict[int, Samples]]:
+    """Peak memory of 10,000 completions listed and kept, and the listing series; one store
+    grows from 1,000 to 100,000 completions while the server serves it."""
     from completionkit.testing._store import Store
 
-    with tempfile.TemporaryDirectory() as tmp:
-        db = str(Path(tmp) / "memory.sqlite")
+    series: dict[int, Samples] = {}
+    memory: Samples = {}
+    with tempfile.TemporaryDirectory(dir=_fast_tmp()) as tmp:
+        db = str(Path(tmp) / "stored.sqlite")
         store = Store(db)
-        request = {"model": "gpt-4o-mini", "messages": MESSAGES}
-        for i in range(10_000):
-            completion = build_completion(
-                request,
-                Reply.text(f"Stored answer number {i}, with a few words."),
-                f"chatcmpl-{i:08d}",
-                1727346169 + i,
-            )
-            store.add({**completion, "metadata": {"n": str(i)}}, {"n": str(i)}, [])
-        store.close()
-        process, url = _server(db)
         try:
-
-            def measure(kind: str) -> Callable[[], float]:
-                def run() -> float:
-                    out = subprocess.run(
-                        [sys.executable, "-c", MEMORY, kind, url], check=True, capture_output=True, text=True
-                    )
-                    return float(out.stdout.strip())
-
-                return run
-
-            return _alternate({"completionkit": measure("completionkit"), "openai": measure("openai")})
+            with _serving(db) as url:
+                for size in LIST_SIZES:
+                    print(f"  seeding {size:,} completions ...", flush=True)
+                    _seed(store, store.count(), size)
+                    print(f"  listing {size:,} ...", flush=True)
+                    series[size] = _listing(url, size)
+                    if size == 10_000:
+                        memory = _memory(url)
         finally:
-            process.terminate()
-            process.wait()
+            store.close()
+    return memory, series
+
+
+# --- 7. how cost grows: streams and logprobs answers ---------------------------------------
+
+STREAM_SIZES = (500, 5_000, 50_000)
+LOGPROBS_SIZES = (200, 2_000, 20_000)
+
+
+def stream_series() -> dict[int, Samples]:
+    series = {}
+    for chunks in STREAM_SIZES:
+        print(f"  stream of {chunks:,} chunks ...", flush=True)
+        calls = _stream_calls(chunks)
+        contenders = {name: _calibrated(calls[name]) for name in ("completionkit", "openai")}
+        samples = _rounds(contenders, ROUNDS if chunks < STREAM_SIZES[-1] else FEW_ROUNDS)
+        series[chunks] = {name: [v / chunks for v in values] for name, values in samples.items()}
+    return series
+
+
+def logprobs_series() -> dict[int, Samples]:
+    series = {}
+    for tokens in LOGPROBS_SIZES:
+        print(f"  logprobs answer of {tokens:,} tokens ...", flush=True)
+        calls = _logprobs_calls(tokens)
+        samples = _rounds(
+            {name: _calibrated(call) for name, call in calls.items()},
+            ROUNDS if tokens < LOGPROBS_SIZES[-1] else FEW_ROUNDS,
+        )
+        series[tokens] = {name: [v / tokens for v in values] for name, values in samples.items()}
+    return series
+
+
+# --- 7. what a long stream holds ---------------------------------------------------------------
+
+HELD_CHUNKS = 50_000
+
+# The mock transport hands out the body one event at a time, from a generator: the body
+# itself is never in memory, so the peak is what the client keeps of the stream.
+HELD = (
+    EVENTS
+    + """
+import sys, tracemalloc
+import httpx2
+
+kind = sys.argv[1]
+size = [20]  # a short stream first, to warm up
+transport = httpx2.MockTransport(
+    lambda r: httpx2.Response(200, content=events(size[0]), headers={"content-type": "text/event-stream"}))
+http = httpx2.Client(transport=transport)
+MESSAGES = [{"role": "user", "content": "Hello!"}]
+if kind == "completionkit":
+    from completionkit import OpenAI
+    client = OpenAI(api_key="k", base_url="http://mock/v1", http_client=http)
+
+    def stream():
+        with client.chat.completions.stream(MESSAGES, model="m") as s:
+            for _ in s:
+                pass  # every chunk dropped as soon as it is read
+            read = tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else 0
+            return read, s.final().choice.text
+else:
+    import openai
+    client = openai.OpenAI(api_key="k", base_url="http://mock/v1", http_client=http)
+
+    def stream():
+        with client.chat.completions.stream(messages=MESSAGES, model="m") as s:
+            for _ in s:
+                pass
+            read = tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else 0
+            return read, s.get_final_completion().choices[0].message.content
+
+stream()  # imports, decoders and caches: not what the stream holds
+size[0] = int(sys.argv[2])
+tracemalloc.start()
+baseline = tracemalloc.get_traced_memory()[0]
+read, text = stream()
+print(read - baseline, tracemalloc.get_traced_memory()[1] - baseline, len(text.encode()))
+"""
+)
+
+
+def held_while_streaming() -> dict[str, tuple[int, int, int]]:
+    """The peak memory traced while a 50,000-chunk stream is read, and the size of its text."""
+    held = {}
+    for kind in ("completionkit", "openai"):
+        print(f"  {kind} ...", flush=True)
+        out = subprocess.run([sys.executable, "-c", HELD, kind, str(HELD_CHUNKS)],
+                             check=True, capture_output=True, text=True)  # fmt: skip
+        read, peak, text = out.stdout.split()
+        held[kind] = (int(read), int(peak), int(text))
+    return held
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -425,156 +702,330 @@ def _cpu() -> str:
     return platform.processor() or platform.machine()
 
 
-def main() -> None:
-    print("cold start ...", flush=True)
-    cold = cold_start()
-    print("request overhead ...", flush=True)
-    overhead = request_overhead()
-    print("requests per second ...", flush=True)
-    rps = requests_per_second()
-    print("stream ...", flush=True)
-    stream = stream_per_chunk()
-    print("logprobs ...", flush=True)
-    logprobs = logprobs_decode()
-    print("memory ...", flush=True)
-    memory = peak_memory()
+def _ms(v: float) -> str:
+    return f"{v * 1000:.1f} ms"
 
-    def ms(v: float) -> str:
-        return f"{v * 1000:.1f} ms"
 
-    def us(v: float) -> str:
-        return f"{v * 1e6:.1f} µs"
+def _us(v: float) -> str:
+    return f"{v * 1e6:.2f} µs" if v < 1e-5 else f"{v * 1e6:.1f} µs"
 
-    def verdict(ok: bool) -> str:
-        return "met" if ok else "**not met**"
 
-    rows = [
-        (
-            "1. cold start (fresh interpreter, one answer)",
-            ms(cold["completionkit"]),
-            ms(cold["openai"]),
-            cold["openai"] / cold["completionkit"],
-            ms(cold["floor"]),
-            cold["completionkit"] / cold["floor"],
-            "≥ 4× faster; ≤ 1.3× floor",
-            verdict(
-                cold["openai"] / cold["completionkit"] >= 4 and cold["completionkit"] / cold["floor"] <= 1.3
-            ),
-        ),
-        (
-            "2. one create, mock transport",
-            us(overhead["completionkit"]),
-            us(overhead["openai"]),
-            overhead["openai"] / overhead["completionkit"],
-            us(overhead["floor"]),
-            overhead["completionkit"] / overhead["floor"],
-            "≥ 4× smaller; ≤ 1.5× floor",
-            verdict(
-                overhead["openai"] / overhead["completionkit"] >= 4
-                and overhead["completionkit"] / overhead["floor"] <= 1.5
-            ),
-        ),
-        (
-            "3a. requests/s, embedded server, sync",
-            f"{rps['sync completionkit']:.0f}/s",
-            f"{rps['sync openai']:.0f}/s",
-            rps["sync completionkit"] / rps["sync openai"],
-            "",
-            None,
-            "(reported)",
-            "",
-        ),
-        (
-            "3b. requests/s, embedded server, async, 100 in flight",
-            f"{rps['async completionkit']:.0f}/s",
-            f"{rps['async openai']:.0f}/s",
-            rps["async completionkit"] / rps["async openai"],
-            "",
-            None,
-            "(reported)",
-            "",
-        ),
-        (
-            "4. 500-chunk stream, per chunk",
-            us(stream["completionkit"]),
-            us(stream["openai"]),
-            stream["openai"] / stream["completionkit"],
-            "",
-            None,
-            "≥ 8× smaller",
-            verdict(stream["openai"] / stream["completionkit"] >= 8),
-        ),
-        (
-            "5. decode 2,000 tokens of logprobs, top 5",
-            ms(logprobs["completionkit"]),
-            ms(logprobs["openai"]),
-            logprobs["openai"] / logprobs["completionkit"],
-            "",
-            None,
-            "≥ 20× faster",
-            verdict(logprobs["openai"] / logprobs["completionkit"] >= 20),
-        ),
-        (
-            "6. peak memory, 10,000 stored completions listed",
-            f"{memory['completionkit'] / 2**20:.1f} MiB",
-            f"{memory['openai'] / 2**20:.1f} MiB",
-            memory["openai"] / memory["completionkit"],
-            "",
-            None,
-            "≤ ⅓",
-            verdict(memory["completionkit"] * 3 <= memory["openai"]),
-        ),
+def _kib(v: float) -> str:
+    return f"{v / 1024:,.0f} KiB"
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One workload of the table: its figures, its ratios and its targets."""
+
+    name: str
+    short: str
+    """The name on the chart."""
+    mine: str
+    theirs: str
+    floor: str = ""
+    better: float | None = None
+    """How many times better than openai completionkit is (faster, more requests, less memory)."""
+    to_floor: float | None = None
+    """completionkit's cost ÷ the floor's."""
+    at_least: float | None = None
+    """The target for ``better``."""
+    at_most: float | None = None
+    """The target for ``to_floor``."""
+    label: str = ""
+    """The target in words, when ``≥ N× openai`` would not say it well."""
+
+    @property
+    def target(self) -> str:
+        targets = []
+        if self.at_least is not None:
+            targets.append(self.label or f"≥ {self.at_least:g}× openai")
+        if self.at_most is not None:
+            targets.append(f"≤ {self.at_most:g}× floor")
+        return "; ".join(targets) or "(reported)"
+
+    @property
+    def better_met(self) -> bool | None:
+        return None if self.at_least is None else (self.better or 0) >= self.at_least
+
+    @property
+    def floor_met(self) -> bool | None:
+        return None if self.at_most is None else (self.to_floor or math.inf) <= self.at_most
+
+    @property
+    def met(self) -> bool | None:
+        verdicts = [v for v in (self.better_met, self.floor_met) if v is not None]
+        return all(verdicts) if verdicts else None
+
+    def markdown(self) -> str:
+        better = f"{self.better:.2f}×" if self.better is not None else ""
+        to_floor = f"{self.to_floor:.2f}×" if self.to_floor is not None else ""
+        met = {None: "", True: "met", False: "**not met**"}[self.met]
+        return (
+            f"| {self.name} | {self.mine} | {self.theirs} | {better} | {self.floor} | {to_floor} "
+            f"| {self.target} | {met} |"
+        )
+
+
+def _rows(results: dict[str, Any]) -> list[Row]:
+    rows = []
+    if "stream" in results:
+        s = results["stream"]
+        rows.append(Row("1. 500-chunk stream, per chunk, callback and full result", "1. stream, per chunk",
+                        _us(_median(s, "completionkit")), _us(_median(s, "openai")), _us(_median(s, "floor")),
+                        _ratio(s, "openai", "completionkit"), _ratio(s, "completionkit", "floor"), 40, 1.3))  # fmt: skip
+    if "rps" in results:
+        a, s = results["rps"]["async"], results["rps"]["sync"]
+        rows.append(Row("2a. requests/s, local server, 100 in flight (async)", "2a. requests/s, 100 in flight",
+                        f"{_median(a, 'completionkit'):.0f}/s", f"{_median(a, 'openai'):.0f}/s",
+                        better=_ratio(a, "completionkit", "openai"), at_least=1.5))  # fmt: skip
+        rows.append(Row("2b. requests/s, local server, one at a time (sync)", "2b. requests/s, sync",
+                        f"{_median(s, 'completionkit'):.0f}/s", f"{_median(s, 'openai'):.0f}/s",
+                        better=_ratio(s, "completionkit", "openai"), at_least=2.5))  # fmt: skip
+    if "cold" in results:
+        c = results["cold"]
+        rows.append(Row("3. cold start to a first answer (fresh interpreter)", "3. cold start",
+                        _ms(_median(c, "completionkit")), _ms(_median(c, "openai")), _ms(_median(c, "floor")),
+                        _ratio(c, "openai", "completionkit"), _ratio(c, "completionkit", "floor"), 5, 1.2))  # fmt: skip
+    if "create" in results:
+        c = results["create"]
+        rows.append(Row("4. one create, mock transport", "4. one create",
+                        _us(_median(c, "completionkit")), _us(_median(c, "openai")), _us(_median(c, "floor")),
+                        _ratio(c, "openai", "completionkit"), _ratio(c, "completionkit", "floor"), 5, 1.1))  # fmt: skip
+    if "logprobs" in results:
+        lp = results["logprobs"]
+        rows.append(Row("5. a 2,000-token logprobs answer (top 5)", "5. 2,000-token logprobs",
+                        _ms(_median(lp, "completionkit")), _ms(_median(lp, "openai")),
+                        better=_ratio(lp, "openai", "completionkit"), at_least=40))  # fmt: skip
+        rows.append(Row("5b. the same, completionkit's collector pause off", "5b. logprobs, no gc pause",
+                        _ms(_median(lp, "no pause")), _ms(_median(lp, "openai")),
+                        better=_ratio(lp, "openai", "no pause")))  # fmt: skip
+    if "listing" in results:
+        m = results["listing"][0]
+        rows.append(Row("6. peak memory, 10,000 stored completions listed and kept", "6. peak memory, 10,000 listed",
+                        f"{_median(m, 'completionkit') / 2**20:.1f} MiB", f"{_median(m, 'openai') / 2**20:.1f} MiB",
+                        better=_ratio(m, "openai", "completionkit"), at_least=4, label="≤ ¼ of openai's"))  # fmt: skip
+    return rows
+
+
+def _series(results: dict[str, Any]) -> dict[str, tuple[str, dict[int, Samples]]]:
+    """The growth series there are: title -> (what an item is, size -> samples)."""
+    series = {}
+    if "growth" in results:
+        series["stream length"] = ("chunk", results["growth"][0])
+        series["logprobs answer size"] = ("token", results["growth"][1])
+    if "listing" in results:
+        series["stored completions listed"] = ("completion", results["listing"][1])
+    return series
+
+
+def _growth_lines(results: dict[str, Any]) -> list[str]:
+    series = _series(results)
+    if not series:
+        return []
+    lines = [
+        "## How cost grows",
+        "",
+        "The cost of one item (chunk, token, listed completion) at three sizes, ten times apart; "
+        f"each figure is the median of {ROUNDS} rounds, {FEW_ROUNDS} at the largest size. "
+        "Flat is what we want: growth is the cost of an item at the largest size ÷ at the smallest.",
+        "",
+        "| series | size | completionkit, per item | openai, per item | openai ÷ completionkit |",
+        "|---|---|---|---|---|",
     ]
+    summary = []
+    for title, (item, by_size) in series.items():
+        for size, s in by_size.items():
+            lines.append(f"| {title} | {size:,} {item}s | {_us(_median(s, 'completionkit'))} "
+                         f"| {_us(_median(s, 'openai'))} | {_ratio(s, 'openai', 'completionkit'):.1f}× |")  # fmt: skip
+        small, large = by_size[min(by_size)], by_size[max(by_size)]
+        growth = {k: _median(large, k) / _median(small, k) for k in ("completionkit", "openai")}
+        summary.append(
+            f"- {title}: completionkit {growth['completionkit']:.2f}×, openai {growth['openai']:.2f}×"
+        )
+    lines += ["", "Growth, per-item cost at the largest size ÷ at the smallest:", "", *summary, ""]
+    if "held" in results:
+        held = results["held"]
+        lines += [
+            f"What a stream of {HELD_CHUNKS:,} chunks holds: the memory traced (tracemalloc, in a "
+            "fresh interpreter) once every chunk has been read, none kept, minus what was traced "
+            "before it began; then the peak of the whole stream, the final result included (a "
+            "growing buffer is traced twice while it is copied to a larger one, and the result "
+            "holds the text as a str too). The mock transport hands out the body one event at "
+            "a time from a generator, so the body itself is never held. The text is the final "
+            "answer's, in UTF-8.",
+            "",
+        ]
+        for kind, (read, peak, text) in held.items():
+            lines.append(
+                f"- {kind}: held once the chunks are read: {_kib(read)} ({read / text:.2f}× the text); "
+                f"with the final result: {_kib(peak)} ({peak / text:.1f}×); text {_kib(text)}"
+            )
+        lines.append("")
+    return lines
+
+
+def _chart(rows: list[Row], results: dict[str, Any]) -> None:
+    """bench/benchmarks.svg: the ratios against their targets, and the growth series."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "completionkit-bench"  # stable ids from run to run
+    import matplotlib.pyplot as plt
+
+    series = _series(results)
+    figure = plt.figure(figsize=(13, 9), layout="constrained")
+    grid = figure.add_gridspec(2, max(len(series), 2), height_ratios=[1.1, 1])
+    top = figure.add_subfigure(grid[0, :]).subplots(1, 2, width_ratios=[1.4, 1])
+
+    def bars(axis: Any, items: list[tuple[str, float, float | None, bool | None]], title: str) -> None:
+        """One bar a ratio, green where it meets its target (the black tick), red where not."""
+        y = list(range(len(items)))
+        colors = [{None: "#9e9e9e", True: "#2e7d32", False: "#c62828"}[met] for *_, met in items]
+        axis.barh(y, [value for _, value, _, _ in items], color=colors)
+        for i, (_, value, target, _) in enumerate(items):
+            axis.annotate(f"{value:.2f}×", (value, i), xytext=(3, 0), textcoords="offset points",
+                          va="center", fontsize=8)  # fmt: skip
+            if target is not None:
+                axis.plot([target, target], [i - 0.45, i + 0.45], color="black", linewidth=2)
+        axis.set_yticks(y, [name for name, *_ in items], fontsize=8)
+        axis.invert_yaxis()
+        axis.set_title(title, fontsize=10)
+        axis.margins(x=0.15)
+
+    bars(top[0], [(r.short, r.better, r.at_least, r.better_met) for r in rows if r.better is not None],
+         "× better than openai (higher is better; black: the target)")  # fmt: skip
+    top[0].set_xscale("log")
+    top[0].set_xlim(left=1)
+    bars(top[1], [(r.short, r.to_floor, r.at_most, r.floor_met) for r in rows if r.to_floor is not None],
+         "completionkit ÷ the floor (lower is better)")  # fmt: skip
+    top[1].set_xlim(left=0)
+    for i, (title, (item, by_size)) in enumerate(series.items()):
+        axis = figure.add_subplot(grid[1, i])
+        sizes = sorted(by_size)
+        for kind, color in (("completionkit", "#1565c0"), ("openai", "#ef6c00")):
+            axis.plot(sizes, [_median(by_size[n], kind) * 1e6 for n in sizes], "o-", color=color, label=kind)
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_title(f"{title}: cost per {item}", fontsize=10)
+        axis.set_xlabel(f"{item}s", fontsize=8)
+        axis.set_ylabel("µs per item", fontsize=8)
+        axis.legend(fontsize=8)
+    figure.savefig(CHART, format="svg", metadata={"Date": None})
+    plt.close(figure)
+
+
+WORKLOAD_NOTES = [
+    "**1. Stream.** A 500-chunk answer on the mock transport, read whole: completionkit's "
+    '`create(MESSAGES, model="m", stream=True, on_data=callback)` (every chunk decoded and handed '
+    "to the callback, the full result returned), openai's `with client.chat.completions.stream(...) "
+    "as s: s.get_final_completion()`, and the floor: httpx2's `stream()` and `iter_lines()`, "
+    "`json.loads` of every event, the same callback, the text joined and the final message built. "
+    "Cost per chunk.",
+    "**2. Requests per second** against the embedded server (`python -m completionkit.testing`, "
+    "another process on 127.0.0.1, so both clients meet the same server on the same two cores): "
+    "1,000 requests with 100 in flight on `AsyncOpenAI` (a pool of 100 connections), and 300 "
+    "one after another on `OpenAI`.",
+    "**3. Cold start**: a fresh `python -c` that imports the client, makes it and gets one answer "
+    "from the mock transport; the floor does it with httpx2 and `json`. Paired rounds: each round "
+    "runs completionkit, the floor and openai back to back; the ratios are the medians of the "
+    "per-round ratios.",
+    "**4. One create** on the mock transport, a small answer; the floor is httpx2's "
+    "`client.post(url, json=body, headers=...)` and `json.loads(r.content)`. Each sample lasts at "
+    "least 0.2 s.",
+    "**5. A 2,000-token logprobs answer** (5 top logprobs a token, 1 MiB of JSON) decoded to the "
+    "last top logprob; completionkit also with its garbage-collector pause turned off "
+    "(`completionkit._decoding._PAUSE_GC_FROM` set to `sys.maxsize` for those samples).",
+    "**6. Peak memory**: 10,000 stored completions listed (100 a page) and kept, in a fresh "
+    "interpreter; the peak traced by `tracemalloc`.",
+    "**7. How cost grows** (the section below): streams of 500, 5,000 and 50,000 chunks "
+    "(as in 1: the mock transport hands the body over in one piece), logprobs answers of 200, 2,000 and 20,000 tokens (as in 5), and listing 1,000, "
+    "10,000 and 100,000 stored completions from the embedded server without keeping them; and "
+    "what a 50,000-chunk stream holds while it is read.",
+]
+
+
+def _report(results: dict[str, Any]) -> str:
+    rows = _rows(results)
     lines = [
         "# Benchmarks",
         "",
         "completionkit against the official `openai` package, measured side by side in one run of "
-        "`nox -s bench` (bench/run.py), alternating the clients round after round; each figure is the "
-        f"median of {ROUNDS} rounds. Ratios are openai ÷ completionkit (higher is better for us), and "
-        "completionkit ÷ floor, the floor being the same job done with plain httpx2 and `json`. Both "
-        "clients run on httpx2's mock transport.",
+        "`nox -s bench` (bench/run.py). Each workload runs in rounds, every contender once a round "
+        f"in a rotating order; each figure is the median of {ROUNDS} rounds ({PAIRED_ROUNDS} for "
+        "the workloads with a floor), and each ratio the median of the per-round ratios. "
+        '"× openai" is how many times better completionkit does (faster, more requests a '
+        "second, less memory); \"÷ floor\" is completionkit's cost over the floor's, the floor "
+        "being the same job done with plain httpx2 and `json`. Clients run on httpx2's mock "
+        "transport unless the workload says otherwise.",
         "",
-        "| workload | completionkit | openai | ratio | floor | ÷ floor | target | |",
+        "![ratios against their targets, and how cost grows](bench/benchmarks.svg)",
+        "",
+        "| workload | completionkit | openai | × openai | floor | ÷ floor | target | |",
         "|---|---|---|---|---|---|---|---|",
+        *(row.markdown() for row in rows),
+        "",
     ]
-    for name, mine, theirs, ratio, floor_value, to_floor, target, met in rows:
-        floor_ratio = f"{to_floor:.2f}×" if to_floor is not None else ""
-        lines.append(
-            f"| {name} | {mine} | {theirs} | {ratio:.1f}× | {floor_value} | {floor_ratio} | {target} | {met} |"
-        )
+    if "logprobs" in results:
+        lp = results["logprobs"]
+        lines += [
+            "The collector pause (workload 5): without it completionkit takes "
+            f"{_ratio(lp, 'no pause', 'completionkit'):.2f}× as long "
+            f"({_ms(_median(lp, 'no pause'))} against {_ms(_median(lp, 'completionkit'))}). The "
+            "answer decodes into some 24,000 lists and 12,000 objects; the collector is held off "
+            "while a body of 256 KiB or more decodes (decoded JSON holds no cycles).",
+            "",
+        ]
+    lines += _growth_lines(results)
+    lines += ["## Workloads", "", *(f"- {note}" for note in WORKLOAD_NOTES), ""]
+    if "cold" in results:
+        lines += [
+            "Where a cold start's import time goes: `python -X importtime -c 'import completionkit'`, "
+            "self time summed by top-level package (the floor pays for httpx2 too): "
+            + ", ".join(f"{name} {ms:.1f} ms" for name, ms in import_profile())
+            + ".",
+            "",
+        ]
     lines += [
+        "## Machine and versions of this run",
         "",
-        "Machine and versions of this run:",
-        "",
-        f"- {_cpu()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        f"- {_cpu()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; a shared "
+        "machine whose timings vary from run to run by several per cent",
         f"- Python {platform.python_version()}; completionkit {_version('completionkit')}, "
         f"openai {_version('openai')}, httpx2 {_version('httpx2')}, "
         f"msgspec {_version('msgspec')}, pydantic {_version('pydantic')}",
         "",
-        "Notes:",
-        "",
-        "- Workload 3 runs the embedded server (`python -m completionkit.testing`) in another process "
-        "on 127.0.0.1, so both clients meet the same server, on the same two cores.",
-        "- Workload 3b: 100 requests in flight. Both clients run on httpx2, whose connection pool "
-        "does not rescan every connection for every queued request as httpx 0.28's did (that pool "
-        "made completionkit 0.4× the official package here before it moved to httpx2).",
-        "- Workload 5: a 2,000-token logprobs answer decodes into some 24,000 lists and 12,000 "
-        "objects. completionkit's generated Structs are not tracked by the garbage collector, and the "
-        "collector is paused while a body over 256 KiB decodes (decoded JSON holds no cycles); "
-        "without that, the collector's passes took two thirds of the decoding time.",
-        "- Workload 6 keeps every listed completion alive and reports the peak traced by "
-        "`tracemalloc` in a fresh interpreter.",
-        "- Workload 1, where the time goes: `python -X importtime -c 'import completionkit'`, self "
-        "time summed by top-level package (the floor pays for httpx2 too; completionkit adds msgspec "
-        "and itself): " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in import_profile()) + ". "
-        "Most of both cold starts is importing httpx2. What completionkit adds is msgspec "
-        "and its own modules, the generated models first (generation leaves the descriptions out of "
-        "their `msgspec.Meta`, which halved their import); the margin to the 1.3× target is a few "
-        "milliseconds, close to the run-to-run noise of this shared two-core machine.",
-        "",
     ]
-    OUT.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    unknown = ONLY - set(WORKLOADS)
+    if unknown:
+        sys.exit(f"BENCH_ONLY: no workload {', '.join(sorted(unknown))} (there are {', '.join(WORKLOADS)})")
+    steps: dict[str, Callable[[], Any]] = {
+        "stream": stream_per_chunk,
+        "rps": requests_per_second,
+        "cold": cold_start,
+        "create": request_overhead,
+        "logprobs": logprobs_decode,
+        "listing": stored_completions,
+        "growth": lambda: (stream_series(), logprobs_series()),
+        "held": held_while_streaming,
+    }
+    results: dict[str, Any] = {}
+    began = time.perf_counter()
+    for name in WORKLOADS:
+        if ONLY and name not in ONLY:
+            continue
+        print(f"{name} ... ({time.perf_counter() - began:.0f} s)", flush=True)
+        results[name] = steps[name]()
+    print(f"done in {time.perf_counter() - began:.0f} s", flush=True)
+    report = _report(results)
+    if not ONLY:  # BENCHMARKS.md and its chart come from one whole run
+        _chart(_rows(results), results)
+        OUT.write_text(report, encoding="utf-8")
+    print(report)
 
 
 if __name__ == "__main__":
