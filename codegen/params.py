@@ -66,6 +66,8 @@ EXCLUDED: dict[str, dict[str, str]] = {
         "messages": "the conversation is create()'s first, positional argument",
         "stream": "whether the answer streams is chosen by the method called, not by a keyword",
         "stream_options": "belongs with stream",
+        "response_format": "the client types it: a Python type to parse the answer into, or a format",
+        "tools": "the client types it: Python functions (tool(fn)) as well as tool objects",
     },
 }
 

@@ -970,18 +970,6 @@ class CreateChatCompletionParams(TypedDict, total=False):
     """This tool searches the web for relevant results to use in a response.
     Learn more about the [web search tool](/docs/guides/tools-web-search?api-mode=chat).
     """
-    response_format: CreateChatCompletionRequestResponseFormatParam
-    """An object specifying the format that the model must output.
-
-    Setting to `{ "type": "json_schema", "json_schema": {...} }` enables
-    Structured Outputs which ensures the model will match your supplied JSON
-    schema. Learn more in the [Structured Outputs
-    guide](/docs/guides/structured-outputs).
-
-    Setting to `{ "type": "json_object" }` enables the older JSON mode, which
-    ensures the message the model generates is valid JSON. Using `json_schema`
-    is preferred for models that support it.
-    """
     audio: CreateChatCompletionRequestAudioParam | CreateChatCompletionRequestAudio | None
     """Parameters for audio output. Required when audio output is requested with
     `modalities: ["audio"]`. [Learn more](/docs/guides/audio).
@@ -1031,11 +1019,6 @@ class CreateChatCompletionParams(TypedDict, total=False):
     If specified, our system will make a best effort to sample deterministically, such that repeated requests with the same `seed` and parameters should return the same result.
     Determinism is not guaranteed, and you should refer to the `system_fingerprint` response parameter to monitor changes in the backend.
     """
-    tools: Sequence[CreateChatCompletionRequestToolParam]
-    """A list of tools the model may call. You can provide either
-    [custom tools](/docs/guides/function-calling#custom-tools) or
-    [function tools](/docs/guides/function-calling).
-    """
     tool_choice: ChatCompletionToolChoiceOptionParam
     parallel_tool_calls: bool
     function_call: CreateChatCompletionRequestFunctionCallParam
@@ -1066,6 +1049,8 @@ CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS: Mapping[str, str] = {
     "messages": "the conversation is create()'s first, positional argument",
     "stream": "whether the answer streams is chosen by the method called, not by a keyword",
     "stream_options": "belongs with stream",
+    "response_format": "the client types it: a Python type to parse the answer into, or a format",
+    "tools": "the client types it: Python functions (tool(fn)) as well as tool objects",
 }
 """The fields of ``CreateChatCompletionRequest`` that ``CreateChatCompletionParams`` leaves out, each with why it does."""
 

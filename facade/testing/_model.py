@@ -1,8 +1,11 @@
 """The local server's model: deterministic answers, and the completions built from them.
 
-By default the model answers with the text of the last user message (or a JSON object
-holding it, when the request asks for JSON).  A test queues the next replies instead:
-text, tool calls, a refusal, JSON, or recorded wire bytes to serve back as they are.
+By default the model answers with the text of the last user message; under a
+``json_schema`` response format, with a deterministic instance of the schema (see
+_instances.py), and under ``json_object`` with ``{"echo": text}``.  When the last user
+message names offered function tools, it calls them (``tool_choice`` can force a call);
+after tool results it sums them up.  A test queues the next replies instead: text, tool
+calls, a refusal, JSON, or recorded wire bytes to serve back as they are.
 A "token" is a word with its leading white space, so streams go word by word and the
 usage counts are easy to predict.
 """
@@ -10,11 +13,14 @@ usage counts are easy to predict.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 import secrets
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+from ._instances import as_array, as_object, instance
 
 __all__ = [
     "Reply",
@@ -99,13 +105,110 @@ def count_prompt_tokens(messages: list[Json]) -> int:
 
 
 def default_reply(request: Json) -> Reply:
-    """Echo the last user message; as a JSON object when the request asks for JSON."""
-    users = [m for m in request["messages"] if m.get("role") == "user"]
-    text = (content_text(users[-1].get("content")) if users else None) or ""
+    """What the model answers when no reply is queued.
+
+    A tool call when the last user message names offered tools (one call each, in the
+    order they are named) or ``tool_choice`` forces one; after tool results, a summary of
+    them.  Otherwise the last user message again.  Under a ``json_schema`` response
+    format the text is a deterministic instance of the schema; under ``json_object`` it
+    is ``{"echo": text}``.
+    """
+    messages: list[Json] = request["messages"]
+    calls = _tool_calls(request)
+    if calls:
+        return Reply(tool_calls=calls)
+    last: Json = messages[-1] if messages else {}
+    summary = _tool_results(messages) if last.get("role") == "tool" else None
     response_format: Json = request.get("response_format") or {}
-    if response_format.get("type") in ("json_object", "json_schema"):
+    kind = response_format.get("type")
+    if kind == "json_schema":
+        spec: Json = response_format.get("json_schema") or {}
+        if "schema" in spec:
+            return Reply.json(instance(spec["schema"], str(spec.get("name") or "value")))
+    users = [m for m in messages if m.get("role") == "user"]
+    text = (content_text(users[-1].get("content")) if users else None) or ""
+    if kind in ("json_object", "json_schema"):
         return Reply.json({"echo": text})
+    if summary is not None:
+        return Reply.text(summary)
     return Reply.text(text or "Hello! How can I help you today?")
+
+
+def _function_tools(request: Json) -> dict[str, Json]:
+    """The function tools offered, by name, in order: their ``parameters`` schemas."""
+    out: dict[str, Json] = {}
+    for tool in as_array(request.get("tools")) or []:
+        function = as_object(tool.get("function")) if tool.get("type") == "function" else None
+        if function is not None and isinstance(function.get("name"), str):
+            out.setdefault(function["name"], function.get("parameters", {"type": "object"}))
+    return out
+
+
+def _tool_calls(request: Json) -> tuple[ToolCall, ...]:
+    """The calls the model makes: the tools the last user message names, or the one forced."""
+    tools = _function_tools(request)
+    messages: list[Json] = request["messages"]
+    choice: Json = request.get("tool_choice")
+    if not tools or choice == "none" or not messages or messages[-1].get("role") != "user":
+        return ()
+    required = choice == "required"
+    forced: str | None = None
+    chosen = as_object(choice)
+    if chosen is not None:
+        if chosen.get("type") == "function":
+            forced = str((as_object(chosen.get("function")) or {}).get("name"))
+        elif chosen.get("type") == "allowed_tools":
+            allowed = as_object(chosen.get("allowed_tools")) or {}
+            names = {
+                str((as_object(t.get("function")) or {}).get("name"))
+                for t in as_array(allowed.get("tools")) or []
+                if t.get("type") == "function"
+            }
+            tools = {name: schema for name, schema in tools.items() if name in names}
+            required = allowed.get("mode") == "required"
+        else:
+            return ()  # a custom tool: not a function this model calls
+    if forced is not None:
+        named = [forced]
+    else:
+        text = content_text(messages[-1].get("content")) or ""
+        found: list[tuple[int, str]] = []
+        for name in tools:
+            match = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text)
+            if match is not None:
+                found.append((match.start(), name))
+        named = [name for _, name in sorted(found)]
+        if not named and required and tools:
+            named = [next(iter(tools))]
+    if request.get("parallel_tool_calls") is False:
+        named = named[:1]
+    seed = hashlib.sha256(json.dumps(messages, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return tuple(
+        ToolCall(
+            name,
+            json.dumps(instance(tools.get(name, {"type": "object"}), name), separators=(",", ":")),
+            f"call_{seed}{index}",
+        )
+        for index, name in enumerate(named)
+    )
+
+
+def _tool_results(messages: list[Json]) -> str:
+    """The results of the last tool calls, each after its tool's name, one a line."""
+    names: dict[str, str] = {}
+    for message in messages:
+        calls = as_array(message.get("tool_calls")) if message.get("role") == "assistant" else None
+        for call in calls or []:
+            function = as_object(call.get("function")) or as_object(call.get("custom")) or {}
+            names[str(call.get("id"))] = str(function.get("name"))
+    start = len(messages)
+    while start > 0 and messages[start - 1].get("role") == "tool":
+        start -= 1
+    lines = [
+        f"{names.get(str(m.get('tool_call_id')), 'tool')}: {content_text(m.get('content')) or ''}"
+        for m in messages[start:]
+    ]
+    return "\n".join(lines)
 
 
 def _pieces(arguments: str, size: int = 8) -> list[str]:
