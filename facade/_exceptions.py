@@ -8,6 +8,8 @@
     │   └── APIStreamIncompleteError  a stream that broke off
     ├── APIStreamError                an error event in the middle of a stream
     ├── APIResponseValidationError    an answer that does not decode into its type
+    │   └── StructuredOutputError     a model's JSON answer that does not fit the type asked for
+    ├── ToolLoopError                 run_tools: the model still called tools after max_rounds
     └── APIStatusError                an answer with a 4xx or 5xx status
         ├── BadRequestError              400
         ├── AuthenticationError          401
@@ -26,7 +28,7 @@ there was one, and the flags of 4D AI Kit's ``OpenAIError`` (``is_rate_limit_err
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 
@@ -47,6 +49,8 @@ __all__ = [
     "OpenAIError",
     "PermissionDeniedError",
     "RateLimitError",
+    "StructuredOutputError",
+    "ToolLoopError",
     "UnprocessableEntityError",
 ]
 
@@ -180,6 +184,28 @@ class APIStreamError(OpenAIError):
 
 class APIResponseValidationError(OpenAIError):
     """An answer whose body is not what the spec says it is (not JSON, or the wrong shape)."""
+
+
+class StructuredOutputError(APIResponseValidationError):
+    """The model's answer does not decode into the type asked for (``response_format=Weather``).
+
+    ``path`` is where, in msgspec's style (``$.temperature``, ``$.days[2]``, ``$`` for the
+    whole answer); ``text`` is the answer itself (the model's words, nothing of the request).
+    """
+
+    def __init__(self, message: str, *, path: str, text: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.text = text
+
+
+class ToolLoopError(OpenAIError):
+    """``run_tools``: the model still called tools after ``max_rounds`` requests."""
+
+    def __init__(self, message: str, *, messages: list[Any]) -> None:
+        super().__init__(message)
+        self.messages = messages
+        """The conversation so far, the last answer's tool calls included."""
 
 
 class APIStatusError(OpenAIError):
