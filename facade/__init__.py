@@ -11,7 +11,7 @@ Every model and request TypedDict is in ``completionkit.types``.
 
 from typing import TYPE_CHECKING, Any
 
-from ._client import OpenAI
+from ._client import Conversation, OpenAI
 from ._config import RequestOptions
 from ._decoding import decode_json, encode_json
 from ._exceptions import (
@@ -31,6 +31,8 @@ from ._exceptions import (
     OpenAIError,
     PermissionDeniedError,
     RateLimitError,
+    StructuredOutputError,
+    ToolLoopError,
     UnprocessableEntityError,
 )
 from ._generated.models import (
@@ -63,9 +65,11 @@ from ._results import (
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._async_client import AsyncOpenAI
+    from ._async_client import AsyncConversation, AsyncOpenAI
     from ._rate_limit import RateLimit
     from ._streaming import AsyncChatCompletionStream, ChatCompletionStream
+    from ._tool_loop import OnToolCall, ToolCallRequest, ToolRun
+    from ._tools import Tool, tool
 
 __all__ = [
     "APIConnectionError",
@@ -75,6 +79,7 @@ __all__ = [
     "APIStreamIncompleteError",
     "APITimeoutError",
     "AsyncChatCompletionStream",
+    "AsyncConversation",
     "AsyncOpenAI",
     "AsyncPage",
     "AsyncPages",
@@ -92,6 +97,7 @@ __all__ = [
     "Choice",
     "CompletionUsage",
     "ConflictError",
+    "Conversation",
     "CreateChatCompletionRequest",
     "CreateChatCompletionResponse",
     "CreateChatCompletionStreamResponse",
@@ -104,6 +110,7 @@ __all__ = [
     "NotFoundError",
     "OnData",
     "OnTerminate",
+    "OnToolCall",
     "OpenAI",
     "OpenAIError",
     "Page",
@@ -113,20 +120,32 @@ __all__ = [
     "RequestMessageRole",
     "RequestOptions",
     "StoredMessage",
+    "StructuredOutputError",
+    "Tool",
+    "ToolCallRequest",
+    "ToolLoopError",
+    "ToolRun",
     "UnprocessableEntityError",
     "__version__",
     "decode_json",
     "encode_json",
+    "tool",
 ]
 
 
-# Streaming, asyncio and the rate limits load on first use: a cold start that needs
-# none of them skips them.
+# Streaming, asyncio, the rate limits and tools load on first use: a cold start that
+# needs none of them skips them.
 _LAZY = {
     "AsyncChatCompletionStream": "._streaming",
+    "AsyncConversation": "._async_client",
     "AsyncOpenAI": "._async_client",
+    "OnToolCall": "._tool_loop",
+    "Tool": "._tools",
+    "ToolCallRequest": "._tool_loop",
+    "ToolRun": "._tool_loop",
     "ChatCompletionStream": "._streaming",
     "RateLimit": "._rate_limit",
+    "tool": "._tools",
 }
 
 

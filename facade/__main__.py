@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+from typing import Any, Literal
+
+import msgspec
 
 from ._client import OpenAI
 from ._messages import Message, MessageLike
@@ -19,7 +22,8 @@ def _step(number: int, title: str, *lines: str) -> None:
 
 
 def demo() -> None:
-    """Create, continue, retrieve, update, list, read the messages and delete, on a local server."""
+    """Create, continue, retrieve, update, list, read the messages, delete and stream, then a
+    structured output and a tool loop, on a local server."""
     try:
         from .testing import LocalServer, Reply
     except ImportError:
@@ -83,7 +87,64 @@ def demo() -> None:
         _step(
             9, "stream", f"{len(pieces)} pieces: {'|'.join(pieces)}", f"final: {stream.final().choice.text}"
         )
+
+        report = completions.create(
+            [Message.user("What is the weather in Paris?")], model="gpt-4o-mini", response_format=Weather
+        )
+        _step(
+            10,
+            "structured output: response_format=Weather (a msgspec Struct)",
+            f"sent: {_format_sent(server.last_request.body)}",
+            f"parsed: {report.choice.parsed!r}",
+        )
+
+        run = completions.run_tools(
+            [Message.user("What is the weather in Paris? Use get_weather.")],
+            model="gpt-4o-mini",
+            tools=[get_weather],
+        )
+        _step(
+            11,
+            "tools: run_tools(..., tools=[get_weather])",
+            *(f"{_said(m)}" for m in run.messages),
+            f"{run.rounds} requests",
+        )
         print("\nDone.")
+
+
+class Weather(msgspec.Struct):
+    """The weather in a city."""
+
+    city: str
+    temperature: float
+    conditions: Literal["sunny", "cloudy", "rainy"]
+
+
+def get_weather(city: str) -> Weather:
+    """The current weather in a city.
+
+    Args:
+        city: The city's name.
+    """
+    return Weather(city=city, temperature=21.5, conditions="sunny")
+
+
+def _format_sent(body: Any) -> str:
+    """What the request (the server's record of it: JSON) said of the answer's format."""
+    schema = body["response_format"]["json_schema"]
+    return f"json_schema {schema['name']!r}, strict={schema['strict']}"
+
+
+def _said(message: MessageLike) -> str:
+    """One line of a conversation, for the demo's output."""
+    if not isinstance(message, Message):
+        return str(message)
+    if message.tool_calls:
+        calls = ", ".join(
+            f"{c['function']['name']}({c['function']['arguments']})" for c in message.tool_calls
+        )
+        return f"{message.role}: calls {calls}"
+    return f"{message.role}: {message.text}"
 
 
 def main(argv: list[str] | None = None) -> None:

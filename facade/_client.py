@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import types
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack
 
 import httpx2
 
@@ -36,13 +36,14 @@ from ._operations import (
     prepare_update,
 )
 from ._request import build_request, conceal, detach
-from ._results import ChatCompletionOutcome, ChatCompletionResult, Page
+from ._results import ChatCompletionOutcome, ChatCompletionResult, P, Page
 from ._retry import Attempt, Clock, decide
 
 if TYPE_CHECKING:
     from ._streaming import ChatCompletionStream
+    from ._tool_loop import History, OnToolCall, ToolRun
 
-__all__ = ["Chat", "ChatCompletions", "CompletionMessages", "OpenAI"]
+__all__ = ["Chat", "ChatCompletions", "CompletionMessages", "Conversation", "OpenAI"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -92,7 +93,7 @@ class _Caller:
             return call.not_found(error)
         return call.finish(response)
 
-    def open_stream(self, prepared: CreateCall) -> ChatCompletionStream:
+    def open_stream(self, prepared: CreateCall) -> ChatCompletionStream[Any]:
         # Imported here: a client that never streams does not pay for it at start-up.
         from ._streaming import ChatCompletionStream, StreamState
 
@@ -102,10 +103,13 @@ class _Caller:
             prepared.terminated(error)
             raise
         return ChatCompletionStream(
-            response, StreamState(response, prepared.call.endpoint, prepared.on_data, prepared.on_terminate)
+            response,
+            StreamState(
+                response, prepared.call.endpoint, prepared.on_data, prepared.on_terminate, prepared.parse
+            ),
         )
 
-    def complete(self, prepared: CreateCall) -> ChatCompletionResult:
+    def complete(self, prepared: CreateCall) -> ChatCompletionResult[Any]:
         """The whole result of a create, streamed or not."""
         if prepared.stream:
             with self.open_stream(prepared) as stream:
@@ -160,10 +164,75 @@ class OpenAI(ClientBase[httpx2.Client]):
 
 
 class Chat:
-    """``client.chat``: the namespace of ``client.chat.completions``."""
+    """``client.chat``: ``client.chat.completions``, and conversations."""
 
     def __init__(self, caller: _Caller) -> None:
         self.completions = ChatCompletions(caller)
+
+    def conversation(
+        self,
+        system: str | None = None,
+        /,
+        *,
+        max_messages: int | None = None,
+        max_rounds: int = 8,
+        on_tool_call: OnToolCall | None = None,
+        **params: Unpack[ChatCompletionsParameters[P]],
+    ) -> Conversation[P]:
+        """A conversation that keeps its history (4D AI Kit's ``OpenAIChatHelper``):
+        ``ask(text)`` sends it with the history and remembers both sides.
+
+        ``params`` (``model=`` first of all) go with every request; with ``tools=`` the
+        model's tool calls are run as ``run_tools`` runs them.  ``max_messages`` bounds
+        the history: the oldest turns go first, never the system message, and never a
+        tool call without its results.
+        """
+        from ._tool_loop import History, check_rounds
+
+        return Conversation(
+            self.completions, History(system, max_messages), params, check_rounds(max_rounds), on_tool_call
+        )
+
+
+class Conversation(Generic[P]):
+    """``client.chat.conversation(...)``: ``ask`` a question, the history is kept."""
+
+    def __init__(
+        self,
+        completions: ChatCompletions,
+        history: History,
+        params: ChatCompletionsParameters[P],
+        max_rounds: int,
+        on_tool_call: OnToolCall | None,
+    ) -> None:
+        self._completions = completions
+        self._history = history
+        self._params = params
+        self._max_rounds = max_rounds
+        self._on_tool_call = on_tool_call
+
+    @property
+    def messages(self) -> list[MessageLike]:
+        """The conversation as it is sent: the system message, then the turns kept."""
+        return self._history.messages
+
+    def ask(self, text: str) -> ChatCompletionResult[P]:
+        """Send ``text`` with the history; the question and the answer (and any tool calls
+        and results in between) join the history only when the call succeeds."""
+        sent = self._history.asking(text)
+        if self._params.get("tools"):
+            run = self._completions.run_tools(
+                sent, self._params, max_rounds=self._max_rounds, on_tool_call=self._on_tool_call
+            )
+            self._history.extend(run.messages[len(sent) - 1 :])
+            return run.result
+        result = self._completions.create(sent, self._params)
+        self._history.extend([sent[-1], result.choice.message])
+        return result
+
+    def reset(self) -> None:
+        """Forget the turns; the system message stays."""
+        self._history.reset()
 
 
 class ChatCompletions:
@@ -176,10 +245,10 @@ class ChatCompletions:
     def create(
         self,
         messages: Sequence[MessageLike],
-        parameters: ChatCompletionsParameters | None = None,
+        parameters: ChatCompletionsParameters[P] | None = None,
         /,
-        **params: Unpack[ChatCompletionsParameters],
-    ) -> ChatCompletionResult:
+        **params: Unpack[ChatCompletionsParameters[P]],
+    ) -> ChatCompletionResult[P]:
         """Create a model response for the conversation ``messages``; raises on failure.
 
         The API's parameters (``model`` first of all) come as keywords, as a
@@ -195,10 +264,10 @@ class ChatCompletions:
     def try_create(
         self,
         messages: Sequence[MessageLike],
-        parameters: ChatCompletionsParameters | None = None,
+        parameters: ChatCompletionsParameters[P] | None = None,
         /,
-        **params: Unpack[ChatCompletionsParameters],
-    ) -> ChatCompletionOutcome:
+        **params: Unpack[ChatCompletionsParameters[P]],
+    ) -> ChatCompletionOutcome[P]:
         """``create`` that returns its failures instead of raising them (4D's ``throw: False``):
         check ``outcome.success``, then read ``outcome.result`` or ``outcome.errors``.
 
@@ -213,10 +282,10 @@ class ChatCompletions:
     def stream(
         self,
         messages: Sequence[MessageLike],
-        parameters: ChatCompletionStreamParameters | None = None,
+        parameters: ChatCompletionStreamParameters[P] | None = None,
         /,
-        **params: Unpack[ChatCompletionStreamParameters],
-    ) -> ChatCompletionStream:
+        **params: Unpack[ChatCompletionStreamParameters[P]],
+    ) -> ChatCompletionStream[P]:
         """Create a streamed response: iterate over the chunks as they arrive,
         ``text_deltas()`` for the text alone, ``final()`` for the whole result.
 
@@ -225,6 +294,40 @@ class ChatCompletions:
         """
         prepared = prepare_create(self._caller.config, messages, parameters, params, stream=True)
         return self._caller.open_stream(prepared)
+
+    def run_tools(
+        self,
+        messages: Sequence[MessageLike],
+        parameters: ChatCompletionsParameters[P] | None = None,
+        /,
+        *,
+        max_rounds: int = 8,
+        on_tool_call: OnToolCall | None = None,
+        **params: Unpack[ChatCompletionsParameters[P]],
+    ) -> ToolRun[P]:
+        """Ask, run the tools the model calls, send their results, and ask again, until an
+        answer calls no tool; returns it with the whole conversation.
+
+        ``tools=`` are Python functions (or ``tool(...)``s): each call's arguments are
+        decoded into the function's parameter types, and its return value is sent back
+        as JSON.  A call that fails (arguments that do not fit, an exception) is sent
+        back as a message saying so, for the model to try again.  ``on_tool_call`` sees
+        each call first and vetoes it by returning False.  Raises ``ToolLoopError`` when
+        the model still calls tools after ``max_rounds`` requests.
+        """
+        from ._tool_loop import ToolLoop, run_all
+
+        loop = ToolLoop(
+            messages, {**(parameters or {}), **params}, max_rounds, on_tool_call, asynchronous=False
+        )
+        while True:
+            result: ChatCompletionResult[P] = self._caller.complete(
+                prepare_create(self._caller.config, loop.messages, None, loop.parameters)
+            )
+            calls = loop.answered(result)
+            if calls is None:
+                return loop.finished(result)
+            loop.record(calls, run_all(calls))
 
     def retrieve(
         self,

@@ -9,8 +9,8 @@ call these and only add the sending, so no method is written twice.
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable, Mapping
-from typing import Any, Generic, NamedTuple, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 import httpx2
 import msgspec
@@ -41,7 +41,14 @@ from ._generated.params import (
 )
 from ._messages import message_payloads
 from ._request import check_id, unsendable
-from ._results import ChatCompletionOutcome, ChatCompletionResult, PageData
+from ._results import ChatCompletionOutcome, ChatCompletionResult, P, PageData
+
+if TYPE_CHECKING:
+    from ._generated.params import (
+        CreateChatCompletionRequestResponseFormatParam,
+        CreateChatCompletionRequestToolParam,
+    )
+    from ._tools import Tool
 
 __all__ = [
     "RAISE",
@@ -70,14 +77,22 @@ TextT = TypeVar("TextT", bound=str | None)
 
 OnData = Callable[[CreateChatCompletionStreamResponse], object]
 """Called with each chunk of a stream, as it arrives (4D's ``onData``)."""
-OnTerminate = Callable[[ChatCompletionOutcome], object]
+OnTerminate = Callable[[ChatCompletionOutcome[Any]], object]
 """Called once a stream ends, with its outcome: the result or the errors (4D's ``onTerminate``)."""
 
 
-class ChatCompletionStreamParameters(CreateChatCompletionParams, RequestOptions, total=False):
+class ChatCompletionStreamParameters(CreateChatCompletionParams, RequestOptions, Generic[P], total=False):
     """Everything ``stream`` takes besides the messages, as one typed mapping: every
     field of the request schema (generated, so a regeneration updates it), the per-call
     options, and the stream's own settings."""
+
+    response_format: type[P] | CreateChatCompletionRequestResponseFormatParam
+    """A Python type (a msgspec Struct, a dataclass, a TypedDict): the answer is asked for
+    as JSON of that type's schema, in strict mode, and ``result.choice.parsed`` is an
+    instance of it.  Or one of the API's formats, sent as it is."""
+    tools: Sequence[CreateChatCompletionRequestToolParam | Tool[Any] | Callable[..., Any]]
+    """The API's tool objects, or Python functions and ``tool(...)``s, described from
+    their signatures and docstrings."""
 
     stream_options: ChatCompletionStreamOptionsParam | ChatCompletionStreamOptions | None
     on_data: OnData | None
@@ -86,7 +101,7 @@ class ChatCompletionStreamParameters(CreateChatCompletionParams, RequestOptions,
     """Called once at the end, with the result or the errors."""
 
 
-class ChatCompletionsParameters(ChatCompletionStreamParameters, total=False):
+class ChatCompletionsParameters(ChatCompletionStreamParameters[P], total=False):
     """Everything ``create`` takes besides the messages, as one typed mapping.
 
     Every field of the request schema and the per-call options, as 4D AI Kit's
@@ -104,7 +119,7 @@ class ChatCompletionsParameters(ChatCompletionStreamParameters, total=False):
 
 _OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 _STREAM_NAMES = frozenset({"stream_options", "on_data", "on_terminate"})
-_API_NAMES = frozenset(CreateChatCompletionParams.__annotations__)
+_API_NAMES = frozenset(CreateChatCompletionParams.__annotations__) | {"response_format", "tools"}
 # What create() refuses among its parameters, and why.
 _NOT_PARAMETERS = {
     "messages": CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS["messages"],
@@ -150,10 +165,12 @@ class Call(NamedTuple, Generic[T, R]):
 class CreateCall(NamedTuple):
     """A create request, and how its answer is to be given back."""
 
-    call: Call[CreateChatCompletionResponse, ChatCompletionResult]
+    call: Call[CreateChatCompletionResponse, ChatCompletionResult[Any]]
     stream: bool
     on_data: OnData | None
     on_terminate: OnTerminate | None
+    parse: type[Any] | None
+    """The type the answer is parsed into (``response_format=Weather``), if any."""
 
     def terminated(self, error: OpenAIError) -> None:
         """Tell ``on_terminate`` that the request failed before the stream began."""
@@ -248,25 +265,70 @@ def prepare_create(
         for name in sorted(streaming):
             if streaming[name] is not None:
                 raise InvalidRequestError(name, "only a streamed create (stream=True) takes it")
+    parse: type[Any] | None = None
+    if fields.get("response_format") is not None and _is_python_type(fields["response_format"]):
+        from ._schema import response_format_for  # only calls that ask for a type pay for it
+
+        parse = fields["response_format"]
+        fields["response_format"] = response_format_for(parse)
+    if isinstance(fields.get("tools"), Sequence):
+        fields["tools"] = _tool_definitions(fields["tools"])
     body = _convert({**fields, "messages": message_payloads(messages)}, CreateChatCompletionRequest)
+    interpret = _completion if parse is None else _parsed_completion(parse)
     return CreateCall(
         call=Call(
-            endpoints.create_chat_completion, typing.cast("RequestOptions", options), _completion, body=body
+            endpoints.create_chat_completion, typing.cast("RequestOptions", options), interpret, body=body
         ),
         stream=stream,
         on_data=_callback("on_data", streaming.get("on_data")),
         on_terminate=_callback("on_terminate", streaming.get("on_terminate")),
+        parse=parse,
     )
 
 
-def _completion(completion: CreateChatCompletionResponse, response: httpx2.Response) -> ChatCompletionResult:
+def _is_python_type(value: object) -> bool:
+    """Whether a ``response_format`` is a type to parse into (a class, or a generic alias
+    such as ``list[Weather]``, which the schema then refuses by name) rather than one of
+    the API's formats, a dict or a generated Struct sent as it is."""
+    return isinstance(value, type) or typing.get_origin(value) is not None
+
+
+def _tool_definitions(tools: Sequence[object]) -> list[object]:
+    """The API's tool objects for ``tools``: functions and ``tool(...)``s described, the
+    rest (dicts, generated Structs) left for the request's own check."""
+    from ._tools import Tool, tool  # only calls that pass tools pay for it
+
+    return [
+        tool(typing.cast("Callable[..., Any]", t)).definition()
+        if isinstance(t, Tool) or (callable(t) and not isinstance(t, type))
+        else t
+        for t in tools
+    ]
+
+
+def _completion(
+    completion: CreateChatCompletionResponse, response: httpx2.Response
+) -> ChatCompletionResult[Any]:
     return ChatCompletionResult(completion, response.headers, raw_body=response.content)
+
+
+def _parsed_completion(
+    parse: type[Any],
+) -> Callable[[CreateChatCompletionResponse, httpx2.Response], ChatCompletionResult[Any]]:
+    def interpret(
+        completion: CreateChatCompletionResponse, response: httpx2.Response
+    ) -> ChatCompletionResult[Any]:
+        return ChatCompletionResult(completion, response.headers, raw_body=response.content, parse=parse)
+
+    return interpret
 
 
 Completion = CreateChatCompletionResponse
 
 
-def prepare_retrieve(completion_id: str, options: RequestOptions) -> Call[Completion, ChatCompletionResult]:
+def prepare_retrieve(
+    completion_id: str, options: RequestOptions
+) -> Call[Completion, ChatCompletionResult[Any]]:
     check_id("completion_id", completion_id)
     path = endpoints.GetChatCompletionPathParameters(completion_id=completion_id)
     return Call(endpoints.get_chat_completion, options, _completion, path=path)
@@ -274,7 +336,7 @@ def prepare_retrieve(completion_id: str, options: RequestOptions) -> Call[Comple
 
 def prepare_update(
     completion_id: str, metadata: Mapping[str, str] | None, options: RequestOptions
-) -> Call[Completion, ChatCompletionResult]:
+) -> Call[Completion, ChatCompletionResult[Any]]:
     check_id("completion_id", completion_id)
     path = endpoints.UpdateChatCompletionPathParameters(completion_id=completion_id)
     given = None if metadata is None else dict(_mapping("metadata", metadata))

@@ -24,7 +24,14 @@ from ._generated.models import (
 from ._messages import Message
 
 if typing.TYPE_CHECKING:
+    from typing_extensions import TypeVar as DefaultTypeVar
+
     from ._rate_limit import RateLimit
+
+    P = DefaultTypeVar("P", default=None)
+    """What ``choice.parsed`` is: the type given as ``response_format``, else None."""
+else:
+    P = TypeVar("P")  # the default (PEP 696) is for the type checkers: 3.11's TypeVar takes none
 
 __all__ = [
     "AsyncPage",
@@ -39,15 +46,23 @@ __all__ = [
 T = TypeVar("T")
 
 
-class Choice:
-    """One choice of a completion, with the 4D shortcuts ``text`` and ``message``."""
+class Choice(Generic[P]):
+    """One choice of a completion, with the 4D shortcuts ``text`` and ``message``, and
+    ``parsed``: the answer as the type asked for with ``response_format=``."""
 
-    __slots__ = ("_message", "raw")
+    __slots__ = ("_message", "_parsed", "raw")
 
-    def __init__(self, raw: _GeneratedChoice) -> None:
+    def __init__(self, raw: _GeneratedChoice, parsed: P | None = None) -> None:
         self.raw = raw
         """The choice as the spec types it."""
         self._message: Message | None = None
+        self._parsed = parsed
+
+    @property
+    def parsed(self) -> P | None:
+        """The answer decoded into the type given as ``response_format`` (a Struct, a
+        dataclass, a TypedDict); None without one, and None for a refusal."""
+        return self._parsed
 
     @property
     def index(self) -> int:
@@ -91,7 +106,17 @@ class Choice:
         return f"Choice(index={self.index}, finish_reason={self.finish_reason!r}, text={self.text!r})"
 
 
-class ChatCompletionResult:
+def _parsed(choice: _GeneratedChoice, parse: type[P]) -> P | None:
+    """A choice's answer as ``parse``; None for a refusal or an answer without text."""
+    from ._schema import decode_parsed  # only for calls made with response_format=<a type>
+
+    content = choice.message.content
+    if not isinstance(content, str) or isinstance(choice.message.refusal, str):
+        return None
+    return decode_parsed(content, parse)
+
+
+class ChatCompletionResult(Generic[P]):
     """A chat completion: what ``create`` answers (and ``retrieve``, ``update`` and a
     stream's ``final()``), with the 4D shortcuts ``choice``, ``usage`` and ``rate_limit``."""
 
@@ -104,12 +129,17 @@ class ChatCompletionResult:
         *,
         raw_body: bytes = b"",
         raw: dict[str, Any] | None = None,
+        parse: type[P] | None = None,
     ) -> None:
         self.completion = completion
         """The completion as the spec types it."""
         self.headers = headers
         """The response headers."""
-        self._choices: list[Choice] | None = None
+        self._choices: list[Choice[P]] | None = None
+        if parse is not None:
+            # Parsed now, not when first read: an answer that does not fit the type is the
+            # call's error (StructuredOutputError), raised where the call was made.
+            self._choices = [Choice(c, _parsed(c, parse)) for c in completion.choices]
         self._raw_body = raw_body
         self._raw = raw  # a stream's merged answer is JSON data already: no body to decode
 
@@ -126,13 +156,13 @@ class ChatCompletionResult:
         return self._raw
 
     @property
-    def choices(self) -> list[Choice]:
+    def choices(self) -> list[Choice[P]]:
         if self._choices is None:
             self._choices = [Choice(c) for c in self.completion.choices]
         return self._choices
 
     @property
-    def choice(self) -> Choice:
+    def choice(self) -> Choice[P]:
         """The first choice.  An answer without any (which the API never sends) raises
         ``APIResponseValidationError``."""
         choices = self.choices
@@ -179,7 +209,7 @@ class ChatCompletionResult:
         return f"ChatCompletionResult(id={self.id!r}, model={self.model!r}, choices={self.choices!r})"
 
 
-class ChatCompletionOutcome:
+class ChatCompletionOutcome(Generic[P]):
     """What ``try_create`` answers (4D's ``throw: False``): the result, or the errors
     that kept it from being one.  Check ``success`` (or ``result``) before reading it."""
 
@@ -187,7 +217,7 @@ class ChatCompletionOutcome:
 
     def __init__(
         self,
-        result: ChatCompletionResult | None,
+        result: ChatCompletionResult[P] | None,
         errors: list[OpenAIError] | None = None,
         headers: httpx2.Headers | None = None,
     ) -> None:
@@ -199,7 +229,7 @@ class ChatCompletionOutcome:
         """The response headers (empty when there was no answer)."""
 
     @classmethod
-    def failed(cls, error: OpenAIError) -> ChatCompletionOutcome:
+    def failed(cls, error: OpenAIError) -> ChatCompletionOutcome[Any]:
         headers = getattr(error, "headers", None)
         return cls(None, [error], headers if isinstance(headers, httpx2.Headers) else None)
 
@@ -212,11 +242,11 @@ class ChatCompletionOutcome:
         return self.result.completion if self.result is not None else None
 
     @property
-    def choices(self) -> list[Choice]:
+    def choices(self) -> list[Choice[P]]:
         return self.result.choices if self.result is not None else []
 
     @property
-    def choice(self) -> Choice | None:
+    def choice(self) -> Choice[P] | None:
         """The first choice, or None when the request failed."""
         choices = self.choices
         return choices[0] if choices else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import types
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple
 
 import httpx2
 import msgspec
@@ -22,7 +22,7 @@ from ._decoding import convert_lenient, decode_json, decode_plain_json, decoder_
 from ._exceptions import APIResponseValidationError, APIStreamError, APIStreamIncompleteError, OpenAIError
 from ._generated.endpoints import Endpoint
 from ._generated.models import CreateChatCompletionResponse, CreateChatCompletionStreamResponse
-from ._results import ChatCompletionOutcome, ChatCompletionResult
+from ._results import ChatCompletionOutcome, ChatCompletionResult, P
 
 __all__ = [
     "AsyncChatCompletionStream",
@@ -301,7 +301,7 @@ class ChunkAccumulator:
         return completion
 
 
-class StreamState:
+class StreamState(Generic[P]):
     """A stream's progress, without its I/O: bytes in, chunks out, a result at the end."""
 
     def __init__(
@@ -310,6 +310,7 @@ class StreamState:
         endpoint: Endpoint[Any, Any, Any, Any, Chunk],
         on_data: Any = None,
         on_terminate: Any = None,
+        parse: type[P] | None = None,
     ) -> None:
         if endpoint.stream_chunk is None:
             raise TypeError(f"{endpoint.operation_id} does not stream")
@@ -321,10 +322,11 @@ class StreamState:
         self._accumulator = ChunkAccumulator()
         self._on_data = on_data
         self._on_terminate = on_terminate
+        self._parse = parse
         self._decode_chunk = decoder_for(self._chunk_type)
         self._raw: bytes | None = None  # the last chunk only: a long stream keeps no history
         self.done = False
-        self.result: ChatCompletionResult | None = None
+        self.result: ChatCompletionResult[P] | None = None
         self.error: OpenAIError | None = None
 
     @property
@@ -387,19 +389,19 @@ class StreamState:
             body=payload,
         )
 
-    def finish(self) -> ChatCompletionResult:
+    def finish(self) -> ChatCompletionResult[P]:
         if self._decoder.pending or not self.done:
             where = "in the middle of an event" if self._decoder.pending else "before data: [DONE]"
             raise APIStreamIncompleteError(f"The stream ended {where}.", request_id=self._request_id)
         merged = self._accumulator.completion()
         self._accumulator = ChunkAccumulator()  # the merged answer holds the text now: the pieces can go
         completion = convert_lenient(merged, CreateChatCompletionResponse)
-        self.result = ChatCompletionResult(completion, self.headers, raw=merged)
+        self.result = ChatCompletionResult(completion, self.headers, raw=merged, parse=self._parse)
         if self._on_terminate is not None:
             self._on_terminate(ChatCompletionOutcome(self.result))
         return self.result
 
-    def final(self) -> ChatCompletionResult:
+    def final(self) -> ChatCompletionResult[P]:
         """The result once the stream has been read to its end; the stream's own error if
         it failed, ``APIStreamIncompleteError`` if it was closed before its end."""
         if self.result is not None:
@@ -435,10 +437,10 @@ def _text_deltas(chunk: Chunk) -> Iterator[str]:
             yield choice.delta.content
 
 
-class _StreamView:
+class _StreamView(Generic[P]):
     """What a stream shows of itself, for both kinds of stream."""
 
-    def __init__(self, response: httpx2.Response, state: StreamState) -> None:
+    def __init__(self, response: httpx2.Response, state: StreamState[P]) -> None:
         self.response = response
         """The HTTP response the chunks are read from."""
         self._state = state
@@ -455,11 +457,11 @@ class _StreamView:
         return self._state.raw_chunk
 
 
-class ChatCompletionStream(_StreamView):
+class ChatCompletionStream(_StreamView[P]):
     """A streamed answer: iterate for the chunks, ``text_deltas()`` for the text alone,
     ``final()`` for the whole result; ``with`` closes the connection, also on ``break``."""
 
-    def __init__(self, response: httpx2.Response, state: StreamState) -> None:
+    def __init__(self, response: httpx2.Response, state: StreamState[P]) -> None:
         super().__init__(response, state)
         self._chunks = self._read()
 
@@ -481,7 +483,7 @@ class ChatCompletionStream(_StreamView):
         for chunk in self._chunks:
             yield from _text_deltas(chunk)
 
-    def final(self) -> ChatCompletionResult:
+    def final(self) -> ChatCompletionResult[P]:
         """The whole answer, as a non-streamed ``create`` returns it; reads what is left."""
         for _ in self._chunks:
             pass
@@ -491,7 +493,7 @@ class ChatCompletionStream(_StreamView):
         self._chunks.close()
         self.response.close()
 
-    def __enter__(self) -> ChatCompletionStream:
+    def __enter__(self) -> ChatCompletionStream[P]:
         return self
 
     def __exit__(
@@ -500,10 +502,10 @@ class ChatCompletionStream(_StreamView):
         self.close()
 
 
-class AsyncChatCompletionStream(_StreamView):
+class AsyncChatCompletionStream(_StreamView[P]):
     """``ChatCompletionStream`` for ``AsyncOpenAI``: ``async for``, ``async with``, ``await final()``."""
 
-    def __init__(self, response: httpx2.Response, state: StreamState) -> None:
+    def __init__(self, response: httpx2.Response, state: StreamState[P]) -> None:
         super().__init__(response, state)
         self._chunks = self._read()
 
@@ -527,7 +529,7 @@ class AsyncChatCompletionStream(_StreamView):
             for text in _text_deltas(chunk):
                 yield text
 
-    async def final(self) -> ChatCompletionResult:
+    async def final(self) -> ChatCompletionResult[P]:
         """The whole answer, as a non-streamed ``create`` returns it; reads what is left."""
         async for _ in self._chunks:
             pass
@@ -537,7 +539,7 @@ class AsyncChatCompletionStream(_StreamView):
         await self._chunks.aclose()
         await self.response.aclose()
 
-    async def __aenter__(self) -> AsyncChatCompletionStream:
+    async def __aenter__(self) -> AsyncChatCompletionStream[P]:
         return self
 
     async def __aexit__(

@@ -16,6 +16,7 @@ _ASYNC_WORDS = [
     ("AsyncChatCompletionStream", "ChatCompletionStream"),
     ("AsyncChatCompletions", "ChatCompletions"),
     ("AsyncCompletionMessages", "CompletionMessages"),
+    ("AsyncConversation", "Conversation"),
     ("legacy_async_client", "legacy_client"),
     ("httpx2.AsyncClient", "httpx2.Client"),
     ("_AsyncCaller", "_Caller"),
@@ -28,14 +29,26 @@ _ASYNC_WORDS = [
     ("aclose", "close"),
     ("aread", "read"),
     ("asleep", "sleep"),
+    ("arun_all", "run_all"),
 ]
 
 # Where the two differ by more than spelling, and why. Nothing else may.
 ALLOWED = {
+    # The sync run_tools() refuses async tools before it starts; the async one runs them.
+    (
+        (
+            "            messages, {**(parameters or {}), **params}, max_rounds, on_tool_call, "
+            "asynchronous=False",
+        ),
+        (
+            "            messages, {**(parameters or {}), **params}, max_rounds, on_tool_call, "
+            "asynchronous=True",
+        ),
+    ),
     # The async twin imports the lazy pages too; the sync one has no need for them.
     (
-        ("from ._results import ChatCompletionOutcome, ChatCompletionResult, Page",),
-        ("from ._results import Page, Pages, ChatCompletionOutcome, ChatCompletionResult",),
+        ("from ._results import ChatCompletionOutcome, ChatCompletionResult, P, Page",),
+        ("from ._results import Page, Pages, ChatCompletionOutcome, ChatCompletionResult, P",),
     ),
     # async: list() answers at once with an AsyncPages (async for it, or await the first
     # page); sync: list() fetches the first page, which iterates over the later ones.

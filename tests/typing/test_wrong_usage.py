@@ -11,7 +11,7 @@ import pytest
 
 from ..typecheckers import marked_lines, mypy, pyright
 
-COUNT = 28  # the lines marked in wrong_usage.py: a guard against a broken marker
+COUNT = 34  # the lines marked in wrong_usage.py: a guard against a broken marker
 
 WRONG = Path(__file__).with_name("wrong_usage.py")
 

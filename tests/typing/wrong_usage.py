@@ -3,7 +3,17 @@ marked with an error comment, and nothing else (checked by test_wrong_usage.py; 
 
 from __future__ import annotations
 
-from completionkit import ChatCompletionsParameters, Message, MessageLike, OpenAI
+import msgspec
+
+from completionkit import ChatCompletionsParameters, Message, MessageLike, OpenAI, tool
+
+
+class Weather(msgspec.Struct):
+    temperature: float
+
+
+def untyped(city) -> None:  # error: a tool is described from its annotations: every parameter needs one
+    pass
 
 
 def wrong(client: OpenAI) -> None:
@@ -41,4 +51,10 @@ def wrong(client: OpenAI) -> None:
     completions.messages.list("id", limit="ten")  # error: limit is an int
     streamed: str = completions.stream(messages, model="m").final()  # error: a result, not a str
     completions.stream(messages, model="m", stream=True)  # error: stream() streams, it takes no stream=
-    print(text, streamed, count)
+    parsed = completions.create(messages, model="m", response_format=Weather).choice.parsed
+    parsed.temperature  # error: parsed is None for a refusal
+    label: str = completions.create([], model="m", response_format=Weather).choice.parsed  # error: a Weather
+    completions.create(messages, model="m", response_format=Weather(20.0))  # error: the type, not an instance
+    completions.run_tools(messages, model="m", tools=[tool(untyped)], max_rounds="3")  # error: an int
+    client.chat.conversation(model="m", max_messages="10")  # error: max_messages is an int
+    print(text, streamed, count, label)
