@@ -184,8 +184,9 @@ class Chat:
 
         ``params`` (``model=`` first of all) go with every request; with ``tools=`` the
         model's tool calls are run as ``run_tools`` runs them.  ``max_messages`` bounds
-        the history: the oldest turns go first, never the system message, and never a
-        tool call without its results.
+        the history: the oldest turns go first, each whole (a question, its tool calls
+        and their results, the answer); the system message and the last turn stay.
+        Everything is checked before the first request is sent.
         """
         from ._tool_loop import History, check_rounds
 

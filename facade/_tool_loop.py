@@ -227,8 +227,11 @@ async def arun_all(calls: Sequence[PendingCall]) -> list[str]:
 
 class History:
     """A conversation's messages, with an optional budget: past ``max_messages``, the
-    oldest turns go first, never the system message, and never a tool call without its
-    results (an assistant message and the tool messages that answer it go together)."""
+    oldest turns go first, each whole (a question with everything up to the next one:
+    tool calls, their results, the answer), so that no tool call loses its results and
+    the history never starts with an answer whose question is gone (a server that
+    expects roles to alternate refuses that).  The system message always stays, and so
+    does the last turn, even when it alone is longer than the budget."""
 
     def __init__(self, system: str | None, max_messages: object) -> None:
         if max_messages is not None and (
@@ -264,12 +267,10 @@ class History:
             return
         budget = self.max_messages - (1 if self.system is not None else 0)
         while len(self.turns) > budget:
-            # The oldest group goes: a message, with the tool results that follow it.
-            end = 1
-            while end < len(self.turns) and _role(self.turns[end]) == "tool":
-                end += 1
-            if end == len(self.turns):
-                break  # the last group stays whole, whatever the budget
+            # The oldest turn ends where the next question begins.
+            end = next((i for i in range(1, len(self.turns)) if _role(self.turns[i]) == "user"), None)
+            if end is None:
+                break  # the last turn stays whole, whatever the budget
             del self.turns[:end]
 
 
