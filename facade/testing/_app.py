@@ -86,21 +86,23 @@ class ServerState:
         self._ids = itertools.count(1)
         self.in_flight = 0
         self.max_in_flight = 0
-        self._gathering: asyncio.Condition | None = None
+        # Requests gathering (Fault.gather) wait on these futures, woken by a new record
+        # of max_in_flight.  Only the server's loop touches the counts: no lock.
+        self._gathering: list[asyncio.Future[None]] = []
         self._stopping: asyncio.Event | None = None
 
-    async def enter(self) -> None:
-        if self._gathering is None:
-            self._gathering = asyncio.Condition()  # on the server's own loop
-        async with self._gathering:
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            self._gathering.notify_all()
+    def enter(self) -> None:
+        self.in_flight += 1
+        if self.in_flight > self.max_in_flight:
+            self.max_in_flight = self.in_flight
+            if self._gathering:
+                waiters, self._gathering = self._gathering, []
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
 
-    async def leave(self) -> None:
-        assert self._gathering is not None
-        async with self._gathering:
-            self.in_flight -= 1
+    def leave(self) -> None:
+        self.in_flight -= 1
 
     @property
     def stopping(self) -> asyncio.Event:
@@ -114,9 +116,10 @@ class ServerState:
         self.stopping.set()
 
     async def gather(self, count: int) -> None:
-        assert self._gathering is not None
-        async with self._gathering:
-            await self._gathering.wait_for(lambda: self.max_in_flight >= count)
+        while self.max_in_flight < count:
+            waiter = asyncio.get_running_loop().create_future()
+            self._gathering.append(waiter)
+            await waiter
 
     def queue(self, replies: Iterable[Reply]) -> None:
         with self._lock:
@@ -230,6 +233,11 @@ def _ratelimit_headers() -> dict[str, str]:
     }
 
 
+_RATELIMIT_HEADERS = tuple(
+    (k.encode("latin-1"), v.encode("latin-1")) for k, v in _ratelimit_headers().items()
+)
+
+
 async def _drop(send: Send) -> None:
     """Close the connection at once, whatever has been sent.
 
@@ -252,15 +260,23 @@ async def _settled(awaitable: Awaitable[object]) -> None:
 class _Watch:
     """Tells a request's handler when to stop waiting: its client left, or the server stops.
 
-    Started once the body is read; it listens for ``http.disconnect`` for the rest of
+    Made once the body is read.  From the first ``wait`` (or ``listen``, which a stream
+    calls before its first event) on, it listens for ``http.disconnect`` for the rest of
     the request, so a slow answer or stream ends as soon as its client is gone and a
-    stopping server never waits for (nor cancels) a handler that sleeps.
+    stopping server never waits for (nor cancels) a handler that sleeps.  An answer sent
+    at once (most of them) never starts that task: it would have nothing to tell.
     """
 
     def __init__(self, receive: Receive, stopping: asyncio.Event) -> None:
+        self._receive = receive
         self._stopping = stopping
         self._left = asyncio.Event()
-        self._listener = asyncio.ensure_future(self._listen(receive))
+        self._listener: asyncio.Future[None] | None = None
+
+    def listen(self) -> None:
+        """Start listening for the client leaving (once; later calls do nothing)."""
+        if self._listener is None:
+            self._listener = asyncio.ensure_future(self._listen(self._receive))
 
     async def _listen(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
@@ -282,6 +298,7 @@ class _Watch:
             if isinstance(until, Coroutine):
                 until.close()  # never to be awaited: say so, rather than warn
             return True
+        self.listen()
         waiting = [self._left.wait(), self._stopping.wait(), *([until] if until is not None else [])]
         waiters = [asyncio.ensure_future(_settled(w)) for w in waiting]
         try:
@@ -293,8 +310,20 @@ class _Watch:
         return self.over
 
     async def close(self) -> None:
-        self._listener.cancel()
-        await asyncio.gather(self._listener, return_exceptions=True)
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+
+
+def _too_deep(body: bytes) -> bool:
+    """Whether the arrays and objects of ``body`` nest deeper than JSON_MAX_DEPTH.
+
+    A body with no more opening brackets than that (nearly every one) cannot: counting
+    them answers at once, without the exact measure below.
+    """
+    if body.count(b"[") + body.count(b"{") <= JSON_MAX_DEPTH:
+        return False
+    return _json_depth(body) > JSON_MAX_DEPTH
 
 
 def _json_depth(body: bytes) -> int:
@@ -313,7 +342,7 @@ def _load_json(body: bytes) -> Json:
         body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise HTTPError(400, f"The request body is not valid UTF-8 (byte {error.start}).") from None
-    if _json_depth(body) > JSON_MAX_DEPTH:
+    if _too_deep(body):
         raise HTTPError(400, f"The JSON body of your request nests deeper than {JSON_MAX_DEPTH} levels.")
     try:
         return json.loads(body)
@@ -406,11 +435,11 @@ class App:
         if path == "/health":  # the readiness probe of LocalServer; not recorded
             await self._send_json(send, 200, {"status": "ok"}, "req_health")
             return
-        await self.state.enter()
+        self.state.enter()
         try:
             await self._serve(scope, path, receive, send)
         finally:
-            await self.state.leave()
+            self.state.leave()
 
     async def _serve(self, scope: Scope, path: str, receive: Receive, send: Send) -> None:
         body = await self._read_body(receive)
@@ -553,6 +582,12 @@ class App:
     def _headers(
         content_type: str, request_id: str, extra: Mapping[str, str] | None
     ) -> list[tuple[bytes, bytes]]:
+        if not extra:  # the same headers as below, the constant ones encoded once
+            return [
+                (b"content-type", content_type.encode("latin-1")),
+                (b"x-request-id", request_id.encode("latin-1")),
+                *_RATELIMIT_HEADERS,
+            ]
         merged = {
             "content-type": content_type,
             "x-request-id": request_id,
@@ -767,6 +802,7 @@ class App:
             "text/event-stream; charset=utf-8", request_id, fault.headers if fault else None
         )
         headers.append((b"cache-control", b"no-cache"))
+        watch.listen()  # a stream may meet a client that leaves half way
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         events = [b"data: " + msgspec.json.encode(c) + b"\n\n" for c in chunks] + [b"data: [DONE]\n\n"]
         cut = _stream_cut(events, fault)
