@@ -105,11 +105,11 @@ prediction: PredictionContentParam = {"type": "content", "content": "print('hell
 audio: CreateChatCompletionRequestAudioParam = {"voice": "alloy", "format": "mp3"}
 stream_options: ChatCompletionStreamOptionsParam = {"include_usage": True}
 
+# tools and response_format are the client's to type (EXCLUDED): the Params above are
+# what it takes among them.
 keywords: CreateChatCompletionParams = {
     "model": "gpt-4o-mini",
-    "tools": tools,
     "tool_choice": choice_allowed,
-    "response_format": json_schema,
     "web_search_options": {},
     "prediction": prediction,
     "audio": audio,
@@ -157,7 +157,6 @@ WRONG = """\
 from completionkit._generated.params import (
     ChatCompletionRequestMessageParam,
     ChatCompletionToolChoiceOptionParam,
-    CreateChatCompletionParams,
     CreateChatCompletionRequestResponseFormatParam,
     CreateChatCompletionRequestToolParam,
 )
@@ -169,7 +168,7 @@ misspelt: ChatCompletionRequestMessageParam = {"role": "user", "contnet": "x"}  
 number: ChatCompletionRequestMessageParam = {"role": "user", "content": 5}  # error: content is text or parts
 objekt: CreateChatCompletionRequestResponseFormatParam = {"type": "json_objekt"}  # error: no such format
 choice: ChatCompletionToolChoiceOptionParam = "sometimes"  # error: not a tool choice
-nested: CreateChatCompletionParams = {"tools": [{"type": "function", "function": {"nam": "f"}}]}  # error: nam
+nested: list[CreateChatCompletionRequestToolParam] = [{"type": "function", "function": {"nam": "f"}}]  # error
 """
 
 
@@ -292,6 +291,8 @@ def test_keyword_typeddicts_have_every_body_field_but_the_excluded_all_optional(
         "messages",
         "stream",
         "stream_options",
+        "response_format",
+        "tools",
     }
 
 
