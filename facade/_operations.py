@@ -271,8 +271,9 @@ def prepare_create(
 
         parse = fields["response_format"]
         fields["response_format"] = response_format_for(parse)
-    if isinstance(fields.get("tools"), Sequence):
-        fields["tools"] = _tool_definitions(fields["tools"])
+    tools: object = fields.get("tools")
+    if isinstance(tools, Sequence) and not isinstance(tools, str | bytes):  # else the check names it
+        fields["tools"] = _tool_definitions(typing.cast("Sequence[object]", tools))
     body = _convert({**fields, "messages": message_payloads(messages)}, CreateChatCompletionRequest)
     interpret = _completion if parse is None else _parsed_completion(parse)
     return CreateCall(
@@ -296,14 +297,9 @@ def _is_python_type(value: object) -> bool:
 def _tool_definitions(tools: Sequence[object]) -> list[object]:
     """The API's tool objects for ``tools``: functions and ``tool(...)``s described, the
     rest (dicts, generated Structs) left for the request's own check."""
-    from ._tools import Tool, tool  # only calls that pass tools pay for it
+    from ._tools import describable, tool  # only calls that pass tools pay for it
 
-    return [
-        tool(typing.cast("Callable[..., Any]", t)).definition()
-        if isinstance(t, Tool) or (callable(t) and not isinstance(t, type))
-        else t
-        for t in tools
-    ]
+    return [tool(typing.cast("Callable[..., Any]", t)).definition() if describable(t) else t for t in tools]
 
 
 def _completion(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic
 
 from ._exceptions import InvalidRequestError, ToolLoopError
 from ._messages import Message, MessageLike
-from ._tools import Tool, tool
+from ._tools import Tool, describable, tool
 
 if TYPE_CHECKING:
     from typing_extensions import TypeVar
@@ -89,15 +89,12 @@ def _tools(given: object) -> dict[str, Tool[Any]]:
         raise InvalidRequestError("tools", "run_tools() needs at least one tool")
     tools: dict[str, Tool[Any]] = {}
     for index, item in enumerate(items):
-        if isinstance(item, Tool):
-            made: Tool[Any] = item  # pyright: ignore[reportUnknownVariableType]
-        elif callable(item) and not isinstance(item, type):
-            made = tool(typing.cast("Callable[..., Any]", item))
-        else:
+        if not describable(item):
             raise InvalidRequestError(
                 f"tools[{index}]",
                 f"expected a function or a Tool, got {type(item).__name__}: run_tools() runs its tools",
             )
+        made = tool(typing.cast("Callable[..., Any]", item))
         if made.name in tools:
             raise InvalidRequestError(f"tools[{index}]", f"a second tool is named {made.name!r}")
         tools[made.name] = made

@@ -46,7 +46,7 @@ from ._decoding import decode_json
 from ._exceptions import InvalidRequestError
 from ._schema import strict_schema_at
 
-__all__ = ["BoundCall", "Tool", "tool"]
+__all__ = ["BoundCall", "Tool", "describable", "tool"]
 
 R = TypeVar("R")
 
@@ -229,6 +229,13 @@ def _detail(error: BaseException) -> str:
 # --- tool() -----------------------------------------------------------------------------
 
 
+def describable(value: object) -> bool:
+    """Whether ``tool(value)`` makes a tool of it: a ``Tool``, or something called like a
+    function (a function, a method, a partial, a callable object) -- not a class, whose
+    call makes an instance, and not the API's own tool objects (dicts, Structs)."""
+    return isinstance(value, Tool) or (callable(value) and not isinstance(value, type))
+
+
 @overload
 def tool(function: Tool[R], *, name: str | None = None, description: str | None = None) -> Tool[R]: ...
 @overload
@@ -255,7 +262,7 @@ def tool(function: Any, *, name: str | None = None, description: str | None = No
         name = existing.name if name is None else name
         description = existing.description if description is None else description
         function = existing.function
-    if isinstance(function, type) or not callable(function):
+    if not describable(function):
         raise InvalidRequestError(
             f"tools.{name}" if name else "tools",
             f"{function!r} is not a function: a tool is a function (or a method), called with "
