@@ -48,6 +48,9 @@ class ServerSentEvent(NamedTuple):
 
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 _BOM = b"\xef\xbb\xbf"
+_FEED_SLICE = 64 * 1024
+"""How much of what the transport handed over is split into events at once: a network
+read's size, so a whole stream handed over in one piece is read like one from a socket."""
 
 
 class SSEDecoder:
@@ -334,26 +337,31 @@ class StreamState(Generic[P]):
         """The JSON of the last chunk read, as the server sent it (None before the first)."""
         return None if self._raw is None else _plain(self._raw)
 
-    def feed(self, data: bytes) -> list[Chunk]:
-        chunks: list[Chunk] = []
-        for event, payload, _ in self._decoder.feed_bytes(data):
-            if self.done:
-                continue
-            if payload == b"[DONE]":
-                self.done = True
-                continue
-            if event == "error" or payload.lstrip().startswith(b'{"error"'):
-                raise self._stream_error(payload)
-            try:
-                chunk = self._decode_chunk(payload)
-            except msgspec.DecodeError as error:
-                payload, chunk = self._decode_repaired(payload, error)
-            self._raw = payload  # only a chunk that decoded: raw_chunk decodes it again
-            self._accumulator.add(chunk)
-            if self._on_data is not None:
-                self._on_data(chunk)
-            chunks.append(chunk)
-        return chunks
+    def feed(self, data: bytes) -> Iterator[Chunk]:
+        """The chunks in ``data``, each decoded, merged and called back as it is asked for.
+
+        Lazily, and a slice of ``data`` at a time, because ``data`` can be a whole stream
+        (a buffering proxy, a mock transport): decoding all its chunks before handing out
+        the first held every one of them at once, and each cost more the longer the stream
+        was (50,000 chunks: twice as much each as 500)."""
+        for start in range(0, len(data), _FEED_SLICE):  # data[0:len(data)] is data, no copy
+            for event, payload, _ in self._decoder.feed_bytes(data[start : start + _FEED_SLICE]):
+                if self.done:
+                    continue
+                if payload == b"[DONE]":
+                    self.done = True
+                    continue
+                if event == "error" or payload.lstrip().startswith(b'{"error"'):
+                    raise self._stream_error(payload)
+                try:
+                    chunk = self._decode_chunk(payload)
+                except msgspec.DecodeError as error:
+                    payload, chunk = self._decode_repaired(payload, error)
+                self._raw = payload  # only a chunk that decoded: raw_chunk decodes it again
+                self._accumulator.add(chunk)
+                if self._on_data is not None:
+                    self._on_data(chunk)
+                yield chunk
 
     def _decode_repaired(self, payload: bytes, error: msgspec.DecodeError) -> tuple[bytes, Chunk]:
         """A chunk that is not valid UTF-8 has its bad bytes replaced (U+FFFD), as the

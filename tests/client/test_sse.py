@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 from pathlib import Path
 
@@ -306,14 +307,53 @@ def test_a_long_stream_holds_its_text_and_the_current_chunk_only() -> None:
     state = StreamState(httpx2.Response(200), create_chat_completion)
     tracemalloc.start()
     try:
-        state.feed(event(0))
+        list(state.feed(event(0)))
         before = tracemalloc.get_traced_memory()[0]
         for i in range(1, 20_001):
-            state.feed(event(i))
+            list(state.feed(event(i)))
         grown = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
     text = 20_000 * len(" w00000")
     assert grown < 2 * text + 4096, (grown, text)  # a growing buffer over-allocates a little
-    state.feed(b"data: [DONE]\n\n")
+    list(state.feed(b"data: [DONE]\n\n"))
     assert state.finish().choice.text == "".join(f" w{i:05d}" for i in range(20_001))
+
+
+def test_a_whole_stream_handed_over_at_once_is_decoded_a_chunk_at_a_time() -> None:
+    """A buffering proxy (or a mock transport) can hand over every event in one piece:
+    the chunks are still decoded one at a time, as they are asked for, so reading them
+    holds a slice of the body's events and the current chunk, never all of them."""
+    import tracemalloc
+
+    import httpx2
+
+    from completionkit._generated.endpoints import create_chat_completion
+    from completionkit._streaming import StreamState
+
+    def event(i: int) -> bytes:
+        delta = {"index": 0, "delta": {"content": f" w{i:05d}"}, "finish_reason": None}
+        chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [delta]}
+        return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+    body = b"".join(event(i) for i in range(20_000)) + b"data: [DONE]\n\n"
+    seen = collections.Counter[str]()
+    state = StreamState(
+        httpx2.Response(200), create_chat_completion, on_data=lambda c: seen.update(["chunk"])
+    )
+    chunks = state.feed(body)
+    tracemalloc.start()
+    try:
+        first = next(chunks)
+        assert seen["chunk"] == 1  # called back as it is handed out, not all ahead of it
+        assert first.choices[0].delta.content == " w00000"
+        count = 1 + sum(1 for _ in chunks)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 20_000
+    assert seen["chunk"] == 20_000
+    # The text (140 KB, in a growing buffer) and a slice's events: about a seventh of the
+    # body.  Decoded all at once, the events and the chunks took several times the body.
+    assert peak < len(body) // 4, (peak, len(body))
+    assert state.finish().choice.text == "".join(f" w{i:05d}" for i in range(20_000))
