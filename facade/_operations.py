@@ -221,7 +221,7 @@ def _convert(value: Mapping[str, Any], type_: type[T]) -> T:
     )
 
 
-@functools.cache
+@functools.lru_cache(maxsize=128)  # bounded: a program that varies its fields freely
 def _request_of(names: frozenset[str]) -> type[msgspec.Struct]:
     """A stand-in for ``CreateChatCompletionRequest`` with only the fields ``names`` (as
     the API spells them), of the same types, that a request giving those fields is
@@ -231,7 +231,7 @@ def _request_of(names: frozenset[str]) -> type[msgspec.Struct]:
     the request's fields (tools, audio, prediction, ...) reach types that a call which
     does not set them never needs: a program's first create spent more than a third of
     its time learning them.  A call sets only a few fields, and a program few different
-    sets, so one stand-in a set is made once.  Errors read as before: the paths
+    sets, so a stand-in is made once for each set.  Errors read as before: the paths
     (``messages[2].role``) and the messages are msgspec's for the same types.
     """
     request = CreateChatCompletionRequest
