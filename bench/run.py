@@ -379,6 +379,15 @@ COLD = {
                    headers={"Authorization": "Bearer k"})
         assert json.loads(r.content)["choices"][0]["message"]["content"]
     """,
+    # The floor and msgspec's import: what no client built on msgspec can get under.
+    "floor + msgspec": """
+        import httpx2, json, msgspec
+        t = httpx2.MockTransport(lambda r: httpx2.Response(200, content=BODY, headers={"content-type": "application/json"}))
+        c = httpx2.Client(transport=t)
+        r = c.post("http://mock/v1/chat/completions", json={"model": "m", "messages": MESSAGES},
+                   headers={"Authorization": "Bearer k"})
+        assert json.loads(r.content)["choices"][0]["message"]["content"]
+    """,
     "openai": """
         import httpx2, openai
         t = httpx2.MockTransport(lambda r: httpx2.Response(200, content=BODY, headers={"content-type": "application/json"}))
@@ -468,7 +477,21 @@ def _logprobs_calls(tokens: int) -> dict[str, Callable[[], object]]:
         result = theirs.chat.completions.create(messages=MESSAGES, model="m")
         return result.choices[0].logprobs.content[-1].top_logprobs[-1].logprob
 
-    return {"completionkit": ours_decode, "openai": openai_decode}
+    # msgspec alone decoding the body into the same types, with the same pause: what any
+    # client that hands over every token as an object needs at the least.
+    import msgspec
+
+    from completionkit._decoding import _collector_paused
+    from completionkit._generated.models import CreateChatCompletionResponse
+
+    decoder = msgspec.json.Decoder(CreateChatCompletionResponse)
+
+    def msgspec_alone() -> object:
+        with _collector_paused():
+            result = decoder.decode(body)
+        return result.choices[0].logprobs.content[-1].top_logprobs[-1].logprob
+
+    return {"completionkit": ours_decode, "openai": openai_decode, "msgspec": msgspec_alone}
 
 
 def logprobs_decode() -> Samples:
@@ -482,7 +505,12 @@ def logprobs_decode() -> Samples:
             return without_pause()
 
     return _rounds(
-        {"completionkit": with_pause, "no pause": no_pause, "openai": _calibrated(calls["openai"])}
+        {
+            "completionkit": with_pause,
+            "no pause": no_pause,
+            "msgspec": _calibrated(calls["msgspec"]),
+            "openai": _calibrated(calls["openai"]),
+        }
     )
 
 
@@ -800,6 +828,9 @@ def _rows(results: dict[str, Any]) -> list[Row]:
         rows.append(Row("5b. the same, completionkit's collector pause off", "5b. logprobs, no gc pause",
                         _ms(_median(lp, "no pause")), _ms(_median(lp, "openai")),
                         better=_ratio(lp, "openai", "no pause")))  # fmt: skip
+        rows.append(Row("5c. msgspec alone, the same body into the same types (paused too)", "5c. logprobs, msgspec alone",
+                        _ms(_median(lp, "msgspec")), _ms(_median(lp, "openai")),
+                        better=_ratio(lp, "openai", "msgspec")))  # fmt: skip
     if "listing" in results:
         m = results["listing"][0]
         rows.append(Row("6. peak memory, 10,000 stored completions listed and kept", "6. peak memory, 10,000 listed",
@@ -839,9 +870,10 @@ def _growth_lines(results: dict[str, Any]) -> list[str]:
             lines.append(f"| {title} | {size:,} {item}s | {_us(_median(s, 'completionkit'))} "
                          f"| {_us(_median(s, 'openai'))} | {_ratio(s, 'openai', 'completionkit'):.1f}× |")  # fmt: skip
         small, large = by_size[min(by_size)], by_size[max(by_size)]
-        growth = {k: _median(large, k) / _median(small, k) for k in ("completionkit", "openai")}
+        growth = {k: _median(large, k) / _median(small, k) for k in small}
+        alone = f" (msgspec alone: {growth['msgspec']:.2f}×)" if "msgspec" in growth else ""
         summary.append(
-            f"- {title}: completionkit {growth['completionkit']:.2f}×, openai {growth['openai']:.2f}×"
+            f"- {title}: completionkit {growth['completionkit']:.2f}×, openai {growth['openai']:.2f}×{alone}"
         )
     lines += ["", "Growth, per-item cost at the largest size ÷ at the smallest:", "", *summary, ""]
     if "held" in results:
@@ -973,13 +1005,24 @@ def _report(results: dict[str, Any]) -> str:
             f"{_ratio(lp, 'no pause', 'completionkit'):.2f}× as long "
             f"({_ms(_median(lp, 'no pause'))} against {_ms(_median(lp, 'completionkit'))}). The "
             "answer decodes into some 24,000 lists and 12,000 objects; the collector is held off "
-            "while a body of 256 KiB or more decodes (decoded JSON holds no cycles).",
+            "while a body of 256 KiB or more decodes (decoded JSON holds no cycles). "
+            f"completionkit takes {_ratio(lp, 'completionkit', 'msgspec'):.2f}× as long as msgspec "
+            "decoding the body into the same types by itself (5c): a client that hands over every "
+            "token as an object cannot be much more than "
+            f"{_ratio(lp, 'openai', 'msgspec'):.0f}× openai on this machine.",
             "",
         ]
     lines += _growth_lines(results)
     lines += ["## Workloads", "", *(f"- {note}" for note in WORKLOAD_NOTES), ""]
     if "cold" in results:
+        c = results["cold"]
         lines += [
+            "The cold start's floor with msgspec imported too (the floor's job, then `import msgspec`) "
+            f"takes {_ratio(c, 'floor + msgspec', 'floor'):.2f}× the floor: that much of the target "
+            "goes to msgspec (and the `uuid`, `platform` and `decimal` it imports) before any of "
+            f"completionkit runs. completionkit takes {_ratio(c, 'completionkit', 'floor + msgspec'):.2f}× "
+            "the floor with msgspec.",
+            "",
             "Where a cold start's import time goes: `python -X importtime -c 'import completionkit'`, "
             "self time summed by top-level package (the floor pays for httpx2 too): "
             + ", ".join(f"{name} {ms:.1f} ms" for name, ms in import_profile())
