@@ -363,6 +363,15 @@ def _rps(url: str) -> dict[str, Samples]:
 
 # --- 3. cold start ---------------------------------------------------------------------------
 
+_COLD_FLOOR = textwrap.dedent("""
+    import httpx2, json
+    t = httpx2.MockTransport(lambda r: httpx2.Response(200, content=BODY, headers={"content-type": "application/json"}))
+    c = httpx2.Client(transport=t)
+    r = c.post("http://mock/v1/chat/completions", json={"model": "m", "messages": MESSAGES},
+               headers={"Authorization": "Bearer k"})
+    assert json.loads(r.content)["choices"][0]["message"]["content"]
+""")
+
 COLD = {
     "completionkit": """
         import httpx2
@@ -371,23 +380,9 @@ COLD = {
         c = OpenAI(api_key="k", base_url="http://mock/v1", http_client=httpx2.Client(transport=t))
         assert c.chat.completions.create(MESSAGES, model="m").choice.text
     """,
-    "floor": """
-        import httpx2, json
-        t = httpx2.MockTransport(lambda r: httpx2.Response(200, content=BODY, headers={"content-type": "application/json"}))
-        c = httpx2.Client(transport=t)
-        r = c.post("http://mock/v1/chat/completions", json={"model": "m", "messages": MESSAGES},
-                   headers={"Authorization": "Bearer k"})
-        assert json.loads(r.content)["choices"][0]["message"]["content"]
-    """,
-    # The floor and msgspec's import: what no client built on msgspec can get under.
-    "floor + msgspec": """
-        import httpx2, json, msgspec
-        t = httpx2.MockTransport(lambda r: httpx2.Response(200, content=BODY, headers={"content-type": "application/json"}))
-        c = httpx2.Client(transport=t)
-        r = c.post("http://mock/v1/chat/completions", json={"model": "m", "messages": MESSAGES},
-                   headers={"Authorization": "Bearer k"})
-        assert json.loads(r.content)["choices"][0]["message"]["content"]
-    """,
+    "floor": _COLD_FLOOR,
+    # The floor's job, then msgspec's import: what no client built on msgspec gets under.
+    "floor + msgspec": _COLD_FLOOR + "import msgspec\n",
     "openai": """
         import httpx2, openai
         t = httpx2.MockTransport(lambda r: httpx2.Response(200, content=BODY, headers={"content-type": "application/json"}))
