@@ -9,7 +9,7 @@ import re
 import sys
 import typing
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
 import httpx2
@@ -30,6 +30,7 @@ __all__ = [
     "check_header_name",
     "check_header_value",
     "check_headers",
+    "check_items",
     "check_options",
     "check_text",
     "check_timeout",
@@ -264,6 +265,19 @@ def check_flag(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise InvalidRequestError(name, f"expected True or False, got {shown(value)}")
     return value
+
+
+def check_items(name: str, value: object, *, expected: str, empty: str) -> Sequence[object]:
+    """A list of at least one item: any sequence but a string, bytes or a mapping (each of
+    which is a sequence, or iterable, of something else).  ``expected`` names what the
+    list is of, ``empty`` says why it cannot be empty."""
+    kind = type(value).__name__  # before the narrowing below, which leaves its type partly unknown
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+        raise InvalidRequestError(name, f"expected {expected}, got {kind}")
+    items = typing.cast("Sequence[object]", value)
+    if not items:
+        raise InvalidRequestError(name, empty)
+    return items
 
 
 def check_options(options: Mapping[str, Any]) -> None:

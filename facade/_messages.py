@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeAlias
 
 import msgspec
 
+from ._config import check_items
 from ._exceptions import InvalidRequestError
 from ._generated.models import ChatCompletionRequestMessage, ChatCompletionResponseMessage
 from ._generated.params import ChatCompletionRequestMessageParam, RequestMessageRole
@@ -167,18 +168,18 @@ generated message Struct."""
 def message_payloads(messages: object) -> list[object]:
     """The conversation as plain data (or generated message Structs), for the request.
 
-    Only its outer shape is checked here; ``msgspec.convert`` of the whole request then
+    Only its outer shape is checked here; ``msgspec.convert`` of the request then
     checks every message at once and names a bad one by index and field
     (``messages[2].role``).
     """
-    kind = type(messages).__name__
-    if isinstance(messages, str | bytes | Mapping) or not isinstance(messages, Sequence):
-        raise InvalidRequestError("messages", f"expected a list of messages, got {kind}")
-    messages = typing.cast("Sequence[object]", messages)
-    if not messages:
-        raise InvalidRequestError("messages", "the conversation needs at least one message")
+    items = check_items(
+        "messages",
+        messages,
+        expected="a list of messages",
+        empty="the conversation needs at least one message",
+    )
     payloads: list[object] = []
-    for index, message in enumerate(messages):
+    for index, message in enumerate(items):
         if not isinstance(message, Message):
             payloads.append(message)
             continue

@@ -14,6 +14,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic
 
+from ._config import check_items
 from ._exceptions import InvalidRequestError, ToolLoopError
 from ._messages import Message, MessageLike
 from ._tools import Tool, describable, tool
@@ -81,12 +82,9 @@ class PendingCall:
 
 
 def _tools(given: object) -> dict[str, Tool[Any]]:
-    kind = type(given).__name__
-    if isinstance(given, str | bytes | Mapping) or not isinstance(given, Sequence):
-        raise InvalidRequestError("tools", f"expected a list of functions or tools, got {kind}")
-    items = typing.cast("Sequence[object]", given)
-    if not items:
-        raise InvalidRequestError("tools", "run_tools() needs at least one tool")
+    items = check_items(
+        "tools", given, expected="a list of functions or tools", empty="run_tools() needs at least one tool"
+    )
     tools: dict[str, Tool[Any]] = {}
     for index, item in enumerate(items):
         if not describable(item):
