@@ -163,6 +163,8 @@ def test_messages_are_the_stored_input_messages(client: httpx2.Client) -> None:
     assert page["data"][0]["content"] == "Be brief."
     assert page["data"][1]["content"] == "What is this?"
     assert page["data"][1]["content_parts"] == messages[1]["content"]
+    # The spec's stored message requires a refusal: null, for a message that had none.
+    assert [m["refusal"] for m in page["data"]] == [None, None]
 
 
 def test_messages_have_their_own_pagination(client: httpx2.Client) -> None:
