@@ -222,20 +222,15 @@ def _param_of(error: msgspec.ValidationError) -> str | None:
     return error_location(error)[0] or None
 
 
-def _ratelimit_headers() -> dict[str, str]:
-    return {
-        "x-ratelimit-limit-requests": "10000",
-        "x-ratelimit-remaining-requests": "9999",
-        "x-ratelimit-reset-requests": "6ms",
-        "x-ratelimit-limit-tokens": "2000000",
-        "x-ratelimit-remaining-tokens": "1999000",
-        "x-ratelimit-reset-tokens": "30ms",
-    }
-
-
-_RATELIMIT_HEADERS = tuple(
-    (k.encode("latin-1"), v.encode("latin-1")) for k, v in _ratelimit_headers().items()
-)
+_RATELIMIT = {
+    "x-ratelimit-limit-requests": "10000",
+    "x-ratelimit-remaining-requests": "9999",
+    "x-ratelimit-reset-requests": "6ms",
+    "x-ratelimit-limit-tokens": "2000000",
+    "x-ratelimit-remaining-tokens": "1999000",
+    "x-ratelimit-reset-tokens": "30ms",
+}
+_RATELIMIT_HEADERS = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in _RATELIMIT.items())
 
 
 async def _drop(send: Send) -> None:
@@ -594,8 +589,8 @@ class App:
         merged = {
             "content-type": content_type,
             "x-request-id": request_id,
-            **_ratelimit_headers(),
-            **(extra or {}),
+            **_RATELIMIT,
+            **extra,
         }
         return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in merged.items()]
 

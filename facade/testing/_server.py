@@ -80,22 +80,27 @@ def _coalescing(transport: asyncio.BaseTransport) -> asyncio.Transport:
     return typing.cast(asyncio.Transport, held)
 
 
+class _OnCoalescingTransport(asyncio.Protocol):
+    """Put before one of uvicorn's HTTP protocols: it is handed the coalescing transport."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(_coalescing(transport))
+
+
 def _protocol_class() -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol, on a coalescing transport: httptools' (in C) when the
     `testing` extra installed it, h11's when not."""
     if importlib.util.find_spec("httptools") is not None:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-        class HttpTools(HttpToolsProtocol):
-            def connection_made(self, transport: asyncio.BaseTransport) -> None:
-                super().connection_made(_coalescing(transport))
+        class HttpTools(_OnCoalescingTransport, HttpToolsProtocol):
+            pass
 
         return HttpTools
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    class H11(H11Protocol):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            super().connection_made(_coalescing(transport))
+    class H11(_OnCoalescingTransport, H11Protocol):
+        pass
 
     return H11
 
