@@ -289,6 +289,13 @@ else:
         assert decoder.pending == whole_decoder.pending
 
 
+def _word_event(i: int) -> bytes:
+    """The event of a chunk whose text is one numbered word (``" w00042"``)."""
+    delta = {"index": 0, "delta": {"content": f" w{i:05d}"}, "finish_reason": None}
+    chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [delta]}
+    return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+
 def test_a_long_stream_holds_its_text_and_the_current_chunk_only() -> None:
     """Memory, not time: 20,000 more chunks add about their text, not a record of each."""
     import tracemalloc
@@ -298,19 +305,13 @@ def test_a_long_stream_holds_its_text_and_the_current_chunk_only() -> None:
     from completionkit._generated.endpoints import create_chat_completion
     from completionkit._streaming import StreamState
 
-    def event(i: int) -> bytes:
-        chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
-                 "choices": [{"index": 0, "delta": {"content": f" w{i:05d}"}, "finish_reason": None}],
-                 "logprobs": None}  # fmt: skip
-        return b"data: " + json.dumps(chunk).encode() + b"\n\n"
-
     state = StreamState(httpx2.Response(200), create_chat_completion)
     tracemalloc.start()
     try:
-        list(state.feed(event(0)))
+        list(state.feed(_word_event(0)))
         before = tracemalloc.get_traced_memory()[0]
         for i in range(1, 20_001):
-            list(state.feed(event(i)))
+            list(state.feed(_word_event(i)))
         grown = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
@@ -331,12 +332,7 @@ def test_a_whole_stream_handed_over_at_once_is_decoded_a_chunk_at_a_time() -> No
     from completionkit._generated.endpoints import create_chat_completion
     from completionkit._streaming import StreamState
 
-    def event(i: int) -> bytes:
-        delta = {"index": 0, "delta": {"content": f" w{i:05d}"}, "finish_reason": None}
-        chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [delta]}
-        return b"data: " + json.dumps(chunk).encode() + b"\n\n"
-
-    body = b"".join(event(i) for i in range(20_000)) + b"data: [DONE]\n\n"
+    body = b"".join(_word_event(i) for i in range(20_000)) + b"data: [DONE]\n\n"
     seen = collections.Counter[str]()
     state = StreamState(
         httpx2.Response(200), create_chat_completion, on_data=lambda c: seen.update(["chunk"])
