@@ -163,15 +163,17 @@ def test_extra_body_query_and_headers(server: LocalServer, client: OpenAI) -> No
     assert request.headers["x-trace"] == "t-1"
 
 
+# A message is "<param>: <why>". Where a value does not fit the request's types, the why
+# is msgspec's (in its words, which change with its versions): only the param is checked.
 @pytest.mark.parametrize(
     ("params", "field", "message"),
     [
         ({"model": "m", "temprature": 1}, "temprature", "did you mean 'temperature'"),
-        ({"model": "m", "temperature": "hot"}, "temperature", "got `str`"),
-        ({"model": "m", "temperature": 3}, "temperature", "<= 2"),
-        ({"model": "m", "n": 1.5}, "n", "got `float`"),
-        ({"model": "m", "tool_choice": "sometimes"}, "tool_choice", "sometimes"),
-        ({"model": "m", "metadata": {"k": 1}}, "metadata", "got `int`"),
+        ({"model": "m", "temperature": "hot"}, "temperature", None),
+        ({"model": "m", "temperature": 3}, "temperature", None),
+        ({"model": "m", "n": 1.5}, "n", None),
+        ({"model": "m", "tool_choice": "sometimes"}, "tool_choice", None),
+        ({"model": "m", "metadata": {"k": 1}}, "metadata", None),
         ({"model": "m", "messages": []}, "messages", "positional argument"),
         ({"temperature": 1}, "model", "needs a model"),
         ({"model": "m", "max_retries": -1}, "max_retries", ">= 0"),
@@ -181,12 +183,14 @@ def test_extra_body_query_and_headers(server: LocalServer, client: OpenAI) -> No
     ],
 )
 def test_bad_parameters_raise_before_sending(
-    server: LocalServer, client: OpenAI, params: dict[str, Any], field: str, message: str
+    server: LocalServer, client: OpenAI, params: dict[str, Any], field: str, message: str | None
 ) -> None:
     with pytest.raises(InvalidRequestError) as raised:
         client.chat.completions.create(USER, params)
     assert raised.value.param == field
-    assert message in str(raised.value)
+    assert raised.value.message.startswith(f"{field}: ")
+    if message is not None:
+        assert message in raised.value.message
     assert isinstance(raised.value, TypeError)
     assert server.requests == []
 

@@ -218,18 +218,22 @@ def test_a_tool_that_raises_is_told_to_the_model_and_the_loop_goes_on(
     assert run.result.choice.text == f"fail: {content}"
 
 
+DO_NOT_FIT = "Error: the arguments do not fit get_weather's parameters: "
+
+
+# Our words open what the model is told; the decoder's reason, in its own words, follows.
 @pytest.mark.parametrize(
-    ("arguments", "words"),
+    ("arguments", "opening"),
     [
-        ('{"city": 5}', "$.city"),
-        ('{"city": "Paris", "unit": "kelvin"}', "$.unit"),
-        ('{"town": "Paris"}', "town"),
-        ('{"city": ', "not valid JSON"),
+        ('{"city": 5}', DO_NOT_FIT),
+        ('{"city": "Paris", "unit": "kelvin"}', DO_NOT_FIT),
+        ('{"town": "Paris"}', DO_NOT_FIT),
+        ('{"city": ', "Error: the arguments of get_weather are not valid JSON: "),
     ],
     ids=["wrong-type", "not-in-literal", "unknown-name", "not-json"],
 )
 def test_arguments_that_do_not_decode_are_told_to_the_model(
-    server: LocalServer, client: OpenAI, arguments: str, words: str
+    server: LocalServer, client: OpenAI, arguments: str, opening: str
 ) -> None:
     tools = Recorder()
     server.queue(Reply.calling("get_weather", arguments))
@@ -237,9 +241,8 @@ def test_arguments_that_do_not_decode_are_told_to_the_model(
     assert tools.calls == []  # the function is not called
     content = _field(run.messages[2], "content")
     assert isinstance(content, str)
-    assert content.startswith("Error: ")
-    assert "get_weather" in content
-    assert words in content
+    assert content.startswith(opening)
+    assert content.removeprefix(opening).strip()
     assert _field(run.messages[2], "tool_call_id") == _field(run.messages[1], "tool_calls")[0]["id"]
     assert run.rounds == 2
 
@@ -540,8 +543,7 @@ def test_the_async_loop_tells_the_model_what_went_wrong(server: LocalServer) -> 
     conversation = asyncio.run(run())
     contents = [str(_field(m, "content")) for m in conversation[2:5]]
     assert contents[0] == "Error: broken raised RuntimeError: down in Rome"
-    assert contents[1].startswith("Error: the arguments do not fit get_weather's parameters")
-    assert "$.city" in contents[1]
+    assert contents[1].startswith(DO_NOT_FIT)
     assert contents[2].startswith("Error: there is no tool named 'x'")
     assert tools.calls == []
 

@@ -488,36 +488,31 @@ def test_an_answer_decodes_into_the_type() -> None:
     assert decode_parsed(ANSWER.decode(), Weather).unit is Unit.CELSIUS
 
 
+DOES_NOT_FIT = "The answer does not fit Weather: "
+NOT_JSON = "The answer is not JSON, so it does not fit Weather: "
+
+
+# The message is ours up to the colon; msgspec's own words, which say the same in its
+# style and change from one version to the next, follow it and are not checked here.
 @pytest.mark.parametrize(
-    ("answer", "path", "message"),
+    ("answer", "path", "opening"),
     [
-        (
-            ANSWER.replace(b"21.5", b'"warm"'),
-            "$.temperature",
-            "The answer does not fit Weather: Expected `float`, got `str` - at `$.temperature`",
-        ),
-        (
-            ANSWER.replace(b'"city": "Paris", ', b""),
-            "$.location.city",
-            "The answer does not fit Weather: Object missing required field `city` - at `$.location`",
-        ),
-        (
-            ANSWER.replace(b"[1, 2]", b'[1, "2"]'),
-            "$.days[1]",
-            "The answer does not fit Weather: Expected `int`, got `str` - at `$.days[1]`",
-        ),
-        (b"[1]", "$", "The answer does not fit Weather: Expected `object`, got `array`"),
-        (ANSWER[:20], "$", "The answer is not JSON, so it does not fit Weather: Input data was truncated"),
+        (ANSWER.replace(b"21.5", b'"warm"'), "$.temperature", DOES_NOT_FIT),
+        (ANSWER.replace(b'"city": "Paris", ', b""), "$.location.city", DOES_NOT_FIT),
+        (ANSWER.replace(b"[1, 2]", b'[1, "2"]'), "$.days[1]", DOES_NOT_FIT),
+        (b"[1]", "$", DOES_NOT_FIT),
+        (ANSWER[:20], "$", NOT_JSON),
     ],
 )
-def test_an_answer_that_does_not_fit_names_the_path(answer: bytes, path: str, message: str) -> None:
+def test_an_answer_that_does_not_fit_names_the_path(answer: bytes, path: str, opening: str) -> None:
     with pytest.raises(StructuredOutputError) as caught:
         decode_parsed(answer, Weather)
     error = caught.value
     assert isinstance(error, APIResponseValidationError)
     assert isinstance(error, OpenAIError)
     assert error.path == path
-    assert error.message == message
+    assert error.message.startswith(opening)
+    assert error.message.removeprefix(opening).strip()  # and the decoder's reason after it
     assert error.text == answer.decode()
     assert error.status is None
 
@@ -532,7 +527,7 @@ def test_an_answer_with_invalid_utf8_is_kept_readable() -> None:
     with pytest.raises(StructuredOutputError) as caught:
         decode_parsed(ANSWER.replace(b"Paris", b"Par\xffis"), Weather)
     assert caught.value.path == "$"
-    assert "invalid UTF-8" in caught.value.message
+    assert caught.value.message.startswith(NOT_JSON)
     assert caught.value.text == ANSWER.replace(b"Paris", b"Par\xffis").decode("utf-8", "replace")
 
 

@@ -273,10 +273,14 @@ def test_an_answer_that_does_not_fit_raises_naming_the_path(
     error = caught.value
     assert error.path == path
     assert error.text == reply.content
-    assert "Weather" in str(error)
+    # Our words open the message; the decoder's own, which name the place in its style, follow.
+    not_json = reply.content == "not json"
+    assert str(error).startswith(
+        "The answer is not JSON, so it does not fit Weather: "
+        if not_json
+        else "The answer does not fit Weather: "
+    )
     assert isinstance(error, APIResponseValidationError)
-    if path != "$":  # the path, or for a missing field its name
-        assert path in str(error) or f"`{path.removeprefix('$.')}`" in str(error)
     assert len(server.requests) == 1  # not retried: the answer was given
 
 

@@ -260,38 +260,29 @@ def test_no_arguments_at_all_is_an_empty_object() -> None:
     assert tool(nothing).run(b"  ") == "null"
 
 
-DO_NOT_FIT = "Error: the arguments do not fit get_weather's parameters:"
+DO_NOT_FIT = "Error: the arguments do not fit get_weather's parameters: "
+NOT_JSON = "Error: the arguments of get_weather are not valid JSON: "
 
 
+# What the model is told opens with our words; the decoder's reason (which names the
+# field in msgspec's style, and changes with its versions) follows them.
 @pytest.mark.parametrize(
-    ("arguments", "content"),
+    ("arguments", "opening"),
     [
-        (
-            '{"city": "Paris", "days": "two", "unit": null, "note": null}',
-            f"{DO_NOT_FIT} Expected `int | null`, got `str` - at `$.days`",
-        ),
-        (
-            '{"days": 2, "unit": null, "note": null}',
-            f"{DO_NOT_FIT} Object missing required field `city`",
-        ),
-        (
-            '{"city": "Paris", "days": 2, "unit": "kelvin", "note": null}',
-            f"{DO_NOT_FIT} Invalid enum value 'kelvin' - at `$.unit`",
-        ),
-        (
-            '{"city": "Paris", "country": "FR"}',
-            f"{DO_NOT_FIT} Object contains unknown field `country`",
-        ),
-        (
-            '["Paris"]',
-            f"{DO_NOT_FIT} Expected `object`, got `array`",
-        ),
-        ('{"city": "Par', "Error: the arguments of get_weather are not valid JSON: Input data was truncated"),
+        ('{"city": "Paris", "days": "two", "unit": null, "note": null}', DO_NOT_FIT),
+        ('{"days": 2, "unit": null, "note": null}', DO_NOT_FIT),
+        ('{"city": "Paris", "days": 2, "unit": "kelvin", "note": null}', DO_NOT_FIT),
+        ('{"city": "Paris", "country": "FR"}', DO_NOT_FIT),
+        ('["Paris"]', DO_NOT_FIT),
+        ('{"city": "Par', NOT_JSON),
     ],
 )
-def test_arguments_that_do_not_fit_are_told_to_the_model(arguments: str, content: str) -> None:
+def test_arguments_that_do_not_fit_are_told_to_the_model(arguments: str, opening: str) -> None:
     weather = tool(get_weather)
-    assert weather.prepare(arguments) == content
+    content = weather.prepare(arguments)
+    assert isinstance(content, str)
+    assert content.startswith(opening)
+    assert content.removeprefix(opening).strip()
     assert weather.run(arguments) == content
     assert asyncio.run(weather.arun(arguments)) == content
 
@@ -533,6 +524,6 @@ def test_a_parameter_described_by_its_annotation_keeps_that_description() -> Non
         "minimum": 1,
         "maximum": 5,
     }
-    assert tool(rate).run('{"stars": 9}') == (
-        "Error: the arguments do not fit rate's parameters: Expected `int` <= 5 - at `$.stars`"
-    )
+    # The annotation's bounds hold: 5 fits, 9 does not (after our words, the decoder's reason).
+    assert tool(rate).run('{"stars": 5}') == "null"
+    assert tool(rate).run('{"stars": 9}').startswith("Error: the arguments do not fit rate's parameters: ")

@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from codegen.cut import OPERATIONS
+from completionkit._decoding import error_location
 from completionkit._generated import endpoints, models
 from completionkit._generated.endpoints import Endpoint, NoParameters, QueryParameter
 
@@ -63,12 +64,15 @@ def test_metadata_filter_is_a_deep_object() -> None:
 def test_query_parameters_are_typed_and_unset_by_default() -> None:
     query = endpoints.ListChatCompletionsQuery(limit=5, order="desc", metadata={"k": "v"})
     assert msgspec.to_builtins(query) == {"limit": 5, "order": "desc", "metadata": {"k": "v"}}
-    with pytest.raises(msgspec.ValidationError, match="order"):
+    with pytest.raises(msgspec.ValidationError) as raised:
         msgspec.convert({"order": "sideways"}, endpoints.ListChatCompletionsQuery)
+    assert error_location(raised.value)[0] == "order"
 
 
 def test_path_parameters_are_required() -> None:
-    with pytest.raises(TypeError, match="completion_id"):
+    fields = msgspec.structs.fields(endpoints.GetChatCompletionPathParameters)
+    assert [(f.name, f.required) for f in fields] == [("completion_id", True)]
+    with pytest.raises(TypeError):
         endpoints.GetChatCompletionPathParameters()  # type: ignore[call-arg]
 
 

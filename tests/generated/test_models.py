@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from completionkit import decode_json, encode_json
+from completionkit._decoding import error_location
 from completionkit._generated import models
 from completionkit._generated.models import (
     ChatCompletionMessageList,
@@ -86,8 +87,9 @@ def test_every_optional_request_field_defaults_to_unset() -> None:
 
 def test_strict_decoding_refuses_unknown_union_members() -> None:
     raw = msgspec.json.encode(_completion(tool_calls=[{"id": "b", "type": "web_search"}]))
-    with pytest.raises(msgspec.ValidationError, match="web_search"):
+    with pytest.raises(msgspec.ValidationError) as raised:
         decode_json(raw, CreateChatCompletionResponse, strict=True)
+    assert error_location(raised.value)[0] == "choices[0].message.tool_calls[0].type"
 
 
 def test_messages_decode_by_role() -> None:
@@ -106,10 +108,11 @@ def test_messages_decode_by_role() -> None:
 
 
 def test_an_unknown_role_in_a_request_is_refused_with_its_path() -> None:
-    with pytest.raises(msgspec.ValidationError, match=r"\$\.messages\[0\]"):
+    with pytest.raises(msgspec.ValidationError) as raised:
         decode_json(
             b'{"model": "m", "messages": [{"role": "wizard", "content": "x"}]}', CreateChatCompletionRequest, strict=True
         )
+    assert error_location(raised.value)[0] == "messages[0].role"
 
 
 def test_tool_choice_decodes_strings_and_tagged_objects() -> None:
@@ -216,8 +219,9 @@ class TestForwardCompatibility:
     def test_wrong_shapes_are_still_errors(self) -> None:
         completion = _completion()
         completion["created"] = "yesterday"
-        with pytest.raises(msgspec.ValidationError, match=r"\$\.created"):
+        with pytest.raises(msgspec.ValidationError) as raised:
             decode_json(msgspec.json.encode(completion), CreateChatCompletionResponse)
+        assert error_location(raised.value)[0] == "created"
 
     def test_wrong_shape_beside_an_unknown_member_is_still_an_error(self) -> None:
         calls = [{"id": "b", "type": "web_search"}, {"id": 5, "type": "function", "function": {}}]

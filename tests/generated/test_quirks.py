@@ -10,6 +10,7 @@ import pytest
 
 from codegen.cut import load_yaml
 from completionkit import decode_json, encode_json
+from completionkit._decoding import error_location
 from completionkit._generated.models import (
     ChatCompletionRequestAssistantMessage,
     CreateChatCompletionRequest,
@@ -118,15 +119,17 @@ def test_leniency_never_hides_a_real_failure(body: bytes, type_: Any) -> None:
 
 class TestRequestsStayStrict:
     def test_an_assistant_message_still_needs_well_formed_tool_calls(self) -> None:
-        with pytest.raises(msgspec.ValidationError, match="id"):
+        with pytest.raises(msgspec.ValidationError) as raised:
             msgspec.convert(
                 {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": ""}}]},
                 ChatCompletionRequestAssistantMessage,
             )
+        assert error_location(raised.value)[0] == "tool_calls[0].id"
 
     def test_a_request_keeps_its_required_fields(self) -> None:
-        with pytest.raises(msgspec.ValidationError, match="messages"):
+        with pytest.raises(msgspec.ValidationError) as raised:
             decode_json(b'{"model": "m"}', CreateChatCompletionRequest, strict=True)
+        assert error_location(raised.value)[0] == "messages"
 
     def test_a_request_object_has_no_reasoning_field(self) -> None:
         names = {f.name for f in msgspec.structs.fields(ChatCompletionRequestAssistantMessage)}

@@ -188,24 +188,33 @@ class TestStreaming:
         assert finished == {0, 1}
 
 
+# The server's own words for a body that does not fit the request's types; msgspec's
+# reason follows them, in its words (which change with its versions): not checked here.
+BODY_DOES_NOT_FIT = "Invalid request body: "
+
+
 @pytest.mark.parametrize(
-    ("body", "param", "message"),
+    ("body", "param", "opening"),
     [
-        ({"model": "m"}, "messages", "missing required field"),
-        ({"messages": [{"role": "user", "content": "x"}]}, "model", "missing required field"),
-        ({"model": "m", "messages": []}, "messages", "length >= 1"),
+        ({"model": "m"}, "messages", BODY_DOES_NOT_FIT),
+        ({"messages": [{"role": "user", "content": "x"}]}, "model", BODY_DOES_NOT_FIT),
+        ({"model": "m", "messages": []}, "messages", BODY_DOES_NOT_FIT),
         (
             {"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": 5},
             "temperature",
-            "<= 2.0",
+            BODY_DOES_NOT_FIT,
         ),
-        ({"model": "m", "messages": [{"role": "wizard", "content": "x"}]}, "messages[0].role", "wizard"),
-        ({"model": "m", "messages": [{"role": "user"}]}, "messages[0].content", "missing required field"),
-        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "n": "two"}, "n", "got `str`"),
+        (
+            {"model": "m", "messages": [{"role": "wizard", "content": "x"}]},
+            "messages[0].role",
+            BODY_DOES_NOT_FIT,
+        ),
+        ({"model": "m", "messages": [{"role": "user"}]}, "messages[0].content", BODY_DOES_NOT_FIT),
+        ({"model": "m", "messages": [{"role": "user", "content": "x"}], "n": "two"}, "n", BODY_DOES_NOT_FIT),
         (
             {"model": "m", "messages": [{"role": "user", "content": "x"}], "top_logprobs": 2},
             "top_logprobs",
-            "logprobs",
+            "top_logprobs requires logprobs",
         ),
         (
             {
@@ -214,7 +223,7 @@ class TestStreaming:
                 "stream_options": {"include_usage": True},
             },
             "stream_options",
-            "stream",
+            "stream_options is only allowed when stream is true",
         ),
         (
             {
@@ -223,19 +232,19 @@ class TestStreaming:
                 "metadata": {f"k{i}": "v" for i in range(17)},
             },
             "metadata",
-            "16",
+            "metadata may hold at most 16 pairs",
         ),
     ],
 )
 def test_invalid_bodies_get_400_naming_the_field(
-    client: httpx2.Client, body: Any, param: str, message: str
+    client: httpx2.Client, body: Any, param: str, opening: str
 ) -> None:
     response = client.post("/chat/completions", json=body)
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["type"] == "invalid_request_error"
     assert error["param"] == param
-    assert message in error["message"]
+    assert error["message"].startswith(opening)
 
 
 def test_a_body_that_is_not_json_gets_400(client: httpx2.Client) -> None:

@@ -56,8 +56,9 @@ def test_writes_fail_and_recover_while_another_connection_locks_the_file(
         for response in failed:
             check_response(response)
             assert response.status_code == 503
-            assert "database is locked" in response.json()["error"]["message"]
-            assert response.json()["error"]["type"] == "server_error"
+            error = response.json()["error"]
+            assert (error["type"], error["code"]) == ("server_error", "store_busy")
+            assert error["message"].startswith("The local server's store is busy (")
 
         # Later writes succeed, and say so only once they are committed.
         added = create(client, store=True)
@@ -125,10 +126,11 @@ def test_a_write_of_the_caller_that_fails_mid_transaction_is_rolled_back(db: str
 def test_a_locked_file_at_the_store_level(db: str, locker: sqlite3.Connection) -> None:
     store = Store(db, busy_timeout=0.05)
     locker.execute("BEGIN EXCLUSIVE")
-    with pytest.raises(sqlite3.OperationalError, match="locked"):
+    with pytest.raises(sqlite3.OperationalError) as adding:
         store.add(_completion("a"), {}, [_message("a", 0)])
-    with pytest.raises(sqlite3.OperationalError, match="locked"):
+    with pytest.raises(sqlite3.OperationalError) as deleting:
         store.delete("a")
+    assert adding.value.sqlite_errorcode == deleting.value.sqlite_errorcode == sqlite3.SQLITE_BUSY
     locker.execute("ROLLBACK")
     store.add(_completion("a"), {}, [_message("a", 0)])
     assert store.delete("a")
