@@ -1,14 +1,15 @@
-"""Generate ``generated/`` from ``spec/openapi.yaml``.
+"""Generate ``generated/`` and ``facade/types.py`` from ``spec/openapi.yaml``.
 
-    python -m codegen.generate [--check] [--spec FILE] [--out DIR]
+    python -m codegen.generate [--check] [--spec FILE] [--root DIR]
 
 ``generated/models.py`` is datamodel-code-generator's output (msgspec Structs) as it
 writes it, only formatted again at the project's line length; ``generated/endpoints.py``
 comes from ``codegen.stubs``, ``generated/params.py`` from ``codegen.params``, and
-``generated/public.py`` lists the public types of models.py and params.py.
-The modules of codegen/runtime/ (the ``Model`` base, ``Endpoint`` and its parts) are
-copied in as they are.  Nothing here reads the clock, the environment or a hash-ordered
-collection, so the output bytes depend on the spec and the pinned tool versions alone.
+``facade/types.py`` (the public ``completionkit.types``) lists the public types of
+models.py and params.py.  The modules of codegen/runtime/ (the ``Model`` base,
+``Endpoint`` and its parts) are copied in as they are.  Nothing here reads the clock, the
+environment or a hash-ordered collection, so the output bytes depend on the spec and the
+pinned tool versions alone.
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "spec" / "openapi.yaml"
-GENERATED = ROOT / "generated"
+GENERATED = "generated"
+# The one generated module of the hand-written package: completionkit.types must be a
+# module of `completionkit` itself, and its __all__ a literal list (see _types_module).
+TYPES = "facade/types.py"
 RUNTIME = Path(__file__).resolve().parent / "runtime"
 
 Json = Any
@@ -212,7 +216,8 @@ def _ruff_format(text: str, name: str) -> str:
 
 
 def generate(spec: Path = SPEC) -> dict[str, str]:
-    """The generated files, by name, as text."""
+    """The generated files, by path from the project's root (``generated/models.py``,
+    ``facade/types.py``), as text."""
     document = load_yaml(spec.read_bytes())
     apply_response_policy(document)  # types that read what real servers send; see transforms.py
     document = naming.name_inline_schemas(document)
@@ -232,8 +237,8 @@ def generate(spec: Path = SPEC) -> dict[str, str]:
     }
     # params.py describes the models above, imported from these files as their package.
     files["params.py"] = _ruff_format(params.render(document, files, header=HEADER), "params.py")
-    files["public.py"] = _ruff_format(_public_module(model_names, files["params.py"]), "public.py")
-    return files
+    types = _ruff_format(_types_module(model_names, files["params.py"]), TYPES)
+    return {**{f"{GENERATED}/{name}": text for name, text in files.items()}, TYPES: types}
 
 
 def _check_runtime_imports(runtime: dict[str, str], model_names: list[str]) -> None:
@@ -246,27 +251,37 @@ def _check_runtime_imports(runtime: dict[str, str], model_names: list[str]) -> N
                     raise ValueError(f"codegen/runtime/{name} imports {missing}, which the models lack")
 
 
-def _public_module(model_names: list[str], params_source: str) -> str:
-    """Every class and alias of models.py and every type of params.py under one sorted,
-    literal ``__all__``, for ``completionkit.types`` to re-export: a list the type
-    checkers read as it is, which a sum of two lists computed at import would not be.
-    params.py's constants (``codegen.params.constant_names()``) are no types and stay out."""
+_TYPES_DOCSTRING = '''"""Every type a user may annotate with: the models of the API (``ChatCompletionTool``,
+``CreateChatCompletionResponse``, ...) and the TypedDict twin of each request object
+(``ChatCompletionToolParam``, ``ChatCompletionRequestUserMessageParam``, ...), so that user
+code never imports ``completionkit._generated``.
+
+Generated from spec/openapi.yaml (codegen/generate.py): a regeneration updates this
+module, and a name here never carries a number or a generator's placeholder.
+"""'''
+
+
+def _types_module(model_names: list[str], params_source: str) -> str:
+    """``completionkit.types``: every class and alias of models.py and every type of
+    params.py, imported by name, under one sorted, literal ``__all__``.
+
+    A literal list is the form every type checker reads in an installed library: from a
+    computed one (``__all__ += other.__all__``) pyright took every name for a private
+    import.  params.py's constants (``codegen.params.constant_names()``) are no types and
+    stay out.
+    """
     names = {
         "models": model_names,
         "params": sorted(set(_listed(params_source)) - set(params.constant_names())),
     }
-    lines = [
-        HEADER,
-        '"""Every public type of the generated modules, for ``completionkit.types``."""',
-        "",
-    ]
-    for module, listed in names.items():
-        lines.append(f"from .{module} import (")
-        lines.extend(f"    {name} as {name}," for name in listed)
-        lines.append(")")
     everything = sorted(n for listed in names.values() for n in listed)
     if len(everything) != len(set(everything)):
         raise ValueError("models.py and params.py define a name twice")
+    lines = [HEADER, _TYPES_DOCSTRING, ""]
+    for module, listed in names.items():
+        lines.append(f"from ._generated.{module} import (")
+        lines.extend(f"    {name}," for name in listed)
+        lines.append(")")
     lines += ["", "__all__ = [", *(f'    "{n}",' for n in everything), "]", ""]
     return "\n".join(lines)
 
@@ -286,33 +301,36 @@ def _listed(source: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m codegen.generate", description=__doc__.splitlines()[0])
     parser.add_argument("--spec", type=Path, default=SPEC)
-    parser.add_argument("--out", type=Path, default=GENERATED)
-    parser.add_argument("--check", action="store_true", help="fail if --out differs instead of writing")
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="write generated/ and facade/types.py under this folder"
+    )
+    parser.add_argument("--check", action="store_true", help="fail if the files differ instead of writing")
     args = parser.parse_args(argv)
     try:
         files = generate(args.spec)
     except ValueError as error:  # the spec holds something the generator refuses; it says what
         print(f"generation failed: {error}", file=sys.stderr)
         return 1
-    out: Path = args.out
+    root: Path = args.root
+    # generated/ holds nothing but what the generator writes; facade/ is hand-written but one file.
+    strays = sorted(p for p in (root / GENERATED).glob("*.py") if f"{GENERATED}/{p.name}" not in files)
     if args.check:
-        present = {p.name for p in out.glob("*.py")}
         stale = sorted(
-            n for n, text in files.items() if not (out / n).exists() or (out / n).read_text("utf-8") != text
+            root / name
+            for name, text in files.items()
+            if not (root / name).exists() or (root / name).read_text("utf-8") != text
         )
-        extra = sorted(present - set(files))
-        for name in stale:
-            print(f"stale: {out / name} differs from what {args.spec} gives", file=sys.stderr)
-        for name in extra:
-            print(f"stray: {out / name} is not generated from {args.spec}", file=sys.stderr)
-        return 1 if stale or extra else 0
-    out.mkdir(parents=True, exist_ok=True)
-    for stray in out.glob("*.py"):
-        if stray.name not in files:
-            stray.unlink()
+        for path in stale:
+            print(f"stale: {path} differs from what {args.spec} gives", file=sys.stderr)
+        for path in strays:
+            print(f"stray: {path} is not generated from {args.spec}", file=sys.stderr)
+        return 1 if stale or strays else 0
+    for stray in strays:
+        stray.unlink()
     for name, text in files.items():
-        (out / name).write_text(text, encoding="utf-8")
-    print(f"wrote {', '.join(sorted(files))} in {out}")
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    print(f"wrote {', '.join(sorted(files))} in {root}")
     return 0
 
 

@@ -1,5 +1,5 @@
-"""generated/: exactly what `nox -s generate` makes from spec/ whatever the hash seed, with the
-runtime modules copied as they are and no generated source edited as text."""
+"""generated/ and facade/types.py: exactly what `nox -s generate` makes from spec/ whatever the
+hash seed, with the runtime modules copied as they are and no generated source edited as text."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = ROOT / "generated"
+TYPES = ROOT / "facade" / "types.py"
+SPEC = ROOT / "spec" / "openapi.yaml"
 
 
-def _generate(out: Path, *extra: str, seed: str = "0") -> subprocess.CompletedProcess[str]:
+def _generate(root: Path, *extra: str, seed: str = "0") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "codegen.generate", "--out", str(out), *extra],
+        [sys.executable, "-m", "codegen.generate", "--root", str(root), *extra],
         cwd=ROOT,
         env={**os.environ, "PYTHONHASHSEED": seed},
         capture_output=True,
@@ -26,52 +28,84 @@ def _generate(out: Path, *extra: str, seed: str = "0") -> subprocess.CompletedPr
     )
 
 
+def _written(root: Path) -> list[Path]:
+    """The files the generator writes under ``root``, by path from it."""
+    return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+
+
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("generated")
-    completed = _generate(out, seed="1")
+    root = tmp_path_factory.mktemp("generated")
+    completed = _generate(root, seed="1")
     assert completed.returncode == 0, completed.stderr
-    return out
+    return root
 
 
 def test_generated_files_are_the_committed_bytes(fresh: Path) -> None:
-    names = sorted(p.name for p in fresh.iterdir())
-    assert names == sorted(p.name for p in GENERATED.glob("*.py"))
-    for name in names:
-        assert (fresh / name).read_bytes() == (GENERATED / name).read_bytes(), name
+    committed = sorted([p.relative_to(ROOT) for p in GENERATED.glob("*.py")] + [TYPES.relative_to(ROOT)])
+    assert _written(fresh) == committed
+    for path in committed:
+        assert (fresh / path).read_bytes() == (ROOT / path).read_bytes(), path
 
 
 @pytest.mark.parametrize("seed", ["0", "4242", "random"])
 def test_the_committed_bytes_do_not_depend_on_the_hash_seed(seed: str) -> None:
-    completed = _generate(GENERATED, "--check", seed=seed)
+    completed = _generate(ROOT, "--check", seed=seed)
     assert completed.returncode == 0, completed.stderr
 
 
 def test_every_generated_file_says_do_not_edit(fresh: Path) -> None:
-    for path in fresh.iterdir():
-        assert path.read_text("utf-8").startswith(
-            "# generated from spec/openapi.yaml by nox -s generate — do not edit\n"
-        ), path.name
+    header = "# generated from spec/openapi.yaml by nox -s generate — do not edit\n"
+    for path in _written(fresh):
+        assert (fresh / path).read_text("utf-8").startswith(header), path
 
 
-def test_check_names_a_stale_file(fresh: Path, tmp_path: Path) -> None:
-    for path in fresh.iterdir():
-        (tmp_path / path.name).write_bytes(path.read_bytes())
-    models = tmp_path / "models.py"
-    models.write_text(models.read_text("utf-8") + "\n# a hand edit\n", encoding="utf-8")
+def _copy(fresh: Path, root: Path) -> None:
+    for path in _written(fresh):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes((fresh / path).read_bytes())
+
+
+@pytest.mark.parametrize("edited", ["generated/models.py", "facade/types.py"])
+def test_check_names_a_stale_file(fresh: Path, tmp_path: Path, edited: str) -> None:
+    _copy(fresh, tmp_path)
+    path = tmp_path / edited
+    path.write_text(path.read_text("utf-8") + "\n# a hand edit\n", encoding="utf-8")
     completed = _generate(tmp_path, "--check")
     assert completed.returncode == 1
-    assert "stale" in completed.stderr
-    assert "models.py" in completed.stderr
+    assert f"stale: {path} " in completed.stderr
 
 
 def test_check_names_a_stray_file(fresh: Path, tmp_path: Path) -> None:
-    for path in fresh.iterdir():
-        (tmp_path / path.name).write_bytes(path.read_bytes())
-    (tmp_path / "extra.py").write_text("x = 1\n", encoding="utf-8")
+    _copy(fresh, tmp_path)
+    (tmp_path / "generated" / "extra.py").write_text("x = 1\n", encoding="utf-8")
+    # facade/ is hand-written but for types.py: another module there is no stray.
+    (tmp_path / "facade" / "_client.py").write_text("x = 1\n", encoding="utf-8")
     completed = _generate(tmp_path, "--check")
     assert completed.returncode == 1
-    assert "stray" in completed.stderr
+    strays = [line for line in completed.stderr.splitlines() if line.startswith("stray: ")]
+    assert strays == [f"stray: {tmp_path / 'generated' / 'extra.py'} is not generated from {SPEC}"]
+
+
+def test_types_lists_every_public_name_literally() -> None:
+    """completionkit.types names its exports in a literal __all__, imported by name: the form
+    type checkers read in an installed library (nox -s typecheck checks that they do)."""
+    tree = ast.parse(TYPES.read_text("utf-8"))
+    (listed,) = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == ["__all__"]
+    ]
+    assert isinstance(listed, ast.List)
+    names = [element.value for element in listed.elts if isinstance(element, ast.Constant)]
+    imported = [
+        alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module in ("_generated.models", "_generated.params")
+        for alias in node.names
+    ]
+    assert names == sorted(imported)
+    assert "ChatCompletionToolParam" in names
 
 
 RUNTIME = ROOT / "codegen" / "runtime"

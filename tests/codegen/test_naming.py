@@ -36,14 +36,14 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     for version, spec in CUTS.items():
         folder = tmp_path_factory.mktemp(version)
         completed = subprocess.run(
-            [sys.executable, "-m", "codegen.generate", "--spec", str(spec), "--out", str(folder)],
+            [sys.executable, "-m", "codegen.generate", "--spec", str(spec), "--root", str(folder)],
             cwd=ROOT,
             capture_output=True,
             text=True,
             check=False,
         )
         assert completed.returncode == 0, completed.stderr
-        out[version] = public_names(ast.parse((folder / "models.py").read_text("utf-8")))
+        out[version] = public_names(ast.parse((folder / "generated" / "models.py").read_text("utf-8")))
     return out
 
 

@@ -164,7 +164,7 @@ def test_generation_fails_on_an_unsupported_style(tmp_path: Path) -> None:
     path = tmp_path / "openapi.yaml"
     path.write_text(dump_yaml(mangled), "utf-8")
     completed = subprocess.run(
-        [sys.executable, "-m", "codegen.generate", "--spec", str(path), "--out", str(tmp_path / "out")],
+        [sys.executable, "-m", "codegen.generate", "--spec", str(path), "--root", str(tmp_path / "out")],
         cwd=ROOT,
         env={**os.environ, "PYTHONHASHSEED": "0"},
         capture_output=True,
