@@ -1,20 +1,38 @@
 """Every workflow of completionkit, as nox sessions.
 
-nox                     lint, typecheck, check_generated, tests, contract, fuzz (what CI runs)
+nox                     lint, typecheck, package, check_generated, tests, tests_lowest, contract, fuzz,
+                        docs (what CI runs; typecheck: on the package installed from its wheel;
+                        package: the sdist and the wheel, checked by twine; tests_lowest: the
+                        tests at every dependency's lower bound; docs: the documentation site,
+                        built strictly)
 nox -s update_spec -- UPSTREAM.yaml   cut spec/ from an upstream OpenAPI file
-nox -s generate         regenerate generated/ from spec/openapi.yaml
+nox -s generate         regenerate generated/ and facade/types.py from spec/openapi.yaml
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement
 
 nox.needs_version = ">=2025.2.9"  # dependency groups from pyproject.toml
-nox.options.sessions = ["lint", "typecheck", "check_generated", "tests", "contract", "fuzz"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "package",
+    "check_generated",
+    "tests",
+    "tests_lowest",
+    "contract",
+    "fuzz",
+    "docs",
+]
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
@@ -25,18 +43,22 @@ PRISM_DIR = ROOT / "tests" / "prism"
 # Code we write and hold to the strictest standard; generated/ is checked by the
 # type checkers (below) but not linted: its style is datamodel-codegen's (its runtime
 # modules, _base.py and _endpoint.py, are linted where they are written, codegen/runtime/).
-OUR_CODE = ["facade", "codegen", "tests", "bench", "noxfile.py"]
+OUR_CODE = ["facade", "codegen", "tests", "bench", "docs/hooks", "noxfile.py"]
 
 
-def _readme_program() -> str:
-    """README.md's Python examples as one module (tests/readme.py says how)."""
-    spec = importlib.util.spec_from_file_location("readme", ROOT / "tests" / "readme.py")
+def _markdown_programs() -> dict[str, str]:
+    """The Python examples of README.md and of every docs page that has some, each file as
+    one module, by module name (tests/markdown_programs.py says how)."""
+    path = ROOT / "tests" / "markdown_programs.py"
+    spec = importlib.util.spec_from_file_location("markdown_programs", path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    program: str = module.readme_program()
-    return program
+    programs: dict[str, str] = {
+        module.program_name(path): module.markdown_program(path) for path in module.markdown_files()
+    }
+    return programs
 
 
 def _group(name: str) -> list[str]:
@@ -55,14 +77,16 @@ def update_spec(session: nox.Session) -> None:
 
 @nox.session
 def generate(session: nox.Session) -> None:
-    """Write generated/ from spec/openapi.yaml (datamodel-codegen plus our stub generator)."""
+    """Write generated/ and facade/types.py from spec/openapi.yaml (datamodel-codegen plus
+    our stub generator)."""
     session.install(*_group("codegen"))
     session.run("python", "-m", "codegen.generate")
 
 
 @nox.session
 def check_generated(session: nox.Session) -> None:
-    """Fail when spec/ is not what upstream + overlay give, or generated/ not what spec/ gives.
+    """Fail when spec/ is not what upstream + overlay give, or generated/ (or facade/types.py)
+    not what spec/ gives.
 
     The upstream file is the one spec/provenance.json names, looked up beside the
     project (../shared/upstream/), or given after `--`.
@@ -91,41 +115,96 @@ def lint(session: nox.Session) -> None:
 GENERATED_PYRIGHT_EXCEPTIONS = {"reportUnknownVariableType": False}
 
 
+def _build(session: nox.Session, out: Path) -> tuple[Path, Path]:
+    """``python -m build`` into ``out``: the sdist, then the wheel built from that sdist (so
+    the sdist holds what the wheel needs); both paths."""
+    session.install(*_group("package"))
+    session.run("python", "-m", "build", "--outdir", str(out), str(ROOT), silent=True)
+    (sdist,) = out.glob("completionkit-*.tar.gz")
+    (wheel,) = out.glob("completionkit-*.whl")
+    return sdist, wheel
+
+
+def _fresh_venv(session: nox.Session, where: Path, *requirements: str) -> Path:
+    """A new virtual environment at ``where``, holding ``requirements`` only; its python."""
+    session.run("python", "-m", "venv", str(where))
+    python = where / ("Scripts" if sys.platform == "win32" else "bin") / "python"
+    session.run(str(python), "-m", "pip", "install", "--quiet", *requirements, external=True)
+    return python
+
+
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict and pyright strict, on the installed package and on consumer-style code.
+    """mypy --strict and pyright on the package as a user has it: its wheel, built and
+    installed into a fresh virtual environment, checked from a folder outside the checkout.
 
-    The package is installed (not editable) so both checkers see it exactly as a user
-    does. generated/ is held to the same strictness as facade/ (mypy --strict passes on
-    it as it is), with one exception for pyright, in GENERATED_PYRIGHT_EXCEPTIONS.
+    - The package's own code: mypy --strict and pyright strict. generated/ is held to the
+      same strictness as facade/, with one exception for pyright, in
+      GENERATED_PYRIGHT_EXCEPTIONS.
+    - Consumer code, which sees the package as an installed library (where a name a module
+      does not export is an error): pyright basic, pyright strict and mypy --strict on a
+      program per public module importing every name of its __all__
+      (tests/typing/every_public_name.py), on tests/typing/test_consumer_*.py, and on the
+      Python examples of README.md and the docs (tests/markdown_programs.py).
     """
-    session.install(".[testing]", *_group("typecheck"))
-    site = session.run(
-        "python",
-        "-c",
-        "import completionkit, os; print(os.path.dirname(completionkit.__file__))",
-        silent=True,
-    )
-    assert isinstance(site, str)
-    package = Path(site.strip())
-    ours = [str(p) for p in sorted(package.rglob("*.py")) if "_generated" not in p.parts]
-    # Consumer-style files that must pass; tests/typing/wrong_usage.py must not, and
-    # tests/typing/test_wrong_usage.py checks that it does not.
-    consumers = [str(p) for p in sorted((ROOT / "tests" / "typing").glob("test_consumer_*.py"))]
-    tmp = Path(session.create_tmp()).resolve()
-    # The README's examples, as written there, are consumer code too.
-    readme = tmp / "readme_examples.py"
-    readme.write_text(_readme_program(), "utf-8")
-    consumers.append(str(readme))
-    strict = {"typeCheckingMode": "strict", "pythonVersion": "3.11"}
-    (tmp / "strict.json").write_text(json.dumps(strict))
-    (tmp / "generated.json").write_text(json.dumps({**strict, **GENERATED_PYRIGHT_EXCEPTIONS}))
-    # Run from outside the checkout so that `facade/` is not mistaken for a package.
-    with session.chdir(tmp):
-        session.run("mypy", "--strict", "--config-file", str(ROOT / "pyproject.toml"), "-p", "completionkit")
-        session.run("mypy", "--strict", "--config-file", str(ROOT / "pyproject.toml"), *consumers)
-        session.run("pyright", "--project", str(tmp / "strict.json"), *ours, *consumers)
-        session.run("pyright", "--project", str(tmp / "generated.json"), str(package / "_generated"))
+    session.install(*_group("typecheck"))
+    with tempfile.TemporaryDirectory(prefix="completionkit-typecheck-") as folder:
+        tmp = Path(folder).resolve()
+        _, wheel = _build(session, tmp / "dist")
+        python = _fresh_venv(session, tmp / "venv", f"{wheel}[testing]", *_group("typecheck-consumers"))
+        site = session.run(
+            str(python),
+            "-c",
+            "import completionkit, os; print(os.path.dirname(completionkit.__file__))",
+            silent=True,
+            external=True,
+        )
+        assert isinstance(site, str)
+        package = Path(site.strip())
+        ours = [str(p) for p in sorted(package.rglob("*.py")) if "_generated" not in p.parts]
+        consumers = tmp / "consumers"
+        consumers.mkdir()
+        session.run(
+            str(python),
+            str(ROOT / "tests" / "typing" / "every_public_name.py"),
+            str(consumers),
+            external=True,
+        )
+        # Consumer-style files that must pass; tests/typing/wrong_usage.py must not, and
+        # tests/typing/test_wrong_usage.py checks that it does not.
+        for path in sorted((ROOT / "tests" / "typing").glob("test_consumer_*.py")):
+            shutil.copyfile(path, consumers / path.name)
+        # The examples of the README and of the docs, as written there, are consumer code too.
+        for name, program in _markdown_programs().items():
+            (consumers / f"{name}.py").write_text(program, "utf-8")
+        consumer_files = [str(p) for p in sorted(consumers.glob("*.py"))]
+        strict = {"typeCheckingMode": "strict", "pythonVersion": "3.11"}
+        pyright_configs = {
+            "basic": {**strict, "typeCheckingMode": "basic"},
+            "strict": strict,
+            "generated": {**strict, **GENERATED_PYRIGHT_EXCEPTIONS},
+        }
+        for name, settings in pyright_configs.items():
+            (tmp / f"{name}.json").write_text(json.dumps(settings))
+        mypy = ["mypy", "--strict", "--python-executable", str(python)]
+        pyright = ["pyright", "--pythonpath", str(python), "--project"]
+        with session.chdir(tmp):
+            session.run(*mypy, "--config-file", str(ROOT / "pyproject.toml"), "-p", "completionkit")
+            session.run(*pyright, str(tmp / "strict.json"), *ours)
+            session.run(*pyright, str(tmp / "generated.json"), str(package / "_generated"))
+            session.run(*mypy, *consumer_files)
+            session.run(*pyright, str(tmp / "basic.json"), *consumer_files)
+            session.run(*pyright, str(tmp / "strict.json"), *consumer_files)
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """The sdist and the wheel, as an index takes them: ``python -m build`` (the wheel from
+    the sdist), then ``twine check --strict`` on both (tests/test_packaging.py checks what
+    they hold, and that the sdist installs and runs)."""
+    with tempfile.TemporaryDirectory(prefix="completionkit-package-") as folder:
+        sdist, wheel = _build(session, Path(folder))
+        session.run("twine", "check", "--strict", str(sdist), str(wheel))
 
 
 @nox.session
@@ -154,12 +233,65 @@ def _install_prism(session: nox.Session) -> None:
     session.run("npm", "ci", "--prefix", str(PRISM_DIR), "--no-audit", "--no-fund", external=True)
 
 
+def _run_tests(session: nox.Session, pins: dict[str, Requirement] | None = None) -> None:
+    """The test suite against the installed package (Prism installed with npm first); with
+    ``pins``, its requirements are held to them, and the session fails unless exactly those
+    versions are installed."""
+    pins = pins or {}
+    session.install(".[testing]", *map(str, pins.values()), *_group("test"), *_group("spec"))
+    if pins:
+        _check_installed(session, pins)
+    _install_prism(session)
+    session.run("pytest", "--ignore=tests/contract", "--ignore=tests/docs", *session.posargs)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The test suite, against the installed package; installs Prism with npm first."""
-    session.install(".[testing]", *_group("test"), *_group("spec"))
-    _install_prism(session)
-    session.run("pytest", "--ignore=tests/contract", *session.posargs)
+    """The test suite, with the newest versions of the package's requirements."""
+    _run_tests(session)
+
+
+def _lower_bounds() -> dict[str, Requirement]:
+    """Each runtime and `testing` requirement of pyproject.toml pinned to its lower bound
+    (``msgspec>=0.22`` gives ``msgspec==0.22``), by name; those whose marker does not
+    hold here (uvloop on Windows) are left out, as pip leaves them out."""
+    project = PYPROJECT["project"]
+    pins: dict[str, Requirement] = {}
+    for text in [*project["dependencies"], *project["optional-dependencies"]["testing"]]:
+        requirement = Requirement(text)
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        lower = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+        if len(lower) != 1:
+            raise ValueError(f"{text!r} has no single lower bound (>=) to test")
+        pins[requirement.name] = Requirement(f"{requirement.name}=={lower[0]}")
+    return pins
+
+
+_INSTALLED_VERSIONS = (
+    "import importlib.metadata as m, json, sys; print(json.dumps({n: m.version(n) for n in sys.argv[1:]}))"
+)
+
+
+def _check_installed(session: nox.Session, pins: dict[str, Requirement]) -> None:
+    output = session.run_install("python", "-c", _INSTALLED_VERSIONS, *pins, silent=True)
+    assert isinstance(output, str)
+    installed: dict[str, str] = json.loads(output.strip().splitlines()[-1])
+    wrong = {
+        name: version
+        for name, version in installed.items()
+        if not pins[name].specifier.contains(version, prereleases=True)
+    }
+    if wrong:
+        session.error(f"installed {wrong}, not the versions pinned: {', '.join(map(str, pins.values()))}")
+    session.log(f"installed, as pinned: {', '.join(f'{n}=={v}' for n, v in installed.items())}")
+
+
+@nox.session
+def tests_lowest(session: nox.Session) -> None:
+    """The test suite with every runtime and `testing` requirement at exactly the lower
+    bound pyproject.toml declares: the oldest versions the package says it works with."""
+    _run_tests(session, _lower_bounds())
 
 
 @nox.session
@@ -177,3 +309,19 @@ def contract(session: nox.Session) -> None:
     session.install(".", *_group("test"))
     _install_prism(session)
     session.run("pytest", "tests/contract", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site (mkdocs.yml, docs/), with the API reference made from the
+    installed package's docstrings: `mkdocs build --strict`, so that a broken link or
+    cross-reference fails, then tests/docs (every public name has its reference entry).
+
+    The site is built in the session's temporary directory, whose path the log shows.
+    """
+    session.install(".[testing]", *_group("docs"))
+    site = Path(session.create_tmp()).resolve() / "site"
+    quiet = {"NO_MKDOCS_2_WARNING": "1"}  # the Material theme's notice about its future
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(site), env=quiet)
+    session.run("pytest", "tests/docs", *session.posargs, env={**quiet, "COMPLETIONKIT_DOCS_SITE": str(site)})
+    session.log(f"the site is in {site}: python -m http.server -d {site}")
