@@ -124,13 +124,14 @@ class AsyncOpenAI(ClientBase[httpx2.AsyncClient]):
     from a file ends with a newline); one that cannot be sent in a header (a non-ASCII or
     control character inside it) raises ``InvalidRequestError`` (``param="api_key"``),
     which never shows it.  ``timeout`` (600 s) and ``max_retries`` (2) apply to every
-    call unless the call says otherwise.  Pass your own ``http_client`` (an
-    ``httpx2.AsyncClient``; an httpx 0.28 ``httpx.Client`` works too) to share connections or
-    proxies; it is yours to close.  ``with OpenAI() as client:`` closes the connections
-    the client opened.
+    call unless the call says otherwise; ``default_headers`` go with every request.
+    Pass your own ``http_client`` (an ``httpx2.AsyncClient``; an httpx 0.28 ``httpx.Client``
+    works too) to share connections or proxies; it is yours to close.  ``async with AsyncOpenAI()
+    as client:`` closes the connections the client opened.
     """
 
     chat: AsyncChat
+    """``client.chat``: ``client.chat.completions`` and ``client.chat.conversation(...)``."""
 
     def _new_http_client(self) -> httpx2.AsyncClient:
         return httpx2.AsyncClient(limits=CONNECTION_LIMITS)
@@ -166,6 +167,7 @@ class AsyncChat:
 
     def __init__(self, caller: _AsyncCaller) -> None:
         self.completions = AsyncChatCompletions(caller)
+        """``client.chat.completions``: create, stream, retrieve, update, delete and list."""
 
     def conversation(
         self,
@@ -240,6 +242,7 @@ class AsyncChatCompletions:
     def __init__(self, caller: _AsyncCaller) -> None:
         self._caller = caller
         self.messages = AsyncCompletionMessages(caller)
+        """``client.chat.completions.messages``: the stored messages of a completion."""
 
     async def create(
         self,

@@ -55,14 +55,17 @@ class ClientBase(Generic[HttpT]):
 
     @property
     def base_url(self) -> str:
+        """The URL every path is joined to (``https://api.openai.com/v1`` by default)."""
         return self._config.base_url
 
     @property
     def max_retries(self) -> int:
+        """How many times a call is tried again after a retryable failure, unless it says otherwise."""
         return self._config.max_retries
 
     @property
     def timeout(self) -> float | httpx2.Timeout | None:
+        """Each call's timeout, in seconds (or an ``httpx2.Timeout``), unless it says otherwise."""
         return self._config.timeout
 
     def __repr__(self) -> str:

@@ -126,13 +126,14 @@ class OpenAI(ClientBase[httpx2.Client]):
     from a file ends with a newline); one that cannot be sent in a header (a non-ASCII or
     control character inside it) raises ``InvalidRequestError`` (``param="api_key"``),
     which never shows it.  ``timeout`` (600 s) and ``max_retries`` (2) apply to every
-    call unless the call says otherwise.  Pass your own ``http_client`` (an
-    ``httpx2.Client``; an httpx 0.28 ``httpx.Client`` works too) to share connections or
-    proxies; it is yours to close.  ``with OpenAI() as client:`` closes the connections
-    the client opened.
+    call unless the call says otherwise; ``default_headers`` go with every request.
+    Pass your own ``http_client`` (an ``httpx2.Client``; an httpx 0.28 ``httpx.Client``
+    works too) to share connections or proxies; it is yours to close.  ``with OpenAI()
+    as client:`` closes the connections the client opened.
     """
 
     chat: Chat
+    """``client.chat``: ``client.chat.completions`` and ``client.chat.conversation(...)``."""
 
     def _new_http_client(self) -> httpx2.Client:
         return httpx2.Client(limits=CONNECTION_LIMITS)
@@ -168,6 +169,7 @@ class Chat:
 
     def __init__(self, caller: _Caller) -> None:
         self.completions = ChatCompletions(caller)
+        """``client.chat.completions``: create, stream, retrieve, update, delete and list."""
 
     def conversation(
         self,
@@ -242,6 +244,7 @@ class ChatCompletions:
     def __init__(self, caller: _Caller) -> None:
         self._caller = caller
         self.messages = CompletionMessages(caller)
+        """``client.chat.completions.messages``: the stored messages of a completion."""
 
     def create(
         self,

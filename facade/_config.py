@@ -88,7 +88,9 @@ class RequestOptions(TypedDict, total=False):
     max_retries: int
     """How many times to try again after a retryable failure; 0 never retries."""
     extra_headers: Mapping[str, str]
+    """Headers added to this request, over the client's own and its ``default_headers``."""
     extra_query: Mapping[str, str]
+    """Query parameters added to this request's URL, after those of the API."""
     extra_body: Mapping[str, object]
     """Keys merged into the JSON body, for parameters this version does not know yet."""
 

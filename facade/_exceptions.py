@@ -1,4 +1,4 @@
-"""Every error completionkit raises, under one root::
+"""Every error completionkit raises, under one root:
 
     OpenAIError
     ├── InvalidRequestError           bad input, caught before anything is sent
@@ -56,7 +56,11 @@ __all__ = [
 
 
 class OpenAIError(Exception):
-    """The root of every completionkit error."""
+    """The root of every completionkit error: ``except OpenAIError`` catches them all.
+
+    ``str(error)`` is the message followed by the fields that are set
+    (``Rate limit reached (status=429, type=requests, code=rate_limit_exceeded)``).
+    """
 
     def __init__(
         self,
@@ -71,11 +75,17 @@ class OpenAIError(Exception):
     ) -> None:
         super().__init__(message)
         self.message = message
+        """What went wrong: the API error object's ``message``, or completionkit's own words."""
         self._status = status
         self.code = code
+        """The API error object's ``code`` (``"rate_limit_exceeded"``, ``"invalid_api_key"``), if any."""
         self.type = type
+        """The API error object's ``type`` (``"invalid_request_error"``); None for an error
+        no server reported, since only a server sets one."""
         self.param = param
+        """The parameter the error is about (``"messages"``, ``"temperature"``), if known."""
         self.request_id = request_id
+        """The answer's ``x-request-id`` header, to quote to the provider; None without one."""
         self.body = body
         """The raw response body, when there was an answer."""
 
@@ -106,42 +116,52 @@ class OpenAIError(Exception):
 
     @property
     def is_bad_request_error(self) -> bool:
+        """The status is 400 (``BadRequestError``)."""
         return self.status == 400
 
     @property
     def is_authentication_error(self) -> bool:
+        """The status is 401 (``AuthenticationError``)."""
         return self.status == 401
 
     @property
     def is_permission_denied_error(self) -> bool:
+        """The status is 403 (``PermissionDeniedError``)."""
         return self.status == 403
 
     @property
     def is_not_found_error(self) -> bool:
+        """The status is 404 (``NotFoundError``)."""
         return self.status == 404
 
     @property
     def is_conflict_error(self) -> bool:
+        """The status is 409 (``ConflictError``)."""
         return self.status == 409
 
     @property
     def is_unprocessable_entity_error(self) -> bool:
+        """The status is 422 (``UnprocessableEntityError``)."""
         return self.status == 422
 
     @property
     def is_rate_limit_error(self) -> bool:
+        """The status is 429 (``RateLimitError``)."""
         return self.status == 429
 
     @property
     def is_internal_server_error(self) -> bool:
+        """The status is 500 or above (``InternalServerError``)."""
         return self.status is not None and self.status >= 500
 
     @property
     def is_connection_error(self) -> bool:
+        """No answer came: an ``APIConnectionError`` (a timeout or a broken stream included)."""
         return isinstance(self, APIConnectionError)
 
     @property
     def is_timeout_error(self) -> bool:
+        """No answer came within the timeout (``APITimeoutError``)."""
         return isinstance(self, APITimeoutError)
 
 
@@ -196,7 +216,9 @@ class StructuredOutputError(APIResponseValidationError):
     def __init__(self, message: str, *, path: str, text: str) -> None:
         super().__init__(message)
         self.path = path
+        """Where the answer departs from the type: ``$.temperature``, ``$.days[2]``, ``$``."""
         self.text = text
+        """The model's answer, as it wrote it."""
 
 
 class ToolLoopError(OpenAIError):
@@ -237,7 +259,9 @@ class APIStatusError(OpenAIError):
     if TYPE_CHECKING:
         # Only the type narrows: the value is OpenAIError's, which is never None here.
         @property
-        def status(self) -> int: ...
+        def status(self) -> int:
+            """The HTTP status of the answer (4xx or 5xx)."""
+            ...
 
 
 class BadRequestError(APIStatusError):

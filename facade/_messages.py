@@ -22,6 +22,7 @@ from ._generated.params import ChatCompletionRequestMessageParam, RequestMessage
 __all__ = ["ImageDetail", "Message", "MessageLike", "message_payloads"]
 
 ImageDetail = Literal["auto", "low", "high"]
+"""How closely the model looks at an image: ``"low"`` costs fewer tokens, ``"auto"`` lets it choose."""
 
 
 def _own_list(value: object) -> Any:
@@ -36,7 +37,14 @@ def _own_list(value: object) -> Any:
 
 class Message:
     """One message: ``role``, ``content`` (text or a list of parts), and for assistant and
-    tool messages ``tool_calls`` and ``tool_call_id``."""
+    tool messages ``tool_calls`` and ``tool_call_id``.
+
+    Make one with the constructor of its role (``Message.user("Hello!")``); the
+    assistant's answer is one already (``result.choice.message``).  A message is mutable
+    (``add_image_url``, ``text = ...``) and compares equal to another with the same
+    ``to_dict()``.  Nothing is checked until it is sent: then a bad field raises
+    ``InvalidRequestError`` naming it (``messages[2].content``).
+    """
 
     __slots__ = ("content", "name", "refusal", "role", "tool_call_id", "tool_calls")
 
@@ -51,26 +59,36 @@ class Message:
         refusal: str | None = None,
     ) -> None:
         self.role: RequestMessageRole = role
+        """``system``, ``developer``, ``user``, ``assistant`` or ``tool``."""
         self.content: str | list[dict[str, Any]] | None = (
             content if content is None or isinstance(content, str) else _own_list(content)
         )
+        """The text, or a list of content parts in the API's shape (``{"type": "text", ...}``,
+        ``{"type": "image_url", ...}``); the message keeps its own copy of a list given."""
         self.name = name
+        """An optional name for the participant, to tell apart two of the same role."""
         self.tool_calls = None if tool_calls is None else _own_list(tool_calls)
+        """An assistant message's tool calls, in the API's shape; None without any."""
         self.tool_call_id = tool_call_id
+        """A tool message's answer to: the ``id`` of the tool call it gives the result of."""
         self.refusal = refusal
+        """An assistant message's refusal, when the model declined to answer."""
 
     # --- one constructor per role -------------------------------------------------------
 
     @classmethod
     def system(cls, content: str, *, name: str | None = None) -> Message:
+        """A system message: instructions the model follows throughout the conversation."""
         return cls("system", content, name=name)
 
     @classmethod
     def developer(cls, content: str, *, name: str | None = None) -> Message:
+        """A developer message: the system message's successor for OpenAI's reasoning models."""
         return cls("developer", content, name=name)
 
     @classmethod
     def user(cls, content: str | Sequence[Mapping[str, object]], *, name: str | None = None) -> Message:
+        """A user message: text, or a list of content parts (text, images, audio, files)."""
         return cls("user", content, name=name)
 
     @classmethod
@@ -82,10 +100,14 @@ class Message:
         refusal: str | None = None,
         name: str | None = None,
     ) -> Message:
+        """An assistant message, to write the model's side of a conversation yourself (an
+        answer of its own is ``result.choice.message``)."""
         return cls("assistant", content, tool_calls=tool_calls, refusal=refusal, name=name)
 
     @classmethod
     def tool(cls, content: str, *, tool_call_id: str) -> Message:
+        """A tool message: the result of the tool call whose ``id`` is ``tool_call_id``
+        (``run_tools`` writes these for you)."""
         return cls("tool", content, tool_call_id=tool_call_id)
 
     @classmethod

@@ -97,6 +97,7 @@ class ChatCompletionStreamParameters(CreateChatCompletionParams, RequestOptions,
     their signatures and docstrings."""
 
     stream_options: ChatCompletionStreamOptionsParam | ChatCompletionStreamOptions | None
+    """The API's stream settings: ``{"include_usage": True}`` adds a last chunk with the usage."""
     on_data: OnData | None
     """Called with each chunk as it arrives."""
     on_terminate: OnTerminate | None
@@ -107,7 +108,7 @@ class ChatCompletionsParameters(ChatCompletionStreamParameters[P], total=False):
     """Everything ``create`` takes besides the messages, as one typed mapping.
 
     Every field of the request schema and the per-call options, as 4D AI Kit's
-    ``OpenAIChatCompletionsParameters`` carries both::
+    ``OpenAIChatCompletionsParameters`` carries both:
 
         create(messages, ChatCompletionsParameters(model="gpt-4o-mini", temperature=0.2))
 
@@ -117,6 +118,7 @@ class ChatCompletionsParameters(ChatCompletionStreamParameters[P], total=False):
     """
 
     stream: bool
+    """True: the answer is streamed to ``on_data``, and the whole result returned at the end."""
 
 
 _OPTION_NAMES = frozenset(RequestOptions.__annotations__)

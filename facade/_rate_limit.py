@@ -30,18 +30,25 @@ def _integer(text: str | None) -> int | None:
 
 @dataclasses.dataclass(frozen=True)
 class RateLimit:
-    """The ``x-ratelimit-*`` headers of an answer; None for each the server did not send."""
+    """The ``x-ratelimit-*`` headers of an answer (``result.rate_limit``,
+    ``outcome.rate_limit``); None for each the server did not send or sent unreadable."""
 
     limit_requests: int | None
+    """How many requests the budget allows (``x-ratelimit-limit-requests``)."""
     remaining_requests: int | None
+    """How many requests are left in the budget (``x-ratelimit-remaining-requests``)."""
     reset_requests: float | None
     """Seconds until the request budget is full again."""
     limit_tokens: int | None
+    """How many tokens the budget allows (``x-ratelimit-limit-tokens``)."""
     remaining_tokens: int | None
+    """How many tokens are left in the budget (``x-ratelimit-remaining-tokens``)."""
     reset_tokens: float | None
+    """Seconds until the token budget is full again (``6m0s`` is 360.0)."""
 
     @classmethod
     def from_headers(cls, headers: httpx2.Headers) -> RateLimit:
+        """Read from the headers of any answer, an error's (``error.headers``) included."""
         return cls(
             limit_requests=_integer(headers.get("x-ratelimit-limit-requests")),
             remaining_requests=_integer(headers.get("x-ratelimit-remaining-requests")),

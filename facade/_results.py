@@ -66,6 +66,7 @@ class Choice(Generic[P]):
 
     @property
     def index(self) -> int:
+        """The choice's place among the completion's choices (``n=`` asks for several)."""
         return self.raw.index
 
     @property
@@ -82,6 +83,7 @@ class Choice(Generic[P]):
 
     @property
     def refusal(self) -> str | None:
+        """The model's refusal to answer, in its words; None when it answered."""
         refusal = self.raw.message.refusal
         return refusal if isinstance(refusal, str) else None
 
@@ -99,6 +101,7 @@ class Choice(Generic[P]):
 
     @property
     def logprobs(self) -> Logprobs | None:
+        """The log probabilities of the answer's tokens, when asked for with ``logprobs=True``."""
         logprobs = self.raw.logprobs
         return logprobs if isinstance(logprobs, Logprobs) else None
 
@@ -157,6 +160,7 @@ class ChatCompletionResult(Generic[P]):
 
     @property
     def choices(self) -> list[Choice[P]]:
+        """Every choice of the completion (one unless ``n=`` asked for more)."""
         if self._choices is None:
             self._choices = [Choice(c) for c in self.completion.choices]
         return self._choices
@@ -174,10 +178,13 @@ class ChatCompletionResult(Generic[P]):
 
     @property
     def id(self) -> str:
+        """The completion's id (``chatcmpl-...``), which ``retrieve``, ``update`` and
+        ``delete`` take for a stored completion."""
         return self.completion.id
 
     @property
     def model(self) -> str:
+        """The model that answered, as the server names it (``gpt-4o-mini-2024-07-18``)."""
         return self.completion.model
 
     @property
@@ -187,6 +194,7 @@ class ChatCompletionResult(Generic[P]):
 
     @property
     def usage(self) -> CompletionUsage | None:
+        """The tokens the request and the answer took; None from a server that did not say."""
         return self.completion.usage
 
     @property
@@ -196,11 +204,13 @@ class ChatCompletionResult(Generic[P]):
 
     @property
     def request_id(self) -> str | None:
+        """The answer's ``x-request-id`` header, to quote to the provider; None without one."""
         request_id: str | None = self.headers.get("x-request-id")
         return request_id
 
     @property
     def rate_limit(self) -> RateLimit:
+        """The answer's ``x-ratelimit-*`` headers: how much of the budget is left."""
         from ._rate_limit import RateLimit  # few read it: a cold start does not load it
 
         return RateLimit.from_headers(self.headers)
@@ -230,19 +240,23 @@ class ChatCompletionOutcome(Generic[P]):
 
     @classmethod
     def failed(cls, error: OpenAIError) -> ChatCompletionOutcome[Any]:
+        """The outcome of a call that failed with ``error`` (with its answer's headers, if any)."""
         headers = getattr(error, "headers", None)
         return cls(None, [error], headers if isinstance(headers, httpx2.Headers) else None)
 
     @property
     def success(self) -> bool:
+        """True when there is a result and no error."""
         return self.result is not None and not self.errors
 
     @property
     def completion(self) -> CreateChatCompletionResponse | None:
+        """The completion as the spec types it, or None when the request failed."""
         return self.result.completion if self.result is not None else None
 
     @property
     def choices(self) -> list[Choice[P]]:
+        """The result's choices; empty when the request failed."""
         return self.result.choices if self.result is not None else []
 
     @property
@@ -253,14 +267,17 @@ class ChatCompletionOutcome(Generic[P]):
 
     @property
     def id(self) -> str | None:
+        """The completion's id, or None when the request failed."""
         return self.result.id if self.result is not None else None
 
     @property
     def usage(self) -> CompletionUsage | None:
+        """The tokens the request and the answer took, or None."""
         return self.result.usage if self.result is not None else None
 
     @property
     def request_id(self) -> str | None:
+        """The answer's ``x-request-id``, or that of the last error; None without one."""
         request_id: str | None = self.headers.get("x-request-id")
         if request_id is None and self.errors:
             return self.errors[-1].request_id
@@ -268,6 +285,7 @@ class ChatCompletionOutcome(Generic[P]):
 
     @property
     def rate_limit(self) -> RateLimit:
+        """The ``x-ratelimit-*`` headers of the answer, a failed one's included."""
         from ._rate_limit import RateLimit  # few read it: a cold start does not load it
 
         return RateLimit.from_headers(self.headers)
@@ -293,14 +311,17 @@ class _PageView(Generic[T]):
 
     @property
     def has_more(self) -> bool:
+        """True when pages come after this one."""
         return self._page.has_more
 
     @property
     def first_id(self) -> str | None:
+        """The id of this page's first item."""
         return self._page.first_id
 
     @property
     def last_id(self) -> str | None:
+        """The id of this page's last item: where the next page starts (``after=``)."""
         return self._page.last_id
 
     def __repr__(self) -> str:

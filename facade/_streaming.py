@@ -455,6 +455,7 @@ class _StreamView(Generic[P]):
 
     @property
     def headers(self) -> httpx2.Headers:
+        """The response headers (``x-request-id``, ``x-ratelimit-*``, ...)."""
         return self._state.headers
 
     @property
@@ -498,6 +499,7 @@ class ChatCompletionStream(_StreamView[P]):
         return self._state.final()
 
     def close(self) -> None:
+        """Stop reading and close the connection; ``with`` does it for you."""
         self._chunks.close()
         self.response.close()
 
@@ -544,6 +546,7 @@ class AsyncChatCompletionStream(_StreamView[P]):
         return self._state.final()
 
     async def close(self) -> None:
+        """Stop reading and close the connection; ``async with`` does it for you."""
         await self._chunks.aclose()
         await self.response.aclose()
 

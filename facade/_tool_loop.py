@@ -46,7 +46,9 @@ class ToolCallRequest:
     """A call the model asked for, as ``on_tool_call`` sees it before it runs."""
 
     id: str
+    """The call's id, which its result (the tool message) answers to."""
     name: str
+    """The name of the tool the model asked for."""
     arguments: str
     """The arguments as the model wrote them: JSON text, not yet decoded."""
     tool: Tool[Any] | None

@@ -110,8 +110,11 @@ class Tool(Generic[R]):
         is_async: bool,
     ) -> None:
         self.function = function
+        """The function the tool runs."""
         self.name = name
+        """The name the model calls the tool by (the function's, unless ``name=`` said otherwise)."""
         self.description = description
+        """What the model is told the tool does: the docstring's first paragraph, or ``description=``."""
         self.parameters = parameters
         """The strict JSON schema of the arguments object."""
         self.is_async = is_async

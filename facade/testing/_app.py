@@ -60,12 +60,18 @@ class RecordedRequest:
     """One request as the server received it; the authorization header is redacted."""
 
     method: str
+    """The HTTP method: ``GET``, ``POST`` or ``DELETE``."""
     path: str
+    """The URL path, ``/v1/chat/completions`` for instance."""
     query: tuple[tuple[str, str], ...]
+    """The query parameters as sent, in order, a repeated name as many times."""
     headers: Mapping[str, str]
+    """The request headers, by lower-case name; ``authorization`` redacted."""
     body: Json
     """The decoded JSON body, the raw bytes when it is not JSON, None when empty."""
     operation_id: str | None
+    """The operation the request was routed to (``createChatCompletion``); None for a path
+    the API does not have."""
 
     @property
     def params(self) -> dict[str, str]:

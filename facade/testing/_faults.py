@@ -28,8 +28,11 @@ class Fault:
     status: int | None = None
     """Answer with this status and an OpenAI-shaped error body."""
     error_type: str = "server_error"
+    """The ``type`` of the error object answered (or of the stream's ``error`` event)."""
     error_code: str | None = None
+    """The ``code`` of the error object answered (``"rate_limit_exceeded"``), if any."""
     message: str = "The server had an error while processing your request."
+    """The ``message`` of the error object answered."""
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict[str, str])
     """Extra response headers (``x-ratelimit-*``, ``retry-after``, ...)."""
     delay: float = 0.0
@@ -45,6 +48,7 @@ class Fault:
     """Answer with these bytes as the body (non-JSON, truncated JSON, an HTML page), with
     ``status`` (200 when it is None)."""
     content_type: str = "application/json"
+    """The ``content-type`` a ``body`` is answered with."""
     # Streams (create with stream: true); a request that is not a streamed create meets
     # these and answers as if it had met no fault:
     cut_stream_after: int | None = None

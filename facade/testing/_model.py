@@ -40,11 +40,14 @@ SYSTEM_FINGERPRINT = "fp_completionkit"
 
 @dataclasses.dataclass(frozen=True)
 class ToolCall:
-    """One function call the model makes."""
+    """One function call the model makes (``Reply.calling`` builds them)."""
 
     name: str
+    """The name of the function called."""
     arguments: str
+    """The arguments, as JSON text."""
     id: str = ""
+    """The call's id; empty: the server makes one up (``call_...``)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -52,14 +55,19 @@ class Reply:
     """What the model answers to one create request (to each of its ``n`` choices)."""
 
     content: str | None = None
+    """The answer's text (streamed word by word when the request streams)."""
     refusal: str | None = None
+    """A refusal instead of an answer."""
     tool_calls: tuple[ToolCall, ...] = ()
+    """The function calls the answer makes."""
     raw: bytes | None = None
     """Served byte for byte as the whole response body (the replay mode)."""
     raw_content_type: str = "text/event-stream"
+    """The ``content-type`` a ``raw`` body is served with."""
 
     @classmethod
     def text(cls, content: str) -> Reply:
+        """An answer with this text."""
         return cls(content=content)
 
     @classmethod
@@ -69,6 +77,7 @@ class Reply:
 
     @classmethod
     def refusal_of(cls, refusal: str) -> Reply:
+        """A refusal, in these words (``choice.refusal``; ``choice.text`` is None)."""
         return cls(refusal=refusal)
 
     @classmethod

@@ -165,10 +165,10 @@ class ServingServer(uvicorn.Server):
 
 
 class LocalServer:
-    """An OpenAI-compatible chat-completions server on 127.0.0.1, for tests and demos.
+    """An OpenAI-compatible chat-completions server on 127.0.0.1, for tests and demos:
 
-    >>> with LocalServer() as server:
-    ...     client = OpenAI(base_url=server.url, api_key="sk-test")
+        with LocalServer() as server:
+            client = OpenAI(base_url=server.url, api_key="sk-test")
 
     It serves the six operations of spec/ under ``/v1`` with a deterministic model
     (see ``queue``), stores completions in SQLite (``db=`` names a file that outlives
@@ -236,6 +236,7 @@ class LocalServer:
 
     @property
     def port(self) -> int:
+        """The port the server listens on (chosen by the system unless ``port=`` said)."""
         if self._port is None:
             raise RuntimeError("the server is not started")
         return self._port
@@ -272,12 +273,14 @@ class LocalServer:
 
     @property
     def last_request(self) -> RecordedRequest:
+        """The latest request received; ``LookupError`` before the first."""
         requests = self._state.requests()
         if not requests:
             raise LookupError("the server has received no request yet")
         return requests[-1]
 
     def clear_requests(self) -> None:
+        """Forget the requests received so far (``requests`` starts again empty)."""
         self._state.clear_requests()
 
     def replay(self, streams: Iterable[bytes]) -> None:
