@@ -36,6 +36,7 @@ __all__ = [
     "main",
     "public_names",
     "runtime_modules",
+    "scalar_aliases",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +179,33 @@ def public_names(tree: ast.Module) -> list[str]:
     return names
 
 
+_SCALARS = frozenset({"str", "int", "float", "bool"})
+
+
+def scalar_aliases(tree: ast.Module) -> set[str]:
+    """The type aliases of a module that stand for a scalar, constrained or not
+    (``CreateChatCompletionRequestN: TypeAlias = Annotated[int, Meta(ge=1, le=128)]``).
+
+    They are no public types: a caller passes an ``int``, and the constraint is checked
+    when the request is encoded; models.py keeps them for the fields that use them.
+    """
+    found: set[str] = set()
+    for node in tree.body:
+        if not (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(node.annotation, ast.Name)
+            and node.annotation.id == "TypeAlias"
+        ):
+            continue
+        value = node.value
+        if isinstance(value, ast.Subscript) and ast.unparse(value.value) == "Annotated":
+            value = value.slice.elts[0] if isinstance(value.slice, ast.Tuple) else value.slice
+        if isinstance(value, ast.Name) and value.id in _SCALARS:
+            found.add(node.target.id)
+    return found
+
+
 def _models(document: Json) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "openapi.yaml"
@@ -207,12 +235,22 @@ def runtime_modules() -> dict[str, str]:
     }
 
 
-def _ruff_format(text: str, name: str) -> str:
-    command = [sys.executable, "-m", "ruff", "format", "--no-cache", "--stdin-filename", name, "-"]
+def _ruff(text: str, name: str, *arguments: str) -> str:
+    command = [sys.executable, "-m", "ruff", *arguments, "--no-cache", "--stdin-filename", name, "-"]
     completed = subprocess.run(command, input=text, capture_output=True, text=True, cwd=ROOT, check=False)
     if completed.returncode != 0:
-        raise RuntimeError(f"ruff format failed on {name}:\n{completed.stderr}")
+        raise RuntimeError(f"ruff {arguments[0]} failed on {name}:\n{completed.stderr}")
     return completed.stdout
+
+
+def _ruff_format(text: str, name: str) -> str:
+    return _ruff(text, name, "format")
+
+
+def _ruff_sort_imports(text: str, name: str) -> str:
+    """The imports in the order ruff's isort rule wants (case-insensitive, unlike ``sorted``),
+    for a file that ruff lints: facade/types.py."""
+    return _ruff(text, name, "check", "--select", "I", "--fix-only", "--exit-zero")
 
 
 def generate(spec: Path = SPEC) -> dict[str, str]:
@@ -220,10 +258,11 @@ def generate(spec: Path = SPEC) -> dict[str, str]:
     ``facade/types.py``), as text."""
     document = load_yaml(spec.read_bytes())
     apply_response_policy(document)  # types that read what real servers send; see transforms.py
-    document = naming.name_inline_schemas(document)
+    document = naming.name_schemas(document)
     # datamodel-codegen's formatter runs at its own line length; the project's is 110.
     models = _ruff_format(_models(document), "models.py")
-    model_names = public_names(ast.parse(models))
+    tree = ast.parse(models)
+    model_names = public_names(tree)
     runtime = runtime_modules()
     _check_runtime_imports(runtime, model_names)
     files = {
@@ -237,7 +276,8 @@ def generate(spec: Path = SPEC) -> dict[str, str]:
     }
     # params.py describes the models above, imported from these files as their package.
     files["params.py"] = _ruff_format(params.render(document, files, header=HEADER), "params.py")
-    types = _ruff_format(_types_module(model_names, files["params.py"]), TYPES)
+    public_models = [name for name in model_names if name not in scalar_aliases(tree)]
+    types = _ruff_format(_ruff_sort_imports(_types_module(public_models, files["params.py"]), TYPES), TYPES)
     return {**{f"{GENERATED}/{name}": text for name, text in files.items()}, TYPES: types}
 
 
@@ -251,10 +291,11 @@ def _check_runtime_imports(runtime: dict[str, str], model_names: list[str]) -> N
                     raise ValueError(f"codegen/runtime/{name} imports {missing}, which the models lack")
 
 
-_TYPES_DOCSTRING = '''"""Every type a user may annotate with: the models of the API (``ChatCompletionTool``,
-``CreateChatCompletionResponse``, ...) and the TypedDict twin of each request object
-(``ChatCompletionToolParam``, ``ChatCompletionRequestUserMessageParam``, ...), so that user
-code never imports ``completionkit._generated``.
+_TYPES_DOCSTRING = '''"""Every type a user may annotate with: the models of the API (``ChatCompletion``,
+``ChatCompletionChunk``, ``ChatCompletionMessage``, ...) and the TypedDict twin of each
+request object (``ChatCompletionToolParam``, ``ChatCompletionUserMessageParam``, ...), so
+that user code never imports ``completionkit._generated``.  Where the official ``openai``
+package has a name for a type, the type has that name (``openai.types.chat``'s).
 
 Generated from spec/openapi.yaml (codegen/generate.py): a regeneration updates this
 module, and a name here never carries a number or a generator's placeholder.

@@ -1,22 +1,33 @@
-"""Name every inline schema from its place in the spec, before the models are generated.
+"""Name every schema, before the models are generated: an inline one from its place in the
+spec, a component by its upstream name or the official SDK's.
 
 datamodel-codegen names an inline schema after the field that holds it and numbers the
 clashes (``Function``, ``Function1``, ``Function2``), so a class's name depended on the
 order of the whole file, and a new field anywhere could rename a type users import.
 Here every inline schema that becomes a class or a type alias is moved into
-``components/schemas`` first, under a name built from where it stands:
+``components/schemas`` first, under a name built from where it stands and from its
+owner's public name:
 
 - a property: its owner's name and the property's (``ChatCompletionMessageToolCall`` +
   ``function`` → ``ChatCompletionMessageToolCallFunction``);
-- the items of an array: the singular of the array's name (``...Response`` + ``choices``
-  → ``CreateChatCompletionResponseChoice``), or the name and ``Item`` when the singular
-  is taken or there is none;
+- the items of an array: the singular of the array's name (``ChatCompletion`` +
+  ``choices`` → ``ChatCompletionChoice``), or the name and ``Item`` when the singular is
+  taken or there is none;
 - a member of a union: the union's name and the member's kind (``Text``, ``Array``,
   ``Object``, ``Integer``, ...), or its title when it has one and the kinds clash.
 
 The same schema at the same place therefore gets the same name in every upstream
-version. ``NAMES`` overrides the rule where the domain has a better word. A name that
-is already taken is an error, never a number.
+version. A place is spelled from the upstream name of the component that holds it
+(``CreateChatCompletionRequest.tools[]``), whatever the names given on the way.
+
+Component schemas keep their upstream names, but for two rules: ``SDK_NAMES`` gives the
+official SDK's name where it has one (``CreateChatCompletionResponse`` →
+``ChatCompletion``), so that code written for it carries over, and ``NAMES`` a better
+word where the domain has one; both are keyed by place (a component's place is its
+upstream name) and apply to inline schemas too.  And a name never ends in ``Param``
+(``ModerationParam`` → ``Moderation``): that suffix is the TypedDict twin's
+(codegen/params.py, ``twin_name``).  Each schema has one name; a name that is already
+taken is an error, never a number.
 """
 
 from __future__ import annotations
@@ -25,27 +36,76 @@ import copy
 import re
 from typing import Any
 
-__all__ = ["NAMES", "NamingError", "inline_names", "name_inline_schemas"]
+__all__ = ["NAMES", "SDK_NAMES", "NamingError", "name_schemas", "schema_names", "twin_name"]
 
 Json = Any
 
-# Where the rule's name is correct but a reader would look for another word.
-# Keyed by the place (`Owner.property[]` as `place()` spells it).
+# The official SDK's names (openai-python: openai.types.chat, and CompletionUsage), so that
+# code written against it carries over with its import line changed.  Keyed by place (a
+# component's upstream name, or `Owner.property[]` as `_Namer` spells places).  A pair is
+# (the model's name, its TypedDict twin's name), for where the SDK's `...Param` is not the
+# model's name + `Param`: the request message union, whose model form would otherwise
+# take the name of the response message's twin, and the request's audio options, whose
+# model would take the response audio's name.  tests/fixtures/openai_names.yaml lists the
+# SDK's names these give, and a test checks each against the schema it names.
+SDK_NAMES: dict[str, str | tuple[str, str]] = {
+    "CreateChatCompletionResponse": "ChatCompletion",
+    "CreateChatCompletionStreamResponse": "ChatCompletionChunk",
+    "ChatCompletionResponseMessage": "ChatCompletionMessage",
+    "ChatCompletionResponseMessage.audio": "ChatCompletionAudio",
+    "ChatCompletionMessageList.data[]": "ChatCompletionStoreMessage",
+    "ChatCompletionRequestMessage": ("ChatCompletionRequestMessage", "ChatCompletionMessageParam"),
+    "ChatCompletionRequestDeveloperMessage": "ChatCompletionDeveloperMessage",
+    "ChatCompletionRequestSystemMessage": "ChatCompletionSystemMessage",
+    "ChatCompletionRequestUserMessage": "ChatCompletionUserMessage",
+    "ChatCompletionRequestAssistantMessage": "ChatCompletionAssistantMessage",
+    "ChatCompletionRequestToolMessage": "ChatCompletionToolMessage",
+    "ChatCompletionRequestFunctionMessage": "ChatCompletionFunctionMessage",
+    "ChatCompletionRequestUserMessageContentPart": "ChatCompletionContentPart",
+    "ChatCompletionRequestMessageContentPartText": "ChatCompletionContentPartText",
+    "ChatCompletionRequestMessageContentPartImage": "ChatCompletionContentPartImage",
+    "ChatCompletionRequestMessageContentPartAudio": "ChatCompletionContentPartInputAudio",
+    "ChatCompletionRequestMessageContentPartFile": "ChatCompletionContentPartFile",
+    "ChatCompletionRequestMessageContentPartRefusal": "ChatCompletionContentPartRefusal",
+    "ChatCompletionAllowedToolsChoice": "ChatCompletionAllowedToolChoice",
+    "CustomToolChatCompletions": "ChatCompletionCustomTool",
+    "CreateChatCompletionRequest.tools[]": "ChatCompletionToolUnion",
+    "ChatCompletionMessageToolCalls[]": "ChatCompletionMessageToolCallUnion",
+    "PredictionContent": "ChatCompletionPredictionContent",
+    "CreateChatCompletionRequest.audio": ("CreateChatCompletionRequestAudio", "ChatCompletionAudioParam"),
+}
+
+# Where the rule's name is correct but a reader would look for another word.  Keyed by
+# place, as SDK_NAMES is.
 NAMES: dict[str, str] = {
-    # The items of a stored completion's message list: stored messages, with an id.
-    "ChatCompletionMessageList.data[]": "ChatCompletionStoredMessage",
     # A custom voice is the object member of "a built-in voice or a custom voice".
     "VoiceIdsOrCustomVoice|object": "CustomVoice",
     # The names these objects have in the API's guides and in the official SDK.
     "CreateChatCompletionRequest.web_search_options": "WebSearchOptions",
     "ResponseFormatJsonSchema.json_schema": "JsonSchema",
+    # The parts of the role messages' content, named like the messages in SDK_NAMES.
+    "ChatCompletionRequestSystemMessageContentPart": "ChatCompletionSystemMessageContentPart",
+    "ChatCompletionRequestToolMessageContentPart": "ChatCompletionToolMessageContentPart",
+    "ChatCompletionRequestAssistantMessageContentPart": "ChatCompletionAssistantMessageContentPart",
 }
+
+# The TypedDict twin's name of each model that SDK_NAMES gives one other than `<name>Param`.
+_TWINS: dict[str, str] = {value[0]: value[1] for value in SDK_NAMES.values() if isinstance(value, tuple)}
+
+# What a twin's name ends in (codegen/params.py): no model's name may end in it too.
+_TWIN_SUFFIX = "Param"
 
 _SCALARS = {"string": "Text", "integer": "Integer", "number": "Number", "boolean": "Boolean"}
 
 
 class NamingError(ValueError):
-    """Two inline schemas would get the same name."""
+    """Two schemas would get the same name."""
+
+
+def twin_name(name: str) -> str:
+    """The name of the TypedDict twin of the model ``name`` (codegen/params.py): ``<name>Param``,
+    or the official SDK's name where SDK_NAMES pairs one with the model's."""
+    return _TWINS.get(name, name + _TWIN_SUFFIX)
 
 
 def _pascal(text: str) -> str:
@@ -106,15 +166,50 @@ def _kind(schema: Json) -> str:
     return "Union"
 
 
+def _public(place: str, name: str) -> str:
+    """The name of the type at ``place`` whose rule name is ``name``: SDK_NAMES' or NAMES'
+    where they have one, and never ending in the twins' suffix."""
+    given = SDK_NAMES.get(place, NAMES.get(place, name))
+    public = given[0] if isinstance(given, tuple) else given
+    # `ModerationParam` would have the twin `ModerationParamParam`: the model drops the suffix.
+    return public.removesuffix(_TWIN_SUFFIX) if public.endswith(_TWIN_SUFFIX) else public
+
+
 class _Namer:
     def __init__(self, document: Json) -> None:
         self.schemas: dict[str, Json] = document["components"]["schemas"]
-        self.taken = set(self.schemas)
         self.hoisted: list[tuple[str, Json]] = []
         self.places: dict[str, str] = {}
+        self.renamed = self._rename_components(document)
+        self.taken = set(self.schemas)
+
+    def _rename_components(self, document: Json) -> dict[str, str]:
+        """Give each component its public name (``_public``) and point every reference at
+        it; the public name of each component, by its upstream name."""
+        public = {name: _public(name, name) for name in self.schemas}
+        holders: dict[str, list[str]] = {}
+        for upstream, name in public.items():
+            holders.setdefault(name, []).append(upstream)
+        clashes = {name: upstream for name, upstream in holders.items() if len(upstream) > 1}
+        if clashes:
+            name, upstream = min(clashes.items())
+            raise NamingError(
+                f"{' and '.join(upstream)} would both be named {name}; "
+                "give one another name in codegen.naming.SDK_NAMES or NAMES"
+            )
+        renamed = {upstream: name for upstream, name in public.items() if upstream != name}
+        if renamed:
+            # The same order: datamodel-codegen writes the classes in it.
+            items = list(self.schemas.items())
+            self.schemas.clear()
+            self.schemas.update((public[upstream], schema) for upstream, schema in items)
+            for ref in _refs_to(document, set(renamed)):
+                ref["$ref"] = f"#/components/schemas/{renamed[ref['$ref'].rsplit('/', 1)[-1]]}"
+        self.places.update(public)
+        return public
 
     def hoist(self, schema: Json, place: str, name: str) -> Json:
-        name = NAMES.get(place, name)
+        name = _public(place, name)
         if name in self.taken:
             raise NamingError(f"{place}: the name {name} is taken; add a name for it to codegen.naming.NAMES")
         self.taken.add(name)
@@ -126,7 +221,7 @@ class _Namer:
             if key in schema:
                 schema_at_place[key] = schema[key]
         self.hoisted.append((name, hoisted))
-        self.visit(hoisted, name, name)
+        self.visit(hoisted, place, name)
         return schema_at_place
 
     def child(self, schema: Json, place: str, name: str) -> Json:
@@ -206,20 +301,22 @@ def _named(document: Json) -> tuple[Json, dict[str, str]]:
     document = copy.deepcopy(document)
     _unwrap_nullable_components(document)
     namer = _Namer(document)
-    for name in list(namer.schemas):
-        namer.visit(namer.schemas[name], name, name)
+    for upstream, name in namer.renamed.items():
+        namer.visit(namer.schemas[name], upstream, name)
     for name, schema in namer.hoisted:
         namer.schemas[name] = schema
     return document, namer.places
 
 
-def name_inline_schemas(document: Json) -> Json:
-    """A copy of ``document`` in which every inline schema that becomes a type is a
-    component named from its place."""
+def name_schemas(document: Json) -> Json:
+    """A copy of ``document`` in which every schema that becomes a type is a component
+    under its public name: every inline one named from its place, the components renamed
+    where SDK_NAMES or NAMES say so, and every reference following."""
     return _named(document)[0]
 
 
-def inline_names(document: Json) -> dict[str, str]:
-    """The name each inline schema of ``document`` gets, by its place
-    (``Owner.property``, ``[]`` for items, ``|kind`` for a union member)."""
+def schema_names(document: Json) -> dict[str, str]:
+    """The name each schema of ``document`` that becomes a type gets, by its place (a
+    component's upstream name, ``Owner.property`` for a property, ``[]`` for items,
+    ``|kind`` for a union member)."""
     return _named(document)[1]

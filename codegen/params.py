@@ -1,7 +1,8 @@
 """Render ``generated/params.py``: the request objects as TypedDicts, so dict literals type-check.
 
 Every msgspec Struct that a request body reaches (messages, content parts, tools, tool
-choices, response formats, ...) gets a twin ``<Struct>Param``: a ``TypedDict`` with the
+choices, response formats, ...) gets a twin ``<Struct>Param`` (or the name
+``codegen.naming.twin_name`` gives, where the official SDK's differs): a ``TypedDict`` with the
 same keys (the wire names), ``Required`` on the keys the Struct requires, and its tag,
 if it has one, as a required ``Literal`` key. Both forms describe the same JSON, so
 wherever a request takes an object it takes either: a nested Struct ``S`` is typed
@@ -54,8 +55,9 @@ import msgspec
 import msgspec.inspect as mi
 
 from codegen import query
+from codegen.naming import twin_name
 
-__all__ = ["EXCLUDED", "ParamsError", "constant_names", "exclusions_name", "render"]
+__all__ = ["EXCLUDED", "ROLES", "ParamsError", "constant_names", "exclusions_name", "render"]
 
 Json = Any
 
@@ -70,6 +72,10 @@ EXCLUDED: dict[str, dict[str, str]] = {
         "tools": "the client types it: Python functions (tool(fn)) as well as tool objects",
     },
 }
+
+# The roles a request message may have, by the official SDK's name for them
+# (openai.types.chat.ChatCompletionRole), so that code written for it carries over.
+ROLES = "ChatCompletionRole"
 
 _PACKAGE = "completionkit"
 _MODELS = f"{_PACKAGE}._generated.models"
@@ -239,7 +245,7 @@ class _Translator:
         if isinstance(value, type) and issubclass(value, msgspec.Struct) and value.__name__ == name:
             self.structs[name] = value
             self.imports.add(name)
-            return _Form([_name(f"{name}Param"), _name(name)])
+            return _Form([_name(twin_name(name)), _name(name)])
         raise ParamsError(f"{where}: {name} is neither a Struct nor a type alias of the models")
 
     def _alias(self, name: str, where: str) -> _Form:
@@ -247,7 +253,7 @@ class _Translator:
             return self._forms[name]
         if name in self._open:  # it refers to itself: only a named twin can say that
             self._recursive.add(name)
-            return _Form([_name(f"{name}Param")], ahead=True)
+            return _Form([_name(twin_name(name))], ahead=True)
         self._open.add(name)
         value = self.aliases[name]
         form = self.form(value, f"{where} -> {name}")
@@ -256,7 +262,7 @@ class _Translator:
         scalar = len(form.members) == 1 and ast.unparse(form.members[0]) in _SCALARS
         if name in self._recursive or (len(form.members) > 1 and not as_written):
             self.twins[name] = form
-            self._forms[name] = _Form([_name(f"{name}Param")])
+            self._forms[name] = _Form([_name(twin_name(name))])
         elif as_written and not scalar:
             # Its own dict form (``ReasoningEffort``, a union of Literals): used by its name.
             self.imports.add(name)
@@ -430,7 +436,7 @@ from __future__ import annotations
 __all__ = [
 {all_names}]
 
-RequestMessageRole: TypeAlias = Literal[{roles}]
+{roles_name}: TypeAlias = Literal[{roles}]
 """The roles a request message may have (the tags of ``ChatCompletionRequestMessage``)."""
 
 if TYPE_CHECKING:
@@ -593,14 +599,14 @@ class _Renderer:
             doc = f"The dict form of ``{name}``."
             if ast.get_docstring(self.classes[name]):
                 doc += f"\n\n{ast.get_docstring(self.classes[name])}"
-            typeddicts.append(_typeddict(f"{name}Param", doc, structs[name], indent="    "))
+            typeddicts.append(_typeddict(twin_name(name), doc, structs[name], indent="    "))
         aliases = []
         for name in alias_order:
             form = self.translator.twins[name]
             text = ast.unparse(form.expression())
             value = repr(text) if form.ahead else text
             doc = _docstring(f"The dict form of ``{name}``.", "")
-            aliases.append(f"{name}Param: TypeAlias = {value}\n{doc}\n")
+            aliases.append(f"{twin_name(name)}: TypeAlias = {value}\n{doc}\n")
         body_sources: list[str] = []
         constants: list[str] = []
         for name in bodies:
@@ -619,16 +625,15 @@ class _Renderer:
         ]
 
         defined = [
-            *(f"{name}Param" for name in struct_order),
-            *(f"{name}Param" for name in alias_order),
+            *(twin_name(name) for name in struct_order),
+            *(twin_name(name) for name in alias_order),
             *body_names.values(),
             *constants,
             *queries,
-            "RequestMessageRole",
+            ROLES,
         ]
-        clashes = sorted(
-            {n for n in defined if defined.count(n) > 1} | (set(defined) & self.translator.imports)
-        )
+        # A twin named by the SDK (codegen.naming.twin_name) could take a model's name.
+        clashes = sorted({n for n in defined if defined.count(n) > 1} | (set(defined) & set(position)))
         if clashes:
             raise ParamsError(f"params.py would define names that clash: {clashes}")
 
@@ -637,11 +642,12 @@ class _Renderer:
         used |= set().union(*(_names(self.translator.twins[name].expression()) for name in alias_order))
         if constants:
             used.add("Mapping")
-        run_time = "".join(f"    {name}Param = dict\n" for name in struct_order)
+        run_time = "".join(f"    {twin_name(name)} = dict\n" for name in struct_order)
         return _TEMPLATE.format(
             header=header,
             imports=self._imports(used, defined),
             all_names="".join(f'    "{name}",\n' for name in sorted(defined)),
+            roles_name=ROLES,
             roles=", ".join(repr(role) for role in _message_roles(self.document)),
             typeddicts="".join(typeddicts) or "    pass\n",
             at_run_time=run_time or "    pass\n",

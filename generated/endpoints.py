@@ -9,12 +9,12 @@ from msgspec import UNSET, Struct, UnsetType
 
 from ._endpoint import Endpoint, NoParameters, QueryParameter
 from .models import (
+    ChatCompletion,
+    ChatCompletionChunk,
     ChatCompletionDeleted,
     ChatCompletionList,
     ChatCompletionMessageList,
     CreateChatCompletionRequest,
-    CreateChatCompletionResponse,
-    CreateChatCompletionStreamResponse,
     ErrorResponse,
     Metadata,
     UpdateChatCompletionRequest,
@@ -95,11 +95,7 @@ class GetChatCompletionMessagesQuery(Struct, kw_only=True, frozen=True):
 
 
 create_chat_completion: Endpoint[
-    NoParameters,
-    NoParameters,
-    CreateChatCompletionRequest,
-    CreateChatCompletionResponse,
-    CreateChatCompletionStreamResponse,
+    NoParameters, NoParameters, CreateChatCompletionRequest, ChatCompletion, ChatCompletionChunk
 ] = Endpoint(
     operation_id="createChatCompletion",
     method="POST",
@@ -108,8 +104,8 @@ create_chat_completion: Endpoint[
     query=NoParameters,
     query_parameters=(),
     body=CreateChatCompletionRequest,
-    response=CreateChatCompletionResponse,
-    stream_chunk=CreateChatCompletionStreamResponse,
+    response=ChatCompletion,
+    stream_chunk=ChatCompletionChunk,
     error=ErrorResponse,
 )
 """**Starting a new project?** We recommend trying [Responses](/docs/api-reference/responses) to take advantage of the latest OpenAI platform features. Compare [Chat Completions with Responses](/docs/guides/responses-vs-chat-completions?api-mode=responses). --- Creates a model response for the given chat conversation. Learn more in the [text generation](/docs/guides/text-generation), [vision](/docs/guides/vision), and [audio](/docs/guides/audio) guides. Parameter support can differ depending on the model used to generate the response, particularly for newer reasoning models. Parameters that are only supported for reasoning models are noted below. For the current state of unsupported parameters in reasoning models, [refer to the reasoning guide](/docs/guides/reasoning). Returns a chat completion object, or a streamed sequence of chat completion chunk objects if the request is streamed."""
@@ -138,29 +134,25 @@ list_chat_completions: Endpoint[NoParameters, ListChatCompletionsQuery, None, Ch
 """List stored Chat Completions. Only Chat Completions that have been stored with the `store` parameter set to `true` will be returned."""
 
 
-get_chat_completion: Endpoint[
-    GetChatCompletionPathParameters, NoParameters, None, CreateChatCompletionResponse, None
-] = Endpoint(
-    operation_id="getChatCompletion",
-    method="GET",
-    path="/chat/completions/{completion_id}",
-    path_parameters=GetChatCompletionPathParameters,
-    query=NoParameters,
-    query_parameters=(),
-    body=None,
-    response=CreateChatCompletionResponse,
-    stream_chunk=None,
-    error=ErrorResponse,
+get_chat_completion: Endpoint[GetChatCompletionPathParameters, NoParameters, None, ChatCompletion, None] = (
+    Endpoint(
+        operation_id="getChatCompletion",
+        method="GET",
+        path="/chat/completions/{completion_id}",
+        path_parameters=GetChatCompletionPathParameters,
+        query=NoParameters,
+        query_parameters=(),
+        body=None,
+        response=ChatCompletion,
+        stream_chunk=None,
+        error=ErrorResponse,
+    )
 )
 """Get a stored chat completion. Only Chat Completions that have been created with the `store` parameter set to `true` will be returned."""
 
 
 update_chat_completion: Endpoint[
-    UpdateChatCompletionPathParameters,
-    NoParameters,
-    UpdateChatCompletionRequest,
-    CreateChatCompletionResponse,
-    None,
+    UpdateChatCompletionPathParameters, NoParameters, UpdateChatCompletionRequest, ChatCompletion, None
 ] = Endpoint(
     operation_id="updateChatCompletion",
     method="POST",
@@ -169,7 +161,7 @@ update_chat_completion: Endpoint[
     query=NoParameters,
     query_parameters=(),
     body=UpdateChatCompletionRequest,
-    response=CreateChatCompletionResponse,
+    response=ChatCompletion,
     stream_chunk=None,
     error=ErrorResponse,
 )

@@ -15,7 +15,7 @@ class ChatCompletionAllowedTools(Model):
     tools: list[dict[str, Any]]
 
 
-class ChatCompletionAllowedToolsChoice(Model, tag_field="type", tag="allowed_tools"):
+class ChatCompletionAllowedToolChoice(Model, tag_field="type", tag="allowed_tools"):
     """
     Constrains the tools available to the model to a pre-defined set.
 
@@ -48,12 +48,12 @@ class ChatCompletionModerationError(Model, tag_field="type", tag="error"):
     message: str = ""
 
 
-class ChatCompletionRequestFunctionMessage(Model, tag_field="role", tag="function"):
+class ChatCompletionFunctionMessage(Model, tag_field="role", tag="function"):
     content: str | None
     name: str
 
 
-class ChatCompletionRequestMessageContentPartRefusal(Model, tag_field="type", tag="refusal"):
+class ChatCompletionContentPartRefusal(Model, tag_field="type", tag="refusal"):
     refusal: str
 
 
@@ -196,7 +196,7 @@ class ModerationResultBody(Model):
 ParallelToolCalls: TypeAlias = bool
 
 
-class PromptCacheBreakpointParam(Model):
+class PromptCacheBreakpoint(Model):
     """
     Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
     """
@@ -300,44 +300,44 @@ class ChatCompletionNamedToolChoiceCustomCustom(Model):
     name: str
 
 
-class ChatCompletionRequestAssistantMessageAudio(Model):
+class ChatCompletionAssistantMessageAudio(Model):
     id: str
 
 
-class ChatCompletionRequestAssistantMessageFunctionCall(Model):
+class ChatCompletionAssistantMessageFunctionCall(Model):
     arguments: str
     name: str
 
 
-class ChatCompletionRequestMessageContentPartAudioInputAudio(Model):
+class ChatCompletionContentPartInputAudioInputAudio(Model):
     data: str
     format: Literal["wav", "mp3"]
 
 
-class ChatCompletionRequestMessageContentPartFileFile(Model):
+class ChatCompletionContentPartFileFile(Model):
     filename: str | UnsetType = UNSET
     file_data: str | UnsetType = UNSET
     file_id: str | UnsetType = UNSET
 
 
-class ChatCompletionRequestMessageContentPartImageImageUrl(Model):
+class ChatCompletionContentPartImageImageUrl(Model):
     url: str
     detail: Literal["auto", "low", "high"] | str | UnsetType = UNSET
 
 
-class ChatCompletionResponseMessageAnnotationUrlCitation(Model):
+class ChatCompletionMessageAnnotationUrlCitation(Model):
     end_index: int = 0
     start_index: int = 0
     url: str = ""
     title: str = ""
 
 
-class ChatCompletionResponseMessageFunctionCall(Model):
+class ChatCompletionMessageFunctionCall(Model):
     arguments: str = ""
     name: str = ""
 
 
-class ChatCompletionResponseMessageAudio(Model):
+class ChatCompletionAudio(Model):
     id: str = ""
     expires_at: int = 0
     data: str = ""
@@ -399,11 +399,11 @@ CreateChatCompletionRequestFunctionCall: TypeAlias = (
 CreateModelResponsePropertiesTopLogprobs: TypeAlias = Annotated[int, Meta(ge=0, le=20)]
 
 
-class CustomToolChatCompletionsCustomFormatTextFormat(Model, tag_field="type", tag="text"):
+class ChatCompletionCustomToolCustomFormatTextFormat(Model, tag_field="type", tag="text"):
     pass
 
 
-class CustomToolChatCompletionsCustomFormatGrammarFormatGrammar(Model):
+class ChatCompletionCustomToolCustomFormatGrammarFormatGrammar(Model):
     definition: str
     syntax: Literal["lark", "regex"]
 
@@ -492,57 +492,57 @@ class ChatCompletionNamedToolChoiceCustom(Model, tag_field="type", tag="custom")
     custom: ChatCompletionNamedToolChoiceCustomCustom
 
 
-class ChatCompletionRequestMessageContentPartAudio(Model, tag_field="type", tag="input_audio"):
+class ChatCompletionContentPartInputAudio(Model, tag_field="type", tag="input_audio"):
     """
     Learn about [audio inputs](/docs/guides/audio).
 
     """
 
-    input_audio: ChatCompletionRequestMessageContentPartAudioInputAudio
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | UnsetType = UNSET
+    input_audio: ChatCompletionContentPartInputAudioInputAudio
+    prompt_cache_breakpoint: PromptCacheBreakpoint | UnsetType = UNSET
 
 
-class ChatCompletionRequestMessageContentPartFile(Model, tag_field="type", tag="file"):
+class ChatCompletionContentPartFile(Model, tag_field="type", tag="file"):
     """
     Learn about [file inputs](/docs/guides/text) for text generation.
 
     """
 
-    file: ChatCompletionRequestMessageContentPartFileFile
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | UnsetType = UNSET
+    file: ChatCompletionContentPartFileFile
+    prompt_cache_breakpoint: PromptCacheBreakpoint | UnsetType = UNSET
 
 
-class ChatCompletionRequestMessageContentPartImage(Model, tag_field="type", tag="image_url"):
+class ChatCompletionContentPartImage(Model, tag_field="type", tag="image_url"):
     """
     Learn about [image inputs](/docs/guides/vision).
 
     """
 
-    image_url: ChatCompletionRequestMessageContentPartImageImageUrl
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | UnsetType = UNSET
+    image_url: ChatCompletionContentPartImageImageUrl
+    prompt_cache_breakpoint: PromptCacheBreakpoint | UnsetType = UNSET
 
 
-class ChatCompletionRequestMessageContentPartText(Model, tag_field="type", tag="text"):
+class ChatCompletionContentPartText(Model, tag_field="type", tag="text"):
     """
     Learn about [text inputs](/docs/guides/text-generation).
 
     """
 
     text: str
-    prompt_cache_breakpoint: PromptCacheBreakpointParam | UnsetType = UNSET
+    prompt_cache_breakpoint: PromptCacheBreakpoint | UnsetType = UNSET
 
 
-ChatCompletionRequestSystemMessageContentPart: TypeAlias = ChatCompletionRequestMessageContentPartText
+ChatCompletionSystemMessageContentPart: TypeAlias = ChatCompletionContentPartText
 
 
-ChatCompletionRequestToolMessageContentPart: TypeAlias = ChatCompletionRequestMessageContentPartText
+ChatCompletionToolMessageContentPart: TypeAlias = ChatCompletionContentPartText
 
 
-ChatCompletionRequestUserMessageContentPart: TypeAlias = (
-    ChatCompletionRequestMessageContentPartText
-    | ChatCompletionRequestMessageContentPartImage
-    | ChatCompletionRequestMessageContentPartAudio
-    | ChatCompletionRequestMessageContentPartFile
+ChatCompletionContentPart: TypeAlias = (
+    ChatCompletionContentPartText
+    | ChatCompletionContentPartImage
+    | ChatCompletionContentPartInputAudio
+    | ChatCompletionContentPartFile
 )
 
 
@@ -568,7 +568,7 @@ class ChatCompletionTokenLogprob(Model):
 
 
 ChatCompletionToolChoiceObject: TypeAlias = (
-    ChatCompletionAllowedToolsChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom
+    ChatCompletionAllowedToolChoice | ChatCompletionNamedToolChoice | ChatCompletionNamedToolChoiceCustom
 )
 
 
@@ -607,7 +607,7 @@ class ModelResponseProperties(Model):
     prompt_cache_retention: Literal["in_memory", "24h"] | None | UnsetType = UNSET
 
 
-class ModerationConfigParam(Model):
+class ModerationConfig(Model):
     """
     The moderation policy for the response input.
     """
@@ -615,16 +615,16 @@ class ModerationConfigParam(Model):
     mode: ModerationMode
 
 
-class ModerationPolicyParam(Model):
+class ModerationPolicy(Model):
     """
     The policy to apply to moderated response input and output.
     """
 
-    input: ModerationConfigParam | None | UnsetType = UNSET
-    output: ModerationConfigParam | None | UnsetType = UNSET
+    input: ModerationConfig | None | UnsetType = UNSET
+    output: ModerationConfig | None | UnsetType = UNSET
 
 
-class PromptCacheOptionsParam(Model):
+class PromptCacheOptions(Model):
     """
     Options for prompt caching. Supported for `gpt-5.6` and later models. By default, OpenAI automatically chooses one implicit cache breakpoint. You can add explicit breakpoints to content blocks with `prompt_cache_breakpoint`. Each request can write up to four breakpoints. For cache matching, OpenAI considers up to the latest 80 breakpoints in the conversation, without a content-block lookback limit. Set `mode` to `explicit` to disable the implicit breakpoint. The `ttl` defaults to `30m`, which is currently the only supported value. See the [prompt caching guide](/docs/guides/prompt-caching) for current details.
     """
@@ -649,12 +649,12 @@ StopConfiguration: TypeAlias = str | StopConfigurationArray | None
 VoiceIdsOrCustomVoice: TypeAlias = Annotated[VoiceIdsShared | CustomVoice, Meta(title="Voice")]
 
 
-ChatCompletionStoredMessageContentPart: TypeAlias = (
-    ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartImage
+ChatCompletionStoreMessageContentPart: TypeAlias = (
+    ChatCompletionContentPartText | ChatCompletionContentPartImage
 )
 
 
-ChatCompletionMessageToolCallsItem: TypeAlias = (
+ChatCompletionMessageToolCallUnion: TypeAlias = (
     ChatCompletionMessageToolCall | ChatCompletionMessageCustomToolCall
 )
 
@@ -665,32 +665,31 @@ ChatCompletionModerationInput: TypeAlias = ChatCompletionModerationResults | Cha
 ChatCompletionModerationOutput: TypeAlias = ChatCompletionModerationResults | ChatCompletionModerationError
 
 
-ChatCompletionRequestDeveloperMessageContentArray: TypeAlias = Annotated[
-    list[ChatCompletionRequestMessageContentPartText],
+ChatCompletionDeveloperMessageContentArray: TypeAlias = Annotated[
+    list[ChatCompletionContentPartText],
     Meta(min_length=1, title="Array of content parts"),
 ]
 
 
-ChatCompletionRequestSystemMessageContentArray: TypeAlias = Annotated[
-    list[ChatCompletionRequestSystemMessageContentPart],
+ChatCompletionSystemMessageContentArray: TypeAlias = Annotated[
+    list[ChatCompletionSystemMessageContentPart],
     Meta(min_length=1, title="Array of content parts"),
 ]
 
 
-ChatCompletionRequestToolMessageContentArray: TypeAlias = Annotated[
-    list[ChatCompletionRequestToolMessageContentPart],
+ChatCompletionToolMessageContentArray: TypeAlias = Annotated[
+    list[ChatCompletionToolMessageContentPart],
     Meta(min_length=1, title="Array of content parts"),
 ]
 
 
-ChatCompletionRequestUserMessageContentArray: TypeAlias = Annotated[
-    list[ChatCompletionRequestUserMessageContentPart],
-    Meta(min_length=1, title="Array of content parts"),
+ChatCompletionUserMessageContentArray: TypeAlias = Annotated[
+    list[ChatCompletionContentPart], Meta(min_length=1, title="Array of content parts")
 ]
 
 
-class ChatCompletionResponseMessageAnnotation(Model):
-    url_citation: ChatCompletionResponseMessageAnnotationUrlCitation
+class ChatCompletionMessageAnnotation(Model):
+    url_citation: ChatCompletionMessageAnnotationUrlCitation
     type: Literal["url_citation"] | str = "url_citation"
 
 
@@ -714,27 +713,27 @@ CreateChatCompletionRequestFunctions: TypeAlias = Annotated[
 ]
 
 
-class CreateChatCompletionResponseChoiceLogprobs(Model):
+class ChatCompletionChoiceLogprobs(Model):
     content: list[ChatCompletionTokenLogprob] | None = None
     refusal: list[ChatCompletionTokenLogprob] | None = None
 
 
-class CreateChatCompletionStreamResponseChoiceLogprobs(Model):
+class ChatCompletionChunkChoiceLogprobs(Model):
     content: list[ChatCompletionTokenLogprob] | None = None
     refusal: list[ChatCompletionTokenLogprob] | None = None
 
 
-class CustomToolChatCompletionsCustomFormatGrammarFormat(Model, tag_field="type", tag="grammar"):
-    grammar: CustomToolChatCompletionsCustomFormatGrammarFormatGrammar
+class ChatCompletionCustomToolCustomFormatGrammarFormat(Model, tag_field="type", tag="grammar"):
+    grammar: ChatCompletionCustomToolCustomFormatGrammarFormatGrammar
 
 
-PredictionContentContentArray: TypeAlias = Annotated[
-    list[ChatCompletionRequestMessageContentPartText],
+ChatCompletionPredictionContentContentArray: TypeAlias = Annotated[
+    list[ChatCompletionContentPartText],
     Meta(min_length=1, title="Array of content parts"),
 ]
 
 
-ChatCompletionMessageToolCalls: TypeAlias = list[ChatCompletionMessageToolCallsItem]
+ChatCompletionMessageToolCalls: TypeAlias = list[ChatCompletionMessageToolCallUnion]
 
 
 class ChatCompletionModeration(Model):
@@ -746,12 +745,12 @@ class ChatCompletionModeration(Model):
     output: ChatCompletionModerationOutput
 
 
-ChatCompletionRequestAssistantMessageContentPart: TypeAlias = (
-    ChatCompletionRequestMessageContentPartText | ChatCompletionRequestMessageContentPartRefusal
+ChatCompletionAssistantMessageContentPart: TypeAlias = (
+    ChatCompletionContentPartText | ChatCompletionContentPartRefusal
 )
 
 
-class ChatCompletionResponseMessage(Model):
+class ChatCompletionMessage(Model):
     """
     A chat completion message generated by the model.
     """
@@ -759,10 +758,10 @@ class ChatCompletionResponseMessage(Model):
     content: str | None = None
     refusal: str | None = None
     tool_calls: ChatCompletionMessageToolCalls | None = None
-    annotations: list[ChatCompletionResponseMessageAnnotation] | None = None
+    annotations: list[ChatCompletionMessageAnnotation] | None = None
     role: Literal["assistant"] | str = "assistant"
-    function_call: ChatCompletionResponseMessageFunctionCall | None = None
-    audio: ChatCompletionResponseMessageAudio | None = None
+    function_call: ChatCompletionMessageFunctionCall | None = None
+    audio: ChatCompletionAudio | None = None
     reasoning_content: str | None = None
     reasoning: str | None = None
 
@@ -777,70 +776,68 @@ class ChatCompletionTool(Model, tag_field="type", tag="function"):
 
 
 class CreateModelResponseProperties(ModelResponseProperties):
-    prompt_cache_options: PromptCacheOptionsParam | UnsetType = UNSET
+    prompt_cache_options: PromptCacheOptions | UnsetType = UNSET
     top_logprobs: CreateModelResponsePropertiesTopLogprobs | None | UnsetType = UNSET
 
 
-class ModerationParam(Model):
+class Moderation(Model):
     """
     Configuration for running moderation on the input and output of this response.
     """
 
     model: str
-    policy: ModerationPolicyParam | None | UnsetType = UNSET
+    policy: ModerationPolicy | None | UnsetType = UNSET
 
 
-class ChatCompletionStoredMessage(ChatCompletionResponseMessage):
+class ChatCompletionStoreMessage(ChatCompletionMessage):
     id: str = ""
-    content_parts: list[ChatCompletionStoredMessageContentPart] | None = None
+    content_parts: list[ChatCompletionStoreMessageContentPart] | None = None
 
 
-ChatCompletionRequestAssistantMessageContentArray: TypeAlias = Annotated[
-    list[ChatCompletionRequestAssistantMessageContentPart],
+ChatCompletionAssistantMessageContentArray: TypeAlias = Annotated[
+    list[ChatCompletionAssistantMessageContentPart],
     Meta(min_length=1, title="Array of content parts"),
 ]
 
 
-ChatCompletionRequestDeveloperMessageContent: TypeAlias = (
-    str | ChatCompletionRequestDeveloperMessageContentArray
-)
+ChatCompletionDeveloperMessageContent: TypeAlias = str | ChatCompletionDeveloperMessageContentArray
 
 
-ChatCompletionRequestSystemMessageContent: TypeAlias = str | ChatCompletionRequestSystemMessageContentArray
+ChatCompletionSystemMessageContent: TypeAlias = str | ChatCompletionSystemMessageContentArray
 
 
-ChatCompletionRequestToolMessageContent: TypeAlias = str | ChatCompletionRequestToolMessageContentArray
+ChatCompletionToolMessageContent: TypeAlias = str | ChatCompletionToolMessageContentArray
 
 
-ChatCompletionRequestUserMessageContent: TypeAlias = str | ChatCompletionRequestUserMessageContentArray
+ChatCompletionUserMessageContent: TypeAlias = str | ChatCompletionUserMessageContentArray
 
 
-class CreateChatCompletionResponseChoice(Model):
-    message: ChatCompletionResponseMessage
+class ChatCompletionChoice(Model):
+    message: ChatCompletionMessage
     finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str | None = (
         None
     )
     index: int = 0
-    logprobs: CreateChatCompletionResponseChoiceLogprobs | None = None
+    logprobs: ChatCompletionChoiceLogprobs | None = None
 
 
-class CreateChatCompletionStreamResponseChoice(Model):
+class ChatCompletionChunkChoice(Model):
     delta: ChatCompletionStreamResponseDelta = field(
         default_factory=lambda: convert({}, type=ChatCompletionStreamResponseDelta)
     )
-    logprobs: CreateChatCompletionStreamResponseChoiceLogprobs | None = None
+    logprobs: ChatCompletionChunkChoiceLogprobs | None = None
     finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"] | str | None = (
         None
     )
     index: int = 0
 
 
-CustomToolChatCompletionsCustomFormat: TypeAlias = (
-    CustomToolChatCompletionsCustomFormatTextFormat | CustomToolChatCompletionsCustomFormatGrammarFormat
+ChatCompletionCustomToolCustomFormat: TypeAlias = (
+    ChatCompletionCustomToolCustomFormatTextFormat | ChatCompletionCustomToolCustomFormatGrammarFormat
 )
 
 
-PredictionContentContent: TypeAlias = str | PredictionContentContentArray
+ChatCompletionPredictionContentContent: TypeAlias = str | ChatCompletionPredictionContentContentArray
 
 
 class ChatCompletionMessageList(Model):
@@ -850,13 +847,13 @@ class ChatCompletionMessageList(Model):
     """
 
     object: Literal["list"] | str = "list"
-    data: list[ChatCompletionStoredMessage] = field(default_factory=list)
+    data: list[ChatCompletionStoreMessage] = field(default_factory=list)
     first_id: str = ""
     last_id: str = ""
     has_more: bool = False
 
 
-class ChatCompletionRequestDeveloperMessage(Model, tag_field="role", tag="developer"):
+class ChatCompletionDeveloperMessage(Model, tag_field="role", tag="developer"):
     """
     Developer-provided instructions that the model should follow, regardless of
     messages sent by the user. With o1 models and newer, `developer` messages
@@ -864,11 +861,11 @@ class ChatCompletionRequestDeveloperMessage(Model, tag_field="role", tag="develo
 
     """
 
-    content: ChatCompletionRequestDeveloperMessageContent
+    content: ChatCompletionDeveloperMessageContent
     name: str | UnsetType = UNSET
 
 
-class ChatCompletionRequestSystemMessage(Model, tag_field="role", tag="system"):
+class ChatCompletionSystemMessage(Model, tag_field="role", tag="system"):
     """
     Developer-provided instructions that the model should follow, regardless of
     messages sent by the user. With o1 models and newer, use `developer` messages
@@ -876,33 +873,33 @@ class ChatCompletionRequestSystemMessage(Model, tag_field="role", tag="system"):
 
     """
 
-    content: ChatCompletionRequestSystemMessageContent
+    content: ChatCompletionSystemMessageContent
     name: str | UnsetType = UNSET
 
 
-class ChatCompletionRequestToolMessage(Model, tag_field="role", tag="tool"):
-    content: ChatCompletionRequestToolMessageContent
+class ChatCompletionToolMessage(Model, tag_field="role", tag="tool"):
+    content: ChatCompletionToolMessageContent
     tool_call_id: str
 
 
-class ChatCompletionRequestUserMessage(Model, tag_field="role", tag="user"):
+class ChatCompletionUserMessage(Model, tag_field="role", tag="user"):
     """
     Messages sent by an end user, containing prompts or additional context
     information.
 
     """
 
-    content: ChatCompletionRequestUserMessageContent
+    content: ChatCompletionUserMessageContent
     name: str | UnsetType = UNSET
 
 
-class CreateChatCompletionResponse(Model):
+class ChatCompletion(Model):
     """
     Represents a chat completion response returned by model, based on the provided input.
     """
 
     id: str = ""
-    choices: list[CreateChatCompletionResponseChoice] = field(default_factory=list)
+    choices: list[ChatCompletionChoice] = field(default_factory=list)
     created: int = 0
     model: str = ""
     metadata: Metadata | None = None
@@ -913,7 +910,7 @@ class CreateChatCompletionResponse(Model):
     moderation: ChatCompletionModeration | None = None
 
 
-class CreateChatCompletionStreamResponse(Model):
+class ChatCompletionChunk(Model):
     """
     Represents a streamed chunk of a chat completion response returned
     by the model, based on the provided input.
@@ -922,7 +919,7 @@ class CreateChatCompletionStreamResponse(Model):
     """
 
     id: str = ""
-    choices: list[CreateChatCompletionStreamResponseChoice] = field(default_factory=list)
+    choices: list[ChatCompletionChunkChoice] = field(default_factory=list)
     created: int = 0
     model: str = ""
     obfuscation: str | None = None
@@ -933,7 +930,7 @@ class CreateChatCompletionStreamResponse(Model):
     moderation: ChatCompletionModeration | None = None
 
 
-class PredictionContent(Model):
+class ChatCompletionPredictionContent(Model):
     """
     Static predicted output content, such as the content of a text file that is
     being regenerated.
@@ -941,18 +938,16 @@ class PredictionContent(Model):
     """
 
     type: Literal["content"]
-    content: PredictionContentContent
+    content: ChatCompletionPredictionContentContent
 
 
-ChatCompletionRequestAssistantMessageContent: TypeAlias = (
-    str | ChatCompletionRequestAssistantMessageContentArray
-)
+ChatCompletionAssistantMessageContent: TypeAlias = str | ChatCompletionAssistantMessageContentArray
 
 
-class CustomToolChatCompletionsCustom(Model):
+class ChatCompletionCustomToolCustom(Model):
     name: str
     description: str | UnsetType = UNSET
-    format: CustomToolChatCompletionsCustomFormat | UnsetType = UNSET
+    format: ChatCompletionCustomToolCustomFormat | UnsetType = UNSET
 
 
 class ChatCompletionList(Model):
@@ -962,43 +957,43 @@ class ChatCompletionList(Model):
     """
 
     object: Literal["list"] | str = "list"
-    data: list[CreateChatCompletionResponse] = field(default_factory=list)
+    data: list[ChatCompletion] = field(default_factory=list)
     first_id: str = ""
     last_id: str = ""
     has_more: bool = False
 
 
-class ChatCompletionRequestAssistantMessage(Model, tag_field="role", tag="assistant"):
+class ChatCompletionAssistantMessage(Model, tag_field="role", tag="assistant"):
     """
     Messages sent by the model in response to user messages.
 
     """
 
-    content: ChatCompletionRequestAssistantMessageContent | None | UnsetType = UNSET
+    content: ChatCompletionAssistantMessageContent | None | UnsetType = UNSET
     refusal: str | None | UnsetType = UNSET
     name: str | UnsetType = UNSET
-    audio: ChatCompletionRequestAssistantMessageAudio | None | UnsetType = UNSET
+    audio: ChatCompletionAssistantMessageAudio | None | UnsetType = UNSET
     tool_calls: ChatCompletionMessageToolCalls | UnsetType = UNSET
-    function_call: ChatCompletionRequestAssistantMessageFunctionCall | None | UnsetType = UNSET
+    function_call: ChatCompletionAssistantMessageFunctionCall | None | UnsetType = UNSET
 
 
 ChatCompletionRequestMessage: TypeAlias = (
-    ChatCompletionRequestDeveloperMessage
-    | ChatCompletionRequestSystemMessage
-    | ChatCompletionRequestUserMessage
-    | ChatCompletionRequestAssistantMessage
-    | ChatCompletionRequestToolMessage
-    | ChatCompletionRequestFunctionMessage
+    ChatCompletionDeveloperMessage
+    | ChatCompletionSystemMessage
+    | ChatCompletionUserMessage
+    | ChatCompletionAssistantMessage
+    | ChatCompletionToolMessage
+    | ChatCompletionFunctionMessage
 )
 
 
-class CustomToolChatCompletions(Model, tag_field="type", tag="custom"):
+class ChatCompletionCustomTool(Model, tag_field="type", tag="custom"):
     """
     A custom tool that processes input using a specified format.
 
     """
 
-    custom: CustomToolChatCompletionsCustom
+    custom: ChatCompletionCustomToolCustom
 
 
 CreateChatCompletionRequestMessages: TypeAlias = Annotated[
@@ -1006,7 +1001,7 @@ CreateChatCompletionRequestMessages: TypeAlias = Annotated[
 ]
 
 
-CreateChatCompletionRequestTool: TypeAlias = ChatCompletionTool | CustomToolChatCompletions
+ChatCompletionToolUnion: TypeAlias = ChatCompletionTool | ChatCompletionCustomTool
 
 
 class CreateChatCompletionRequest(CreateModelResponseProperties, kw_only=True):
@@ -1024,17 +1019,17 @@ class CreateChatCompletionRequest(CreateModelResponseProperties, kw_only=True):
     response_format: CreateChatCompletionRequestResponseFormat | UnsetType = UNSET
     audio: CreateChatCompletionRequestAudio | None | UnsetType = UNSET
     store: bool | None | UnsetType = UNSET
-    moderation: ModerationParam | None | UnsetType = UNSET
+    moderation: Moderation | None | UnsetType = UNSET
     stream: bool | None | UnsetType = UNSET
     stop: StopConfiguration | None | UnsetType = UNSET
     logit_bias: dict[str, int] | None | UnsetType = UNSET
     logprobs: bool | None | UnsetType = UNSET
     max_tokens: int | None | UnsetType = UNSET
     n: CreateChatCompletionRequestN | None | UnsetType = UNSET
-    prediction: PredictionContent | None | UnsetType = UNSET
+    prediction: ChatCompletionPredictionContent | None | UnsetType = UNSET
     seed: CreateChatCompletionRequestSeed | None | UnsetType = UNSET
     stream_options: ChatCompletionStreamOptions | None | UnsetType = UNSET
-    tools: list[CreateChatCompletionRequestTool] | UnsetType = UNSET
+    tools: list[ChatCompletionToolUnion] | UnsetType = UNSET
     tool_choice: ChatCompletionToolChoiceOption | UnsetType = UNSET
     parallel_tool_calls: ParallelToolCalls | UnsetType = UNSET
     function_call: CreateChatCompletionRequestFunctionCall | UnsetType = UNSET

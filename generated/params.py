@@ -19,9 +19,27 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, Required, TypeAlias, TypedDict
 
 from .models import (
+    ChatCompletionAllowedToolChoice,
     ChatCompletionAllowedTools,
-    ChatCompletionAllowedToolsChoice,
+    ChatCompletionAssistantMessage,
+    ChatCompletionAssistantMessageAudio,
+    ChatCompletionAssistantMessageFunctionCall,
+    ChatCompletionContentPartFile,
+    ChatCompletionContentPartFileFile,
+    ChatCompletionContentPartImage,
+    ChatCompletionContentPartImageImageUrl,
+    ChatCompletionContentPartInputAudio,
+    ChatCompletionContentPartInputAudioInputAudio,
+    ChatCompletionContentPartRefusal,
+    ChatCompletionContentPartText,
+    ChatCompletionCustomTool,
+    ChatCompletionCustomToolCustom,
+    ChatCompletionCustomToolCustomFormatGrammarFormat,
+    ChatCompletionCustomToolCustomFormatGrammarFormatGrammar,
+    ChatCompletionCustomToolCustomFormatTextFormat,
+    ChatCompletionDeveloperMessage,
     ChatCompletionFunctionCallOption,
+    ChatCompletionFunctionMessage,
     ChatCompletionFunctions,
     ChatCompletionMessageCustomToolCall,
     ChatCompletionMessageCustomToolCallCustom,
@@ -31,41 +49,23 @@ from .models import (
     ChatCompletionNamedToolChoiceCustom,
     ChatCompletionNamedToolChoiceCustomCustom,
     ChatCompletionNamedToolChoiceFunction,
-    ChatCompletionRequestAssistantMessage,
-    ChatCompletionRequestAssistantMessageAudio,
-    ChatCompletionRequestAssistantMessageFunctionCall,
-    ChatCompletionRequestDeveloperMessage,
-    ChatCompletionRequestFunctionMessage,
-    ChatCompletionRequestMessageContentPartAudio,
-    ChatCompletionRequestMessageContentPartAudioInputAudio,
-    ChatCompletionRequestMessageContentPartFile,
-    ChatCompletionRequestMessageContentPartFileFile,
-    ChatCompletionRequestMessageContentPartImage,
-    ChatCompletionRequestMessageContentPartImageImageUrl,
-    ChatCompletionRequestMessageContentPartRefusal,
-    ChatCompletionRequestMessageContentPartText,
-    ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestToolMessage,
-    ChatCompletionRequestUserMessage,
+    ChatCompletionPredictionContent,
+    ChatCompletionSystemMessage,
     ChatCompletionTool,
+    ChatCompletionToolMessage,
+    ChatCompletionUserMessage,
     CreateChatCompletionRequestAudio,
-    CustomToolChatCompletions,
-    CustomToolChatCompletionsCustom,
-    CustomToolChatCompletionsCustomFormatGrammarFormat,
-    CustomToolChatCompletionsCustomFormatGrammarFormatGrammar,
-    CustomToolChatCompletionsCustomFormatTextFormat,
     CustomVoice,
     FunctionObject,
     JsonSchema,
     ModelIdsShared,
-    ModerationConfigParam,
+    Moderation,
+    ModerationConfig,
     ModerationMode,
-    ModerationParam,
-    ModerationPolicyParam,
-    PredictionContent,
-    PromptCacheBreakpointParam,
+    ModerationPolicy,
+    PromptCacheBreakpoint,
     PromptCacheModeEnum,
-    PromptCacheOptionsParam,
+    PromptCacheOptions,
     PromptCacheTTLEnum,
     ReasoningEffort,
     ResponseFormatJsonObject,
@@ -82,74 +82,74 @@ from .models import (
 
 __all__ = [
     "CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS",
-    "ChatCompletionAllowedToolsChoiceParam",
+    "ChatCompletionAllowedToolChoiceParam",
     "ChatCompletionAllowedToolsParam",
+    "ChatCompletionAssistantMessageAudioParam",
+    "ChatCompletionAssistantMessageContentParam",
+    "ChatCompletionAssistantMessageContentPartParam",
+    "ChatCompletionAssistantMessageFunctionCallParam",
+    "ChatCompletionAssistantMessageParam",
+    "ChatCompletionAudioParam",
+    "ChatCompletionContentPartFileFileParam",
+    "ChatCompletionContentPartFileParam",
+    "ChatCompletionContentPartImageImageUrlParam",
+    "ChatCompletionContentPartImageParam",
+    "ChatCompletionContentPartInputAudioInputAudioParam",
+    "ChatCompletionContentPartInputAudioParam",
+    "ChatCompletionContentPartParam",
+    "ChatCompletionContentPartRefusalParam",
+    "ChatCompletionContentPartTextParam",
+    "ChatCompletionCustomToolCustomFormatGrammarFormatGrammarParam",
+    "ChatCompletionCustomToolCustomFormatGrammarFormatParam",
+    "ChatCompletionCustomToolCustomFormatParam",
+    "ChatCompletionCustomToolCustomFormatTextFormatParam",
+    "ChatCompletionCustomToolCustomParam",
+    "ChatCompletionCustomToolParam",
+    "ChatCompletionDeveloperMessageContentParam",
+    "ChatCompletionDeveloperMessageParam",
     "ChatCompletionFunctionCallOptionParam",
+    "ChatCompletionFunctionMessageParam",
     "ChatCompletionFunctionsParam",
     "ChatCompletionMessageCustomToolCallCustomParam",
     "ChatCompletionMessageCustomToolCallParam",
+    "ChatCompletionMessageParam",
     "ChatCompletionMessageToolCallFunctionParam",
     "ChatCompletionMessageToolCallParam",
-    "ChatCompletionMessageToolCallsItemParam",
+    "ChatCompletionMessageToolCallUnionParam",
     "ChatCompletionNamedToolChoiceCustomCustomParam",
     "ChatCompletionNamedToolChoiceCustomParam",
     "ChatCompletionNamedToolChoiceFunctionParam",
     "ChatCompletionNamedToolChoiceParam",
-    "ChatCompletionRequestAssistantMessageAudioParam",
-    "ChatCompletionRequestAssistantMessageContentParam",
-    "ChatCompletionRequestAssistantMessageContentPartParam",
-    "ChatCompletionRequestAssistantMessageFunctionCallParam",
-    "ChatCompletionRequestAssistantMessageParam",
-    "ChatCompletionRequestDeveloperMessageContentParam",
-    "ChatCompletionRequestDeveloperMessageParam",
-    "ChatCompletionRequestFunctionMessageParam",
-    "ChatCompletionRequestMessageContentPartAudioInputAudioParam",
-    "ChatCompletionRequestMessageContentPartAudioParam",
-    "ChatCompletionRequestMessageContentPartFileFileParam",
-    "ChatCompletionRequestMessageContentPartFileParam",
-    "ChatCompletionRequestMessageContentPartImageImageUrlParam",
-    "ChatCompletionRequestMessageContentPartImageParam",
-    "ChatCompletionRequestMessageContentPartRefusalParam",
-    "ChatCompletionRequestMessageContentPartTextParam",
-    "ChatCompletionRequestMessageParam",
-    "ChatCompletionRequestSystemMessageContentParam",
-    "ChatCompletionRequestSystemMessageContentPartParam",
-    "ChatCompletionRequestSystemMessageParam",
-    "ChatCompletionRequestToolMessageContentParam",
-    "ChatCompletionRequestToolMessageContentPartParam",
-    "ChatCompletionRequestToolMessageParam",
-    "ChatCompletionRequestUserMessageContentParam",
-    "ChatCompletionRequestUserMessageContentPartParam",
-    "ChatCompletionRequestUserMessageParam",
+    "ChatCompletionPredictionContentContentParam",
+    "ChatCompletionPredictionContentParam",
+    "ChatCompletionRole",
     "ChatCompletionStreamOptionsParam",
+    "ChatCompletionSystemMessageContentParam",
+    "ChatCompletionSystemMessageContentPartParam",
+    "ChatCompletionSystemMessageParam",
     "ChatCompletionToolChoiceObjectParam",
     "ChatCompletionToolChoiceOptionParam",
+    "ChatCompletionToolMessageContentParam",
+    "ChatCompletionToolMessageContentPartParam",
+    "ChatCompletionToolMessageParam",
     "ChatCompletionToolParam",
+    "ChatCompletionToolUnionParam",
+    "ChatCompletionUserMessageContentParam",
+    "ChatCompletionUserMessageParam",
     "CreateChatCompletionParams",
-    "CreateChatCompletionRequestAudioParam",
     "CreateChatCompletionRequestFunctionCallParam",
     "CreateChatCompletionRequestResponseFormatParam",
-    "CreateChatCompletionRequestToolParam",
-    "CustomToolChatCompletionsCustomFormatGrammarFormatGrammarParam",
-    "CustomToolChatCompletionsCustomFormatGrammarFormatParam",
-    "CustomToolChatCompletionsCustomFormatParam",
-    "CustomToolChatCompletionsCustomFormatTextFormatParam",
-    "CustomToolChatCompletionsCustomParam",
-    "CustomToolChatCompletionsParam",
     "CustomVoiceParam",
     "FunctionObjectParam",
     "GetChatCompletionMessagesQueryParams",
     "JsonSchemaParam",
     "ListChatCompletionsQueryParams",
     "MetadataParam",
-    "ModerationConfigParamParam",
-    "ModerationParamParam",
-    "ModerationPolicyParamParam",
-    "PredictionContentContentParam",
-    "PredictionContentParam",
-    "PromptCacheBreakpointParamParam",
-    "PromptCacheOptionsParamParam",
-    "RequestMessageRole",
+    "ModerationConfigParam",
+    "ModerationParam",
+    "ModerationPolicyParam",
+    "PromptCacheBreakpointParam",
+    "PromptCacheOptionsParam",
     "ResponseFormatJsonObjectParam",
     "ResponseFormatJsonSchemaParam",
     "ResponseFormatTextParam",
@@ -162,7 +162,7 @@ __all__ = [
     "WebSearchOptionsUserLocationParam",
 ]
 
-RequestMessageRole: TypeAlias = Literal["developer", "system", "user", "assistant", "tool", "function"]
+ChatCompletionRole: TypeAlias = Literal["developer", "system", "user", "assistant", "tool", "function"]
 """The roles a request message may have (the tags of ``ChatCompletionRequestMessage``)."""
 
 if TYPE_CHECKING:
@@ -193,8 +193,8 @@ if TYPE_CHECKING:
         ```
         """
 
-    class ChatCompletionAllowedToolsChoiceParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionAllowedToolsChoice``.
+    class ChatCompletionAllowedToolChoiceParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionAllowedToolChoice``.
 
         Constrains the tools available to the model to a pre-defined set.
         """
@@ -211,16 +211,16 @@ if TYPE_CHECKING:
         name: Required[str]
         """The name of the function to call."""
 
-    class ChatCompletionRequestFunctionMessageParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestFunctionMessage``."""
+    class ChatCompletionFunctionMessageParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionFunctionMessage``."""
 
         role: Required[Literal["function"]]
         content: Required[str | None]
         name: Required[str]
         """The name of the function to call."""
 
-    class ChatCompletionRequestMessageContentPartRefusalParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestMessageContentPartRefusal``."""
+    class ChatCompletionContentPartRefusalParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionContentPartRefusal``."""
 
         type: Required[Literal["refusal"]]
         refusal: Required[str]
@@ -252,8 +252,8 @@ if TYPE_CHECKING:
         your application and the OpenAI API.
         """
 
-    class PromptCacheBreakpointParamParam(TypedDict, total=False):
-        """The dict form of ``PromptCacheBreakpointParam``.
+    class PromptCacheBreakpointParam(TypedDict, total=False):
+        """The dict form of ``PromptCacheBreakpoint``.
 
         Marks the exact end of a reusable prompt prefix. The breakpoint inherits its TTL from the request's `prompt_cache_options.ttl`; the boundary is not rounded to a token block.
         """
@@ -328,30 +328,30 @@ if TYPE_CHECKING:
         name: Required[str]
         """The name of the custom tool to call."""
 
-    class ChatCompletionRequestAssistantMessageAudioParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestAssistantMessageAudio``."""
+    class ChatCompletionAssistantMessageAudioParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionAssistantMessageAudio``."""
 
         id: Required[str]
         """Unique identifier for a previous audio response from the model."""
 
-    class ChatCompletionRequestAssistantMessageFunctionCallParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestAssistantMessageFunctionCall``."""
+    class ChatCompletionAssistantMessageFunctionCallParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionAssistantMessageFunctionCall``."""
 
         arguments: Required[str]
         """The arguments to call the function with, as generated by the model in JSON format. Note that the model does not always generate valid JSON, and may hallucinate parameters not defined by your function schema. Validate the arguments in your code before calling your function."""
         name: Required[str]
         """The name of the function to call."""
 
-    class ChatCompletionRequestMessageContentPartAudioInputAudioParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestMessageContentPartAudioInputAudio``."""
+    class ChatCompletionContentPartInputAudioInputAudioParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionContentPartInputAudioInputAudio``."""
 
         data: Required[str]
         """Base64 encoded audio data."""
         format: Required[Literal["wav", "mp3"]]
         """The format of the encoded audio data. Currently supports "wav" and "mp3"."""
 
-    class ChatCompletionRequestMessageContentPartFileFileParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestMessageContentPartFileFile``."""
+    class ChatCompletionContentPartFileFileParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionContentPartFileFile``."""
 
         filename: str
         """The name of the file, used when passing the file to the model as a
@@ -364,8 +364,8 @@ if TYPE_CHECKING:
         file_id: str
         """The ID of an uploaded file to use as input."""
 
-    class ChatCompletionRequestMessageContentPartImageImageUrlParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestMessageContentPartImageImageUrl``."""
+    class ChatCompletionContentPartImageImageUrlParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionContentPartImageImageUrl``."""
 
         url: Required[str]
         """Either a URL of the image or the base64 encoded image data."""
@@ -379,13 +379,13 @@ if TYPE_CHECKING:
         """The type of location approximation. Always `approximate`."""
         approximate: Required[WebSearchLocationParam | WebSearchLocation]
 
-    class CustomToolChatCompletionsCustomFormatTextFormatParam(TypedDict, total=False):
-        """The dict form of ``CustomToolChatCompletionsCustomFormatTextFormat``."""
+    class ChatCompletionCustomToolCustomFormatTextFormatParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionCustomToolCustomFormatTextFormat``."""
 
         type: Required[Literal["text"]]
 
-    class CustomToolChatCompletionsCustomFormatGrammarFormatGrammarParam(TypedDict, total=False):
-        """The dict form of ``CustomToolChatCompletionsCustomFormatGrammarFormatGrammar``."""
+    class ChatCompletionCustomToolCustomFormatGrammarFormatGrammarParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionCustomToolCustomFormatGrammarFormatGrammar``."""
 
         definition: Required[str]
         """The grammar definition."""
@@ -467,47 +467,42 @@ if TYPE_CHECKING:
             ChatCompletionNamedToolChoiceCustomCustomParam | ChatCompletionNamedToolChoiceCustomCustom
         ]
 
-    class ChatCompletionRequestMessageContentPartAudioParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestMessageContentPartAudio``.
+    class ChatCompletionContentPartInputAudioParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionContentPartInputAudio``.
 
         Learn about [audio inputs](/docs/guides/audio).
         """
 
         type: Required[Literal["input_audio"]]
         input_audio: Required[
-            ChatCompletionRequestMessageContentPartAudioInputAudioParam
-            | ChatCompletionRequestMessageContentPartAudioInputAudio
+            ChatCompletionContentPartInputAudioInputAudioParam | ChatCompletionContentPartInputAudioInputAudio
         ]
-        prompt_cache_breakpoint: PromptCacheBreakpointParamParam | PromptCacheBreakpointParam
+        prompt_cache_breakpoint: PromptCacheBreakpointParam | PromptCacheBreakpoint
 
-    class ChatCompletionRequestMessageContentPartFileParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestMessageContentPartFile``.
+    class ChatCompletionContentPartFileParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionContentPartFile``.
 
         Learn about [file inputs](/docs/guides/text) for text generation.
         """
 
         type: Required[Literal["file"]]
-        file: Required[
-            ChatCompletionRequestMessageContentPartFileFileParam
-            | ChatCompletionRequestMessageContentPartFileFile
-        ]
-        prompt_cache_breakpoint: PromptCacheBreakpointParamParam | PromptCacheBreakpointParam
+        file: Required[ChatCompletionContentPartFileFileParam | ChatCompletionContentPartFileFile]
+        prompt_cache_breakpoint: PromptCacheBreakpointParam | PromptCacheBreakpoint
 
-    class ChatCompletionRequestMessageContentPartImageParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestMessageContentPartImage``.
+    class ChatCompletionContentPartImageParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionContentPartImage``.
 
         Learn about [image inputs](/docs/guides/vision).
         """
 
         type: Required[Literal["image_url"]]
         image_url: Required[
-            ChatCompletionRequestMessageContentPartImageImageUrlParam
-            | ChatCompletionRequestMessageContentPartImageImageUrl
+            ChatCompletionContentPartImageImageUrlParam | ChatCompletionContentPartImageImageUrl
         ]
-        prompt_cache_breakpoint: PromptCacheBreakpointParamParam | PromptCacheBreakpointParam
+        prompt_cache_breakpoint: PromptCacheBreakpointParam | PromptCacheBreakpoint
 
-    class ChatCompletionRequestMessageContentPartTextParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestMessageContentPartText``.
+    class ChatCompletionContentPartTextParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionContentPartText``.
 
         Learn about [text inputs](/docs/guides/text-generation).
         """
@@ -515,7 +510,7 @@ if TYPE_CHECKING:
         type: Required[Literal["text"]]
         text: Required[str]
         """The text content."""
-        prompt_cache_breakpoint: PromptCacheBreakpointParamParam | PromptCacheBreakpointParam
+        prompt_cache_breakpoint: PromptCacheBreakpointParam | PromptCacheBreakpoint
 
     class FunctionObjectParam(TypedDict, total=False):
         """The dict form of ``FunctionObject``."""
@@ -527,25 +522,25 @@ if TYPE_CHECKING:
         parameters: Mapping[str, object]
         strict: bool | None
 
-    class ModerationConfigParamParam(TypedDict, total=False):
-        """The dict form of ``ModerationConfigParam``.
+    class ModerationConfigParam(TypedDict, total=False):
+        """The dict form of ``ModerationConfig``.
 
         The moderation policy for the response input.
         """
 
         mode: Required[ModerationMode]
 
-    class ModerationPolicyParamParam(TypedDict, total=False):
-        """The dict form of ``ModerationPolicyParam``.
+    class ModerationPolicyParam(TypedDict, total=False):
+        """The dict form of ``ModerationPolicy``.
 
         The policy to apply to moderated response input and output.
         """
 
-        input: ModerationConfigParamParam | ModerationConfigParam | None
-        output: ModerationConfigParamParam | ModerationConfigParam | None
+        input: ModerationConfigParam | ModerationConfig | None
+        output: ModerationConfigParam | ModerationConfig | None
 
-    class PromptCacheOptionsParamParam(TypedDict, total=False):
-        """The dict form of ``PromptCacheOptionsParam``.
+    class PromptCacheOptionsParam(TypedDict, total=False):
+        """The dict form of ``PromptCacheOptions``.
 
         Options for prompt caching. Supported for `gpt-5.6` and later models. By default, OpenAI automatically chooses one implicit cache breakpoint. You can add explicit breakpoints to content blocks with `prompt_cache_breakpoint`. Each request can write up to four breakpoints. For cache matching, OpenAI considers up to the latest 80 breakpoints in the conversation, without a content-block lookback limit. Set `mode` to `explicit` to disable the implicit breakpoint. The `ttl` defaults to `30m`, which is currently the only supported value. See the [prompt caching guide](/docs/guides/prompt-caching) for current details.
         """
@@ -573,7 +568,7 @@ if TYPE_CHECKING:
         """Approximate location parameters for the search."""
         search_context_size: WebSearchContextSize
 
-    class CreateChatCompletionRequestAudioParam(TypedDict, total=False):
+    class ChatCompletionAudioParam(TypedDict, total=False):
         """The dict form of ``CreateChatCompletionRequestAudio``."""
 
         voice: Required[VoiceIdsOrCustomVoiceParam]
@@ -587,13 +582,13 @@ if TYPE_CHECKING:
         `opus`, or `pcm16`.
         """
 
-    class CustomToolChatCompletionsCustomFormatGrammarFormatParam(TypedDict, total=False):
-        """The dict form of ``CustomToolChatCompletionsCustomFormatGrammarFormat``."""
+    class ChatCompletionCustomToolCustomFormatGrammarFormatParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionCustomToolCustomFormatGrammarFormat``."""
 
         type: Required[Literal["grammar"]]
         grammar: Required[
-            CustomToolChatCompletionsCustomFormatGrammarFormatGrammarParam
-            | CustomToolChatCompletionsCustomFormatGrammarFormatGrammar
+            ChatCompletionCustomToolCustomFormatGrammarFormatGrammarParam
+            | ChatCompletionCustomToolCustomFormatGrammarFormatGrammar
         ]
         """Your chosen grammar."""
 
@@ -606,18 +601,18 @@ if TYPE_CHECKING:
         type: Required[Literal["function"]]
         function: Required[FunctionObjectParam | FunctionObject]
 
-    class ModerationParamParam(TypedDict, total=False):
-        """The dict form of ``ModerationParam``.
+    class ModerationParam(TypedDict, total=False):
+        """The dict form of ``Moderation``.
 
         Configuration for running moderation on the input and output of this response.
         """
 
         model: Required[str]
         """The moderation model to use for moderated completions, e.g. 'omni-moderation-latest'."""
-        policy: ModerationPolicyParamParam | ModerationPolicyParam | None
+        policy: ModerationPolicyParam | ModerationPolicy | None
 
-    class ChatCompletionRequestDeveloperMessageParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestDeveloperMessage``.
+    class ChatCompletionDeveloperMessageParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionDeveloperMessage``.
 
         Developer-provided instructions that the model should follow, regardless of
         messages sent by the user. With o1 models and newer, `developer` messages
@@ -625,13 +620,13 @@ if TYPE_CHECKING:
         """
 
         role: Required[Literal["developer"]]
-        content: Required[ChatCompletionRequestDeveloperMessageContentParam]
+        content: Required[ChatCompletionDeveloperMessageContentParam]
         """The contents of the developer message."""
         name: str
         """An optional name for the participant. Provides the model information to differentiate between participants of the same role."""
 
-    class ChatCompletionRequestSystemMessageParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestSystemMessage``.
+    class ChatCompletionSystemMessageParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionSystemMessage``.
 
         Developer-provided instructions that the model should follow, regardless of
         messages sent by the user. With o1 models and newer, use `developer` messages
@@ -639,35 +634,35 @@ if TYPE_CHECKING:
         """
 
         role: Required[Literal["system"]]
-        content: Required[ChatCompletionRequestSystemMessageContentParam]
+        content: Required[ChatCompletionSystemMessageContentParam]
         """The contents of the system message."""
         name: str
         """An optional name for the participant. Provides the model information to differentiate between participants of the same role."""
 
-    class ChatCompletionRequestToolMessageParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestToolMessage``."""
+    class ChatCompletionToolMessageParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionToolMessage``."""
 
         role: Required[Literal["tool"]]
-        content: Required[ChatCompletionRequestToolMessageContentParam]
+        content: Required[ChatCompletionToolMessageContentParam]
         """The contents of the tool message."""
         tool_call_id: Required[str]
         """Tool call that this message is responding to."""
 
-    class ChatCompletionRequestUserMessageParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestUserMessage``.
+    class ChatCompletionUserMessageParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionUserMessage``.
 
         Messages sent by an end user, containing prompts or additional context
         information.
         """
 
         role: Required[Literal["user"]]
-        content: Required[ChatCompletionRequestUserMessageContentParam]
+        content: Required[ChatCompletionUserMessageContentParam]
         """The contents of the user message."""
         name: str
         """An optional name for the participant. Provides the model information to differentiate between participants of the same role."""
 
-    class PredictionContentParam(TypedDict, total=False):
-        """The dict form of ``PredictionContent``.
+    class ChatCompletionPredictionContentParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionPredictionContent``.
 
         Static predicted output content, such as the content of a text file that is
         being regenerated.
@@ -677,63 +672,59 @@ if TYPE_CHECKING:
         """The type of the predicted content you want to provide. This type is
         currently always `content`.
         """
-        content: Required[PredictionContentContentParam]
+        content: Required[ChatCompletionPredictionContentContentParam]
         """The content that should be matched when generating a model response.
         If generated tokens would match this content, the entire model response
         can be returned much more quickly.
         """
 
-    class CustomToolChatCompletionsCustomParam(TypedDict, total=False):
-        """The dict form of ``CustomToolChatCompletionsCustom``."""
+    class ChatCompletionCustomToolCustomParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionCustomToolCustom``."""
 
         name: Required[str]
         """The name of the custom tool, used to identify it in tool calls."""
         description: str
         """Optional description of the custom tool, used to provide more context."""
-        format: CustomToolChatCompletionsCustomFormatParam
+        format: ChatCompletionCustomToolCustomFormatParam
         """The input format for the custom tool. Default is unconstrained text."""
 
-    class ChatCompletionRequestAssistantMessageParam(TypedDict, total=False):
-        """The dict form of ``ChatCompletionRequestAssistantMessage``.
+    class ChatCompletionAssistantMessageParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionAssistantMessage``.
 
         Messages sent by the model in response to user messages.
         """
 
         role: Required[Literal["assistant"]]
-        content: ChatCompletionRequestAssistantMessageContentParam | None
+        content: ChatCompletionAssistantMessageContentParam | None
         refusal: str | None
         name: str
         """An optional name for the participant. Provides the model information to differentiate between participants of the same role."""
-        audio: (
-            ChatCompletionRequestAssistantMessageAudioParam
-            | ChatCompletionRequestAssistantMessageAudio
-            | None
-        )
-        tool_calls: Sequence[ChatCompletionMessageToolCallsItemParam]
+        audio: ChatCompletionAssistantMessageAudioParam | ChatCompletionAssistantMessageAudio | None
+        tool_calls: Sequence[ChatCompletionMessageToolCallUnionParam]
         function_call: (
-            ChatCompletionRequestAssistantMessageFunctionCallParam
-            | ChatCompletionRequestAssistantMessageFunctionCall
+            ChatCompletionAssistantMessageFunctionCallParam
+            | ChatCompletionAssistantMessageFunctionCall
             | None
         )
 
-    class CustomToolChatCompletionsParam(TypedDict, total=False):
-        """The dict form of ``CustomToolChatCompletions``.
+    class ChatCompletionCustomToolParam(TypedDict, total=False):
+        """The dict form of ``ChatCompletionCustomTool``.
 
         A custom tool that processes input using a specified format.
         """
 
         type: Required[Literal["custom"]]
-        custom: Required[CustomToolChatCompletionsCustomParam | CustomToolChatCompletionsCustom]
+        custom: Required[ChatCompletionCustomToolCustomParam | ChatCompletionCustomToolCustom]
         """Properties of the custom tool."""
 
 else:  # a TypedDict makes a plain dict
     ChatCompletionAllowedToolsParam = dict
-    ChatCompletionAllowedToolsChoiceParam = dict
+    ChatCompletionAllowedToolChoiceParam = dict
     ChatCompletionFunctionCallOptionParam = dict
-    ChatCompletionRequestFunctionMessageParam = dict
-    ChatCompletionRequestMessageContentPartRefusalParam = dict
+    ChatCompletionFunctionMessageParam = dict
+    ChatCompletionContentPartRefusalParam = dict
     ChatCompletionStreamOptionsParam = dict
-    PromptCacheBreakpointParamParam = dict
+    PromptCacheBreakpointParam = dict
     ResponseFormatJsonObjectParam = dict
     ResponseFormatTextParam = dict
     WebSearchLocationParam = dict
@@ -741,14 +732,14 @@ else:  # a TypedDict makes a plain dict
     ChatCompletionMessageToolCallFunctionParam = dict
     ChatCompletionNamedToolChoiceFunctionParam = dict
     ChatCompletionNamedToolChoiceCustomCustomParam = dict
-    ChatCompletionRequestAssistantMessageAudioParam = dict
-    ChatCompletionRequestAssistantMessageFunctionCallParam = dict
-    ChatCompletionRequestMessageContentPartAudioInputAudioParam = dict
-    ChatCompletionRequestMessageContentPartFileFileParam = dict
-    ChatCompletionRequestMessageContentPartImageImageUrlParam = dict
+    ChatCompletionAssistantMessageAudioParam = dict
+    ChatCompletionAssistantMessageFunctionCallParam = dict
+    ChatCompletionContentPartInputAudioInputAudioParam = dict
+    ChatCompletionContentPartFileFileParam = dict
+    ChatCompletionContentPartImageImageUrlParam = dict
     WebSearchOptionsUserLocationParam = dict
-    CustomToolChatCompletionsCustomFormatTextFormatParam = dict
-    CustomToolChatCompletionsCustomFormatGrammarFormatGrammarParam = dict
+    ChatCompletionCustomToolCustomFormatTextFormatParam = dict
+    ChatCompletionCustomToolCustomFormatGrammarFormatGrammarParam = dict
     JsonSchemaParam = dict
     CustomVoiceParam = dict
     ChatCompletionFunctionsParam = dict
@@ -756,28 +747,28 @@ else:  # a TypedDict makes a plain dict
     ChatCompletionMessageToolCallParam = dict
     ChatCompletionNamedToolChoiceParam = dict
     ChatCompletionNamedToolChoiceCustomParam = dict
-    ChatCompletionRequestMessageContentPartAudioParam = dict
-    ChatCompletionRequestMessageContentPartFileParam = dict
-    ChatCompletionRequestMessageContentPartImageParam = dict
-    ChatCompletionRequestMessageContentPartTextParam = dict
+    ChatCompletionContentPartInputAudioParam = dict
+    ChatCompletionContentPartFileParam = dict
+    ChatCompletionContentPartImageParam = dict
+    ChatCompletionContentPartTextParam = dict
     FunctionObjectParam = dict
-    ModerationConfigParamParam = dict
-    ModerationPolicyParamParam = dict
-    PromptCacheOptionsParamParam = dict
+    ModerationConfigParam = dict
+    ModerationPolicyParam = dict
+    PromptCacheOptionsParam = dict
     ResponseFormatJsonSchemaParam = dict
     WebSearchOptionsParam = dict
-    CreateChatCompletionRequestAudioParam = dict
-    CustomToolChatCompletionsCustomFormatGrammarFormatParam = dict
+    ChatCompletionAudioParam = dict
+    ChatCompletionCustomToolCustomFormatGrammarFormatParam = dict
     ChatCompletionToolParam = dict
-    ModerationParamParam = dict
-    ChatCompletionRequestDeveloperMessageParam = dict
-    ChatCompletionRequestSystemMessageParam = dict
-    ChatCompletionRequestToolMessageParam = dict
-    ChatCompletionRequestUserMessageParam = dict
-    PredictionContentParam = dict
-    CustomToolChatCompletionsCustomParam = dict
-    ChatCompletionRequestAssistantMessageParam = dict
-    CustomToolChatCompletionsParam = dict
+    ModerationParam = dict
+    ChatCompletionDeveloperMessageParam = dict
+    ChatCompletionSystemMessageParam = dict
+    ChatCompletionToolMessageParam = dict
+    ChatCompletionUserMessageParam = dict
+    ChatCompletionPredictionContentParam = dict
+    ChatCompletionCustomToolCustomParam = dict
+    ChatCompletionAssistantMessageParam = dict
+    ChatCompletionCustomToolParam = dict
 
 
 MetadataParam: TypeAlias = Mapping[str, str] | None
@@ -791,31 +782,31 @@ CreateChatCompletionRequestFunctionCallParam: TypeAlias = (
 )
 """The dict form of ``CreateChatCompletionRequestFunctionCall``."""
 
-ChatCompletionRequestSystemMessageContentPartParam: TypeAlias = (
-    ChatCompletionRequestMessageContentPartTextParam | ChatCompletionRequestMessageContentPartText
+ChatCompletionSystemMessageContentPartParam: TypeAlias = (
+    ChatCompletionContentPartTextParam | ChatCompletionContentPartText
 )
-"""The dict form of ``ChatCompletionRequestSystemMessageContentPart``."""
+"""The dict form of ``ChatCompletionSystemMessageContentPart``."""
 
-ChatCompletionRequestToolMessageContentPartParam: TypeAlias = (
-    ChatCompletionRequestMessageContentPartTextParam | ChatCompletionRequestMessageContentPartText
+ChatCompletionToolMessageContentPartParam: TypeAlias = (
+    ChatCompletionContentPartTextParam | ChatCompletionContentPartText
 )
-"""The dict form of ``ChatCompletionRequestToolMessageContentPart``."""
+"""The dict form of ``ChatCompletionToolMessageContentPart``."""
 
-ChatCompletionRequestUserMessageContentPartParam: TypeAlias = (
-    ChatCompletionRequestMessageContentPartTextParam
-    | ChatCompletionRequestMessageContentPartText
-    | ChatCompletionRequestMessageContentPartImageParam
-    | ChatCompletionRequestMessageContentPartImage
-    | ChatCompletionRequestMessageContentPartAudioParam
-    | ChatCompletionRequestMessageContentPartAudio
-    | ChatCompletionRequestMessageContentPartFileParam
-    | ChatCompletionRequestMessageContentPartFile
+ChatCompletionContentPartParam: TypeAlias = (
+    ChatCompletionContentPartTextParam
+    | ChatCompletionContentPartText
+    | ChatCompletionContentPartImageParam
+    | ChatCompletionContentPartImage
+    | ChatCompletionContentPartInputAudioParam
+    | ChatCompletionContentPartInputAudio
+    | ChatCompletionContentPartFileParam
+    | ChatCompletionContentPartFile
 )
-"""The dict form of ``ChatCompletionRequestUserMessageContentPart``."""
+"""The dict form of ``ChatCompletionContentPart``."""
 
 ChatCompletionToolChoiceObjectParam: TypeAlias = (
-    ChatCompletionAllowedToolsChoiceParam
-    | ChatCompletionAllowedToolsChoice
+    ChatCompletionAllowedToolChoiceParam
+    | ChatCompletionAllowedToolChoice
     | ChatCompletionNamedToolChoiceParam
     | ChatCompletionNamedToolChoice
     | ChatCompletionNamedToolChoiceCustomParam
@@ -834,13 +825,13 @@ StopConfigurationParam: TypeAlias = str | Sequence[str] | None
 VoiceIdsOrCustomVoiceParam: TypeAlias = VoiceIdsShared | CustomVoiceParam | CustomVoice
 """The dict form of ``VoiceIdsOrCustomVoice``."""
 
-ChatCompletionMessageToolCallsItemParam: TypeAlias = (
+ChatCompletionMessageToolCallUnionParam: TypeAlias = (
     ChatCompletionMessageToolCallParam
     | ChatCompletionMessageToolCall
     | ChatCompletionMessageCustomToolCallParam
     | ChatCompletionMessageCustomToolCall
 )
-"""The dict form of ``ChatCompletionMessageToolCallsItem``."""
+"""The dict form of ``ChatCompletionMessageToolCallUnion``."""
 
 CreateChatCompletionRequestResponseFormatParam: TypeAlias = (
     ResponseFormatTextParam
@@ -852,74 +843,68 @@ CreateChatCompletionRequestResponseFormatParam: TypeAlias = (
 )
 """The dict form of ``CreateChatCompletionRequestResponseFormat``."""
 
-ChatCompletionRequestAssistantMessageContentPartParam: TypeAlias = (
-    ChatCompletionRequestMessageContentPartTextParam
-    | ChatCompletionRequestMessageContentPartText
-    | ChatCompletionRequestMessageContentPartRefusalParam
-    | ChatCompletionRequestMessageContentPartRefusal
+ChatCompletionAssistantMessageContentPartParam: TypeAlias = (
+    ChatCompletionContentPartTextParam
+    | ChatCompletionContentPartText
+    | ChatCompletionContentPartRefusalParam
+    | ChatCompletionContentPartRefusal
 )
-"""The dict form of ``ChatCompletionRequestAssistantMessageContentPart``."""
+"""The dict form of ``ChatCompletionAssistantMessageContentPart``."""
 
-ChatCompletionRequestDeveloperMessageContentParam: TypeAlias = (
-    str
-    | Sequence[ChatCompletionRequestMessageContentPartTextParam | ChatCompletionRequestMessageContentPartText]
+ChatCompletionDeveloperMessageContentParam: TypeAlias = (
+    str | Sequence[ChatCompletionContentPartTextParam | ChatCompletionContentPartText]
 )
-"""The dict form of ``ChatCompletionRequestDeveloperMessageContent``."""
+"""The dict form of ``ChatCompletionDeveloperMessageContent``."""
 
-ChatCompletionRequestSystemMessageContentParam: TypeAlias = (
-    str | Sequence[ChatCompletionRequestSystemMessageContentPartParam]
+ChatCompletionSystemMessageContentParam: TypeAlias = (
+    str | Sequence[ChatCompletionSystemMessageContentPartParam]
 )
-"""The dict form of ``ChatCompletionRequestSystemMessageContent``."""
+"""The dict form of ``ChatCompletionSystemMessageContent``."""
 
-ChatCompletionRequestToolMessageContentParam: TypeAlias = (
-    str | Sequence[ChatCompletionRequestToolMessageContentPartParam]
+ChatCompletionToolMessageContentParam: TypeAlias = str | Sequence[ChatCompletionToolMessageContentPartParam]
+"""The dict form of ``ChatCompletionToolMessageContent``."""
+
+ChatCompletionUserMessageContentParam: TypeAlias = str | Sequence[ChatCompletionContentPartParam]
+"""The dict form of ``ChatCompletionUserMessageContent``."""
+
+ChatCompletionCustomToolCustomFormatParam: TypeAlias = (
+    ChatCompletionCustomToolCustomFormatTextFormatParam
+    | ChatCompletionCustomToolCustomFormatTextFormat
+    | ChatCompletionCustomToolCustomFormatGrammarFormatParam
+    | ChatCompletionCustomToolCustomFormatGrammarFormat
 )
-"""The dict form of ``ChatCompletionRequestToolMessageContent``."""
+"""The dict form of ``ChatCompletionCustomToolCustomFormat``."""
 
-ChatCompletionRequestUserMessageContentParam: TypeAlias = (
-    str | Sequence[ChatCompletionRequestUserMessageContentPartParam]
+ChatCompletionPredictionContentContentParam: TypeAlias = (
+    str | Sequence[ChatCompletionContentPartTextParam | ChatCompletionContentPartText]
 )
-"""The dict form of ``ChatCompletionRequestUserMessageContent``."""
+"""The dict form of ``ChatCompletionPredictionContentContent``."""
 
-CustomToolChatCompletionsCustomFormatParam: TypeAlias = (
-    CustomToolChatCompletionsCustomFormatTextFormatParam
-    | CustomToolChatCompletionsCustomFormatTextFormat
-    | CustomToolChatCompletionsCustomFormatGrammarFormatParam
-    | CustomToolChatCompletionsCustomFormatGrammarFormat
+ChatCompletionAssistantMessageContentParam: TypeAlias = (
+    str | Sequence[ChatCompletionAssistantMessageContentPartParam]
 )
-"""The dict form of ``CustomToolChatCompletionsCustomFormat``."""
+"""The dict form of ``ChatCompletionAssistantMessageContent``."""
 
-PredictionContentContentParam: TypeAlias = (
-    str
-    | Sequence[ChatCompletionRequestMessageContentPartTextParam | ChatCompletionRequestMessageContentPartText]
-)
-"""The dict form of ``PredictionContentContent``."""
-
-ChatCompletionRequestAssistantMessageContentParam: TypeAlias = (
-    str | Sequence[ChatCompletionRequestAssistantMessageContentPartParam]
-)
-"""The dict form of ``ChatCompletionRequestAssistantMessageContent``."""
-
-ChatCompletionRequestMessageParam: TypeAlias = (
-    ChatCompletionRequestDeveloperMessageParam
-    | ChatCompletionRequestDeveloperMessage
-    | ChatCompletionRequestSystemMessageParam
-    | ChatCompletionRequestSystemMessage
-    | ChatCompletionRequestUserMessageParam
-    | ChatCompletionRequestUserMessage
-    | ChatCompletionRequestAssistantMessageParam
-    | ChatCompletionRequestAssistantMessage
-    | ChatCompletionRequestToolMessageParam
-    | ChatCompletionRequestToolMessage
-    | ChatCompletionRequestFunctionMessageParam
-    | ChatCompletionRequestFunctionMessage
+ChatCompletionMessageParam: TypeAlias = (
+    ChatCompletionDeveloperMessageParam
+    | ChatCompletionDeveloperMessage
+    | ChatCompletionSystemMessageParam
+    | ChatCompletionSystemMessage
+    | ChatCompletionUserMessageParam
+    | ChatCompletionUserMessage
+    | ChatCompletionAssistantMessageParam
+    | ChatCompletionAssistantMessage
+    | ChatCompletionToolMessageParam
+    | ChatCompletionToolMessage
+    | ChatCompletionFunctionMessageParam
+    | ChatCompletionFunctionMessage
 )
 """The dict form of ``ChatCompletionRequestMessage``."""
 
-CreateChatCompletionRequestToolParam: TypeAlias = (
-    ChatCompletionToolParam | ChatCompletionTool | CustomToolChatCompletionsParam | CustomToolChatCompletions
+ChatCompletionToolUnionParam: TypeAlias = (
+    ChatCompletionToolParam | ChatCompletionTool | ChatCompletionCustomToolParam | ChatCompletionCustomTool
 )
-"""The dict form of ``CreateChatCompletionRequestTool``."""
+"""The dict form of ``ChatCompletionToolUnion``."""
 
 
 class CreateChatCompletionParams(TypedDict, total=False):
@@ -936,7 +921,7 @@ class CreateChatCompletionParams(TypedDict, total=False):
     safety_identifier: str | None
     prompt_cache_key: str | None
     prompt_cache_retention: Literal["in_memory", "24h"] | None
-    prompt_cache_options: PromptCacheOptionsParamParam | PromptCacheOptionsParam
+    prompt_cache_options: PromptCacheOptionsParam | PromptCacheOptions
     top_logprobs: int | None
     """An integer between 0 and 20 specifying the maximum number of most likely
     tokens to return at each token position, each with an associated log
@@ -970,7 +955,7 @@ class CreateChatCompletionParams(TypedDict, total=False):
     """This tool searches the web for relevant results to use in a response.
     Learn more about the [web search tool](/docs/guides/tools-web-search?api-mode=chat).
     """
-    audio: CreateChatCompletionRequestAudioParam | CreateChatCompletionRequestAudio | None
+    audio: ChatCompletionAudioParam | CreateChatCompletionRequestAudio | None
     """Parameters for audio output. Required when audio output is requested with
     `modalities: ["audio"]`. [Learn more](/docs/guides/audio).
     """
@@ -981,7 +966,7 @@ class CreateChatCompletionParams(TypedDict, total=False):
 
     Supports text and image inputs. Note: image inputs over 8MB will be dropped.
     """
-    moderation: ModerationParamParam | ModerationParam | None
+    moderation: ModerationParam | Moderation | None
     stop: StopConfigurationParam | None
     logit_bias: Mapping[str, int] | None
     """Modify the likelihood of specified tokens appearing in the completion.
@@ -1008,7 +993,7 @@ class CreateChatCompletionParams(TypedDict, total=False):
     """
     n: int | None
     """How many chat completion choices to generate for each input message. Note that you will be charged based on the number of generated tokens across all of the choices. Keep `n` as `1` to minimize costs."""
-    prediction: PredictionContentParam | PredictionContent | None
+    prediction: ChatCompletionPredictionContentParam | ChatCompletionPredictionContent | None
     """Configuration for a [Predicted Output](/docs/guides/predicted-outputs),
     which can greatly improve response times when large parts of the model
     response are known ahead of time. This is most common when you are

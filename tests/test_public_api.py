@@ -24,20 +24,26 @@ def test_types_exports_every_model_and_request_typeddict() -> None:
     import ast
 
     import completionkit.types
+    from codegen.generate import scalar_aliases
     from completionkit._generated import models, params
 
     names = completionkit.types.__all__
     assert names == sorted(names)
-    # Every class and alias the models define, and every type params.py defines.
+    # Every class and alias the models define but the aliases of a scalar, and every type
+    # params.py defines.
     tree = ast.parse(Path(models.__file__).read_text("utf-8"))
     defined = {n.name for n in tree.body if isinstance(n, ast.ClassDef)} | {
         n.target.id for n in tree.body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
     }
+    scalars = scalar_aliases(tree)
+    assert {"CreateChatCompletionRequestN", "ModelResponsePropertiesTopP"} <= scalars
     types_of_params = set(params.__all__) - {"CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS"}
-    assert set(names) == defined | types_of_params
+    assert set(names) == (defined - scalars) | types_of_params
+    # A twin's name is its model's and `Param`, never twice.
+    assert not [name for name in names if name.endswith("ParamParam")]
     for name in names:
         assert getattr(completionkit.types, name) is getattr(models, name, getattr(params, name, None)), name
-    assert {"ChatCompletionToolParam", "ChatCompletionRequestMessageParam"} <= set(names)
+    assert {"ChatCompletionToolParam", "ChatCompletionMessageParam"} <= set(names)
     # The generated types the package's top level exports are all there too.
     generated = {n for n in completionkit.__all__ if hasattr(models, n) or hasattr(params, n)}
     assert generated <= set(names)

@@ -1,5 +1,5 @@
-"""Generated names come from the place of a schema in the spec, and a regeneration from
-another upstream version keeps them (codegen/naming.py)."""
+"""Generated names come from the place of a schema in the spec (or the official SDK's name
+for it), and a regeneration from another upstream version keeps them (codegen/naming.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from codegen.document import load_yaml
 from codegen.generate import public_names
-from codegen.naming import NamingError, inline_names, name_inline_schemas
+from codegen.naming import SDK_NAMES, NamingError, name_schemas, schema_names, twin_name
 
 ROOT = Path(__file__).resolve().parents[2]
 # spec/ as the cut makes it from each upstream file in ../shared/upstream/ (overlay applied).
@@ -24,9 +24,9 @@ CUTS = {
 
 
 def _names(spec: Path) -> tuple[dict[str, str], set[str]]:
-    """The name of each inline schema by place, and the component names."""
+    """The name of each schema by place, and the components' upstream names."""
     document = load_yaml(spec.read_bytes())
-    return inline_names(document), set(document["components"]["schemas"])
+    return schema_names(document), set(document["components"]["schemas"])
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_the_classes_of_shared_schemas_have_the_same_names(generated: dict[str, 
     generated_shared = shared & (old | new)
     assert generated_shared <= old
     assert generated_shared <= new
-    assert {"CreateChatCompletionResponseChoice", "ChatCompletionStoredMessage"} <= generated_shared
+    assert {"ChatCompletion", "ChatCompletionChoice", "ChatCompletionStoreMessage"} <= generated_shared
 
 
 def test_no_generated_name_carries_a_number_or_a_placeholder(generated: dict[str, list[str]]) -> None:
@@ -104,12 +104,15 @@ def test_an_inline_schema_is_named_from_its_place() -> None:
             }
         }
     }
-    assert inline_names(document) == {
+    assert schema_names(document) == {
+        "Answer": "Answer",
+        "Options": "Options",
+        "Holder": "Holder",
         "Answer.choices[]": "AnswerChoice",
         "Answer.voice": "AnswerVoice",
-        "AnswerVoice|object": "AnswerVoiceObject",
+        "Answer.voice|object": "AnswerVoiceObject",
     }
-    named = name_inline_schemas(document)["components"]["schemas"]
+    named = name_schemas(document)["components"]["schemas"]
     assert named["Options"]["properties"] == {"a": {"type": "boolean"}}  # the class takes the name
     assert named["Holder"]["properties"]["options"] == {
         "anyOf": [{"$ref": "#/components/schemas/Options"}, {"type": "null"}]
@@ -126,4 +129,70 @@ def test_a_name_that_is_taken_is_an_error_not_a_number() -> None:
         }
     }
     with pytest.raises(NamingError, match=r"A\.b: the name AB is taken"):
-        name_inline_schemas(document)
+        name_schemas(document)
+
+
+def test_a_component_takes_the_sdk_name_and_its_parts_follow() -> None:
+    document = {
+        "components": {
+            "schemas": {
+                "CreateChatCompletionResponse": {
+                    "type": "object",
+                    "properties": {
+                        "choices": {"type": "array", "items": {"type": "object", "properties": {"i": {}}}}
+                    },
+                },
+                "Page": {
+                    "type": "object",
+                    "properties": {
+                        "data": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/CreateChatCompletionResponse"},
+                        }
+                    },
+                },
+            }
+        }
+    }
+    # The place keeps the upstream spelling; the name is built from the SDK's.
+    assert schema_names(document) == {
+        "CreateChatCompletionResponse": "ChatCompletion",
+        "Page": "Page",
+        "CreateChatCompletionResponse.choices[]": "ChatCompletionChoice",
+    }
+    schemas = name_schemas(document)["components"]["schemas"]
+    assert list(schemas) == ["ChatCompletion", "Page", "ChatCompletionChoice"]  # one name each
+    assert schemas["Page"]["properties"]["data"]["items"] == {"$ref": "#/components/schemas/ChatCompletion"}
+
+
+def test_the_twin_of_a_model_is_named_param_or_as_the_sdk_names_it() -> None:
+    assert twin_name("ChatCompletionUserMessage") == "ChatCompletionUserMessageParam"
+    # The request message union's twin has the SDK's name; ChatCompletionMessage is the answer's.
+    assert SDK_NAMES["ChatCompletionRequestMessage"] == (
+        "ChatCompletionRequestMessage",
+        "ChatCompletionMessageParam",
+    )
+    assert twin_name("ChatCompletionRequestMessage") == "ChatCompletionMessageParam"
+    assert SDK_NAMES["ChatCompletionResponseMessage"] == "ChatCompletionMessage"
+
+
+def test_a_name_ending_in_param_leaves_the_suffix_to_the_twin() -> None:
+    document: dict[str, Any] = {
+        "components": {
+            "schemas": {
+                "ModerationParam": {"type": "object", "properties": {"a": {"type": "string"}}},
+                "Holder": {
+                    "type": "object",
+                    "properties": {"m": {"$ref": "#/components/schemas/ModerationParam"}},
+                },
+            }
+        }
+    }
+    schemas = name_schemas(document)["components"]["schemas"]
+    assert list(schemas) == ["Moderation", "Holder"]
+    assert schemas["Holder"]["properties"]["m"] == {"$ref": "#/components/schemas/Moderation"}
+    assert twin_name("Moderation") == "ModerationParam"
+    # ...unless the shorter name is taken: then the generation fails, naming both.
+    document["components"]["schemas"]["Moderation"] = {"type": "object"}
+    with pytest.raises(NamingError, match="ModerationParam and Moderation would both be named Moderation"):
+        name_schemas(document)

@@ -18,6 +18,7 @@ import pytest
 
 from codegen import params as codegen_params
 from codegen.generate import HEADER
+from codegen.naming import twin_name
 from completionkit._generated import models, params
 
 from ..typecheckers import marked_lines, mypy, pyright, search_paths
@@ -35,40 +36,40 @@ from collections.abc import Sequence
 
 from completionkit._generated.models import ChatCompletionTool, FunctionObject
 from completionkit._generated.params import (
-    ChatCompletionRequestMessageParam,
-    ChatCompletionRequestUserMessageParam,
+    ChatCompletionMessageParam,
+    ChatCompletionUserMessageParam,
     ChatCompletionStreamOptionsParam,
     ChatCompletionToolChoiceOptionParam,
     ChatCompletionToolParam,
     CreateChatCompletionParams,
-    CreateChatCompletionRequestAudioParam,
+    ChatCompletionAudioParam,
     CreateChatCompletionRequestResponseFormatParam,
-    CreateChatCompletionRequestToolParam,
+    ChatCompletionToolUnionParam,
     WebSearchOptionsParam,
-    PredictionContentParam,
+    ChatCompletionPredictionContentParam,
 )
 
-user_text: ChatCompletionRequestMessageParam = {"role": "user", "content": "Hi"}
-user_parts: ChatCompletionRequestUserMessageParam = {
+user_text: ChatCompletionMessageParam = {"role": "user", "content": "Hi"}
+user_parts: ChatCompletionUserMessageParam = {
     "role": "user",
     "content": [
         {"type": "text", "text": "What is in this image?"},
         {"type": "image_url", "image_url": {"url": "https://example.com/a.png", "detail": "low"}},
     ],
 }
-system: ChatCompletionRequestMessageParam = {"role": "system", "content": "Answer briefly."}
-assistant: ChatCompletionRequestMessageParam = {
+system: ChatCompletionMessageParam = {"role": "system", "content": "Answer briefly."}
+assistant: ChatCompletionMessageParam = {
     "role": "assistant",
     "content": None,
     "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
 }
-tool: ChatCompletionRequestMessageParam = {"role": "tool", "content": "42", "tool_call_id": "call_1"}
-messages: list[ChatCompletionRequestMessageParam] = [user_text, user_parts, system, assistant, tool]
+tool: ChatCompletionMessageParam = {"role": "tool", "content": "42", "tool_call_id": "call_1"}
+messages: list[ChatCompletionMessageParam] = [user_text, user_parts, system, assistant, tool]
 
-function_tools: Sequence[CreateChatCompletionRequestToolParam] = [
+function_tools: Sequence[ChatCompletionToolUnionParam] = [
     {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
 ]
-custom_tool: CreateChatCompletionRequestToolParam = {
+custom_tool: ChatCompletionToolUnionParam = {
     "type": "custom",
     "custom": {
         "name": "grep",
@@ -77,9 +78,9 @@ custom_tool: CreateChatCompletionRequestToolParam = {
 }
 struct_tool = ChatCompletionTool(function=FunctionObject(name="g"))
 nested_struct: ChatCompletionToolParam = {"type": "function", "function": FunctionObject(name="h")}
-tools: list[CreateChatCompletionRequestToolParam] = [*function_tools, custom_tool, struct_tool, nested_struct]
+tools: list[ChatCompletionToolUnionParam] = [*function_tools, custom_tool, struct_tool, nested_struct]
 function_tool_list: list[ChatCompletionToolParam] = [{"type": "function", "function": {"name": "k"}}]
-read_only_tools: Sequence[CreateChatCompletionRequestToolParam] = function_tool_list
+read_only_tools: Sequence[ChatCompletionToolUnionParam] = function_tool_list
 
 json_object: CreateChatCompletionRequestResponseFormatParam = {"type": "json_object"}
 text: CreateChatCompletionRequestResponseFormatParam = {"type": "text"}
@@ -101,8 +102,8 @@ web_search_near: WebSearchOptionsParam = {
     "user_location": {"type": "approximate", "approximate": {"city": "Paris", "country": "FR"}},
     "search_context_size": "low",
 }
-prediction: PredictionContentParam = {"type": "content", "content": "print('hello')"}
-audio: CreateChatCompletionRequestAudioParam = {"voice": "alloy", "format": "mp3"}
+prediction: ChatCompletionPredictionContentParam = {"type": "content", "content": "print('hello')"}
+audio: ChatCompletionAudioParam = {"voice": "alloy", "format": "mp3"}
 stream_options: ChatCompletionStreamOptionsParam = {"include_usage": True}
 
 # tools and response_format are the client's to type (EXCLUDED): the Params above are
@@ -124,18 +125,18 @@ keywords: CreateChatCompletionParams = {
 
 # (value in RIGHT, models type it converts to, the Struct it becomes)
 CONVERSIONS = [
-    ("user_text", "ChatCompletionRequestMessage", "ChatCompletionRequestUserMessage"),
-    ("user_parts", "ChatCompletionRequestMessage", "ChatCompletionRequestUserMessage"),
-    ("system", "ChatCompletionRequestMessage", "ChatCompletionRequestSystemMessage"),
-    ("assistant", "ChatCompletionRequestMessage", "ChatCompletionRequestAssistantMessage"),
-    ("tool", "ChatCompletionRequestMessage", "ChatCompletionRequestToolMessage"),
-    ("custom_tool", "CreateChatCompletionRequestTool", "CustomToolChatCompletions"),
-    ("nested_struct", "CreateChatCompletionRequestTool", "ChatCompletionTool"),
+    ("user_text", "ChatCompletionRequestMessage", "ChatCompletionUserMessage"),
+    ("user_parts", "ChatCompletionRequestMessage", "ChatCompletionUserMessage"),
+    ("system", "ChatCompletionRequestMessage", "ChatCompletionSystemMessage"),
+    ("assistant", "ChatCompletionRequestMessage", "ChatCompletionAssistantMessage"),
+    ("tool", "ChatCompletionRequestMessage", "ChatCompletionToolMessage"),
+    ("custom_tool", "ChatCompletionToolUnion", "ChatCompletionCustomTool"),
+    ("nested_struct", "ChatCompletionToolUnion", "ChatCompletionTool"),
     ("json_object", "CreateChatCompletionRequestResponseFormat", "ResponseFormatJsonObject"),
     ("text", "CreateChatCompletionRequestResponseFormat", "ResponseFormatText"),
     ("json_schema", "CreateChatCompletionRequestResponseFormat", "ResponseFormatJsonSchema"),
     ("choice_function", "ChatCompletionToolChoiceOption", "ChatCompletionNamedToolChoice"),
-    ("choice_allowed", "ChatCompletionToolChoiceOption", "ChatCompletionAllowedToolsChoice"),
+    ("choice_allowed", "ChatCompletionToolChoiceOption", "ChatCompletionAllowedToolChoice"),
     ("choice_custom", "ChatCompletionToolChoiceOption", "ChatCompletionNamedToolChoiceCustom"),
     (
         "web_search",
@@ -147,7 +148,7 @@ CONVERSIONS = [
         "WebSearchOptions",
         "WebSearchOptions",
     ),
-    ("prediction", "PredictionContent", "PredictionContent"),
+    ("prediction", "ChatCompletionPredictionContent", "ChatCompletionPredictionContent"),
     ("audio", "CreateChatCompletionRequestAudio", "CreateChatCompletionRequestAudio"),
     ("stream_options", "ChatCompletionStreamOptions", "ChatCompletionStreamOptions"),
 ]
@@ -155,20 +156,20 @@ CONVERSIONS = [
 # Consumer code in which both checkers must reject each line marked `# error`, and no other.
 WRONG = """\
 from completionkit._generated.params import (
-    ChatCompletionRequestMessageParam,
+    ChatCompletionMessageParam,
     ChatCompletionToolChoiceOptionParam,
     CreateChatCompletionRequestResponseFormatParam,
-    CreateChatCompletionRequestToolParam,
+    ChatCompletionToolUnionParam,
 )
 
-wizard: ChatCompletionRequestMessageParam = {"role": "wizard", "content": "x"}  # error: unknown role
-untied: ChatCompletionRequestMessageParam = {"role": "tool", "content": "x"}  # error: no tool_call_id
-bare: CreateChatCompletionRequestToolParam = {"type": "function"}  # error: a function tool without function
-misspelt: ChatCompletionRequestMessageParam = {"role": "user", "contnet": "x"}  # error: misspelt key
-number: ChatCompletionRequestMessageParam = {"role": "user", "content": 5}  # error: content is text or parts
+wizard: ChatCompletionMessageParam = {"role": "wizard", "content": "x"}  # error: unknown role
+untied: ChatCompletionMessageParam = {"role": "tool", "content": "x"}  # error: no tool_call_id
+bare: ChatCompletionToolUnionParam = {"type": "function"}  # error: a function tool without function
+misspelt: ChatCompletionMessageParam = {"role": "user", "contnet": "x"}  # error: misspelt key
+number: ChatCompletionMessageParam = {"role": "user", "content": 5}  # error: content is text or parts
 objekt: CreateChatCompletionRequestResponseFormatParam = {"type": "json_objekt"}  # error: no such format
 choice: ChatCompletionToolChoiceOptionParam = "sometimes"  # error: not a tool choice
-nested: list[CreateChatCompletionRequestToolParam] = [{"type": "function", "function": {"nam": "f"}}]  # error
+nested: list[ChatCompletionToolUnionParam] = [{"type": "function", "function": {"nam": "f"}}]  # error
 """
 
 
@@ -268,14 +269,14 @@ def test_every_reachable_struct_has_a_twin_with_its_keys() -> None:
     reachable = _reachable()
     typeddicts = _typeddicts(ast.parse(PARAMS.read_text("utf-8")))
     twins = {name for name in typeddicts if name.endswith("Param")}
-    assert twins == {f"{name}Param" for name in reachable}
+    assert twins == {twin_name(name) for name in reachable}
     # The ones the README and users reach for, by name.
-    for name in ["ChatCompletionRequestUserMessage", "ChatCompletionTool", "ResponseFormatJsonObject"]:
+    for name in ["ChatCompletionUserMessage", "ChatCompletionTool", "ResponseFormatJsonObject"]:
         assert name in reachable
     for name, info in reachable.items():
         tag = [(info.tag_field, True)] if info.tag_field is not None else []
         expected = tag + [(item.encode_name, item.required) for item in info.fields]
-        assert typeddicts[f"{name}Param"] == expected, name
+        assert typeddicts[twin_name(name)] == expected, name
 
 
 def test_keyword_typeddicts_have_every_body_field_but_the_excluded_all_optional() -> None:
@@ -319,13 +320,13 @@ def test_union_aliases_have_twins_of_their_members() -> None:
     }
     for alias in [
         "ChatCompletionRequestMessage",
-        "CreateChatCompletionRequestTool",
+        "ChatCompletionToolUnion",
         "CreateChatCompletionRequestResponseFormat",
-        "ChatCompletionRequestUserMessageContentPart",
+        "ChatCompletionContentPart",
     ]:
         members = [member.__name__ for member in typing.get_args(getattr(models, alias))]
-        named = {n.id for n in ast.walk(aliases[f"{alias}Param"]) if isinstance(n, ast.Name)}
-        assert named == {*members, *(f"{member}Param" for member in members)}, alias
+        named = {n.id for n in ast.walk(aliases[twin_name(alias)]) if isinstance(n, ast.Name)}
+        assert named == {*members, *(twin_name(member) for member in members)}, alias
     option = {
         n.id for n in ast.walk(aliases["ChatCompletionToolChoiceOptionParam"]) if isinstance(n, ast.Name)
     }

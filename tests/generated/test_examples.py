@@ -11,16 +11,18 @@ from typing import Any
 import msgspec
 import pytest
 
+from codegen.cut import HTTP_METHODS, load_yaml
+from codegen.naming import schema_names
 from completionkit import decode_json, encode_json
 from completionkit._generated import endpoints, models
-from completionkit._generated.models import CreateChatCompletionStreamResponse
-
-from codegen.cut import HTTP_METHODS, load_yaml
+from completionkit._generated.models import ChatCompletionChunk
 
 ROOT = Path(__file__).resolve().parents[2]
 
 SPEC = load_yaml((ROOT / "spec" / "openapi.yaml").read_bytes())
 ENDPOINTS = {e.operation_id: e for e in endpoints.ENDPOINTS}
+# The model of each spec schema, by the schema's name (codegen/naming.py may give it the SDK's).
+MODEL_NAMES = schema_names(SPEC)
 
 
 def _json_documents(text: str) -> list[Any]:
@@ -87,7 +89,7 @@ def test_component_example_decodes_and_round_trips(name: str, example: str) -> N
     documents = _json_documents(example)
     assert documents
     for document in documents:
-        _round_trip(document, getattr(models, name))
+        _round_trip(document, getattr(models, MODEL_NAMES[name]))
 
 
 @pytest.mark.parametrize(("operation_id", "example"), list(_operation_examples()))
@@ -106,5 +108,5 @@ def test_request_example_decodes_into_the_body_type(operation_id: str, example: 
 
 def test_streaming_example_chunks_decode() -> None:
     example = next(e for e in SPEC["paths"]["/chat/completions"]["post"]["x-oaiMeta"]["examples"] if e["title"] == "Streaming")
-    chunks = [decode_json(json.dumps(d), CreateChatCompletionStreamResponse) for d in _json_documents(example["response"])]
+    chunks = [decode_json(json.dumps(d), ChatCompletionChunk) for d in _json_documents(example["response"])]
     assert chunks[0].choices[0].delta.role == "assistant"

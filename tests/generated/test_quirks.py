@@ -12,18 +12,18 @@ from codegen.cut import load_yaml
 from completionkit import decode_json, encode_json
 from completionkit._decoding import error_location
 from completionkit._generated.models import (
-    ChatCompletionRequestAssistantMessage,
+    ChatCompletion,
+    ChatCompletionAssistantMessage,
+    ChatCompletionChunk,
     CreateChatCompletionRequest,
-    CreateChatCompletionResponse,
-    CreateChatCompletionStreamResponse,
     ErrorResponse,
 )
 
 CATALOGUE = load_yaml((Path(__file__).parents[1] / "fixtures" / "quirks" / "catalogue.yaml").read_bytes())
 CASES = {case["name"]: case for case in CATALOGUE["cases"]}
 TYPES: dict[str, Any] = {
-    "completion": CreateChatCompletionResponse,
-    "chunk": CreateChatCompletionStreamResponse,
+    "completion": ChatCompletion,
+    "chunk": ChatCompletionChunk,
     "error": ErrorResponse,
 }
 
@@ -105,11 +105,11 @@ def test_no_response_type_carries_unset() -> None:
 @pytest.mark.parametrize(
     ("body", "type_"),
     [
-        (b"<html><body>502 Bad Gateway</body></html>", CreateChatCompletionResponse),
-        (b"[1, 2, 3]", CreateChatCompletionResponse),
-        (b'"just a string"', CreateChatCompletionStreamResponse),
-        (b'{"id": 5}', CreateChatCompletionResponse),
-        (b'{"choices": "many"}', CreateChatCompletionStreamResponse),
+        (b"<html><body>502 Bad Gateway</body></html>", ChatCompletion),
+        (b"[1, 2, 3]", ChatCompletion),
+        (b'"just a string"', ChatCompletionChunk),
+        (b'{"id": 5}', ChatCompletion),
+        (b'{"choices": "many"}', ChatCompletionChunk),
     ],
 )
 def test_leniency_never_hides_a_real_failure(body: bytes, type_: Any) -> None:
@@ -122,7 +122,7 @@ class TestRequestsStayStrict:
         with pytest.raises(msgspec.ValidationError) as raised:
             msgspec.convert(
                 {"role": "assistant", "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": ""}}]},
-                ChatCompletionRequestAssistantMessage,
+                ChatCompletionAssistantMessage,
             )
         assert error_location(raised.value)[0] == "tool_calls[0].id"
 
@@ -132,5 +132,5 @@ class TestRequestsStayStrict:
         assert error_location(raised.value)[0] == "messages"
 
     def test_a_request_object_has_no_reasoning_field(self) -> None:
-        names = {f.name for f in msgspec.structs.fields(ChatCompletionRequestAssistantMessage)}
+        names = {f.name for f in msgspec.structs.fields(ChatCompletionAssistantMessage)}
         assert "reasoning_content" not in names

@@ -8,7 +8,7 @@ import pytest
 
 from completionkit import decode_json
 from completionkit._generated.endpoints import create_chat_completion
-from completionkit._generated.models import CreateChatCompletionStreamResponse
+from completionkit._generated.models import ChatCompletionChunk
 
 RECORDED = sorted((Path(__file__).parent.parent / "fixtures" / "recorded").glob("*.sse"))
 
@@ -25,14 +25,14 @@ def test_recorded_streams_are_present() -> None:
 
 
 def test_create_streams_this_chunk_type() -> None:
-    assert create_chat_completion.stream_chunk is CreateChatCompletionStreamResponse
+    assert create_chat_completion.stream_chunk is ChatCompletionChunk
 
 
 @pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.name)
 def test_every_chunk_decodes(path: Path) -> None:
     data = _data_lines(path.read_bytes())
     assert data[-1] == b"[DONE]"
-    chunks = [decode_json(d, CreateChatCompletionStreamResponse, strict=True) for d in data[:-1]]
+    chunks = [decode_json(d, ChatCompletionChunk, strict=True) for d in data[:-1]]
     assert chunks
     assert {c.object for c in chunks} == {"chat.completion.chunk"}
     assert len({c.id for c in chunks}) == 1
@@ -44,7 +44,7 @@ def test_usage_chunk_has_no_choices() -> None:
     usage_chunks = []
     for path in RECORDED:
         for d in _data_lines(path.read_bytes())[:-1]:
-            chunk = decode_json(d, CreateChatCompletionStreamResponse)
+            chunk = decode_json(d, ChatCompletionChunk)
             if chunk.usage:
                 usage_chunks.append(chunk)
     assert usage_chunks
