@@ -13,9 +13,10 @@ from typing import TypeVar
 import httpx2
 import msgspec
 
-from ._decoding import decode_json
+from ._decoding import decode_json, decode_plain_json
 from ._exceptions import (
     APIConnectionError,
+    APIError,
     APIResponseValidationError,
     APIStatusError,
     APIStreamIncompleteError,
@@ -25,14 +26,20 @@ from ._exceptions import (
     ConflictError,
     InternalServerError,
     NotFoundError,
-    OpenAIError,
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
 )
 from ._generated.models import Error, ErrorResponse
 
-__all__ = ["decode", "error_from_response", "error_from_transport", "says_no_such_completion"]
+__all__ = [
+    "decode",
+    "error_body",
+    "error_from_response",
+    "error_from_transport",
+    "says_no_such_completion",
+    "transport_failure",
+]
 
 T = TypeVar("T")
 
@@ -49,32 +56,92 @@ _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
 # Patterns of rare paths (an error's body or cause), compiled by `re` when first
 # used rather than at import: compiling each is a cold start's millisecond.
 _TAGS = r"<[^>]+>"
+_SCRIPTS = r"<(script|style)\b.*?</\1\s*>"
 
 
 def _text(body: bytes, limit: int = 200) -> str:
-    """The start of a body as text, whatever its bytes: invalid UTF-8 is replaced, tags
-    and runs of white space are squeezed out."""
-    return " ".join(re.sub(_TAGS, " ", body[: limit * 8].decode("utf-8", "replace")).split())[:limit]
+    """The start of a body as text, whatever its bytes: invalid UTF-8 is replaced; an HTML
+    page's tags, scripts and styles are dropped, and each of its texts is kept once (a
+    proxy's page says "502 Bad Gateway" in its title and again in its heading)."""
+    text = body[: limit * 8].decode("utf-8", "replace")
+    if "<" in text:
+        text = re.sub(_SCRIPTS, " ", text, flags=re.IGNORECASE | re.DOTALL)
+    pieces = (" ".join(piece.split()) for piece in re.split(_TAGS, text))
+    return " - ".join(dict.fromkeys(piece for piece in pieces if piece))[:limit]
 
 
-def error_from_response(response: httpx2.Response, error_type: type[ErrorResponse]) -> APIStatusError:
+def error_body(content: bytes, *, error_member: bool = False) -> object:
+    """A body as an error's ``body`` holds it, as openai's errors do: its JSON decoded
+    (with ``error_member``, only the ``error`` member of an object that has one), or its
+    text when it is not JSON.  Never raises."""
+    try:
+        body = decode_plain_json(content)
+    except msgspec.DecodeError:
+        return content.decode("utf-8", "replace")
+    member = _member(body, "error") if error_member else None
+    return body if member is None else member
+
+
+def _member(value: object, name: str) -> object:
+    """``value[name]`` when ``value`` is a JSON object that has it, else None."""
+    return typing.cast("dict[str, object]", value).get(name) if isinstance(value, dict) else None
+
+
+def error_from_response(
+    response: httpx2.Response, error_type: type[ErrorResponse], *, attempts: int = 1
+) -> APIStatusError:
     """The typed error of an answer with an error status, whatever its body holds;
-    ``error_type`` is the error body the endpoint stub names.  Any bytes give an error
-    of the status's class: never an exception of its own."""
+    ``error_type`` is the error body the endpoint stub names, ``attempts`` how many times
+    the request was sent.  Any bytes give an error of the status's class: never an
+    exception of its own."""
     status = response.status_code
     cls = _STATUS_ERRORS.get(status, InternalServerError if status >= 500 else APIStatusError)
+    code: str | None = None
+    type_: str | None = None
+    param: str | None = None
     try:
         error = decode_json(response.content, error_type).error
     except msgspec.DecodeError:
         # Not the API's error object: a proxy's HTML page, plain text, invalid UTF-8, nothing.
-        message = _text(response.content) or response.reason_phrase or "no body"
-        return cls(f"Error code {status}: {message}", response=response)
+        message = f"Error code {status}: {_text(response.content) or response.reason_phrase or 'no body'}"
+        routed = False
+    else:
+        message = error.message or f"Error code {status}"
+        code = None if error.code is None else str(error.code)
+        type_, param = error.type, error.param
+        routed = not message.startswith("Invalid URL")
+    if status == 404 and not routed:
+        message += _base_url_hint(response)
     return cls(
-        error.message or f"Error code {status}",
+        message,
         response=response,
-        code=None if error.code is None else str(error.code),
-        type=error.type,
-        param=error.param,
+        body=error_body(response.content, error_member=True),
+        code=code,
+        type=type_,
+        param=param,
+        attempts=attempts,
+    )
+
+
+def _base_url_hint(response: httpx2.Response) -> str:
+    """For a 404 that is not the API's own error about what was asked (the path itself
+    was not found): when the base URL does not end in ``/v1``, a hint that it should.
+
+    A base URL without ``/v1`` is the most common mistake with a local server (vLLM,
+    Ollama, llama.cpp, LM Studio), and the server's own words (``Invalid URL (POST
+    /chat/completions)``, ``{"detail": "Not Found"}``, ``404 page not found``) do not say it.
+    """
+    try:
+        url = response.request.url
+    except RuntimeError:  # a response built without its request
+        return ""
+    base_path, found, _ = url.path.partition("/chat/completions")
+    if not found or base_path.rstrip("/").endswith("/v1"):
+        return ""
+    base = f"{url.scheme}://{_origin(url)}{base_path.rstrip('/')}"
+    return (
+        f"; the base URL {base} does not end in /v1, under which OpenAI-compatible servers "
+        f"usually serve: try base_url={base + '/v1'!r}"
     )
 
 
@@ -98,10 +165,9 @@ def says_no_such_completion(error: NotFoundError) -> bool:
         return False
     if error.param == "completion_id":
         return True
-    try:
-        path = error.response.request.url.path  # percent-decoded
-    except RuntimeError:  # a response built without its request
+    if error.request is None:  # a response made without its request
         return False
+    path = error.request.url.path  # percent-decoded
     _, found, rest = path.partition("/chat/completions/")
     completion_id = rest.split("/", 1)[0]
     return (
@@ -111,29 +177,71 @@ def says_no_such_completion(error: NotFoundError) -> bool:
     )
 
 
-def error_from_transport(error: httpx2.RequestError, *, streaming: bool = False) -> OpenAIError:
-    """The error of a request that got no (whole) answer.
+def transport_failure(error: httpx2.RequestError, *, streaming: bool = False) -> tuple[type[APIError], str]:
+    """The class and the message of the error of a request that got no (whole) answer.
 
-    A timeout is an ``APITimeoutError``; a body that cannot be decompressed (a
-    ``DecodingError``) an ``APIResponseValidationError``; any other failure an
-    ``APIConnectionError``, or, while a stream was being read (``streaming``), an
-    ``APIStreamIncompleteError``: the answer had begun and broke off.  The message names
-    the host and the reason (``Connection refused``), never the URL's path, query or
+    A timeout is an ``APITimeoutError``, whose message says which timeout and its value;
+    a body that cannot be decompressed (a ``DecodingError``) an
+    ``APIResponseValidationError``; any other failure an ``APIConnectionError``, or, while
+    a stream was being read (``streaming``), an ``APIStreamIncompleteError``: the answer
+    had begun and broke off.  The message names the host and the reason in the system's
+    words (``Connection refused``) or completionkit's, never the URL's path, query or
     headers.
     """
-    failure: OpenAIError
-    where = _host(error)
-    reason = _reason(error)
+    host = _host(error)
+    to = f" to {host}" if host else ""
     if isinstance(error, httpx2.TimeoutException):
-        failure = APITimeoutError(f"Request timed out{where}.")
-    elif isinstance(error, httpx2.DecodingError):
-        failure = APIResponseValidationError(f"The answer{where} could not be decoded: {reason}")
-    elif streaming:
-        failure = APIStreamIncompleteError(f"The stream{where} broke off: {reason}")
-    else:
-        failure = APIConnectionError(f"Connection error{where}: {reason}")
+        return APITimeoutError, f"Request timed out{to}{_timeout(error)}"
+    if isinstance(error, httpx2.DecodingError):
+        return APIResponseValidationError, f"The answer{to} could not be decoded: {_reason(error)}"
+    if streaming:
+        # The HTTP library's words for a cut stream ("incomplete chunked read") say less
+        # than ours; the system's (``Connection reset by peer``) are kept.
+        reason = _system_reason(error) or "the connection closed before the end of the answer"
+        return APIStreamIncompleteError, f"The stream{' from ' + host if host else ''} broke off: {reason}"
+    return APIConnectionError, f"Connection error{to}: {_reason(error)}"
+
+
+def error_from_transport(error: httpx2.RequestError, *, attempts: int = 1) -> APIError:
+    """The error of a request that got no (whole) answer (``transport_failure`` says which),
+    after ``attempts`` attempts; the transport's error is its ``__cause__``."""
+    cls, message = transport_failure(error)
+    try:
+        request: httpx2.Request | None = error.request
+    except RuntimeError:  # raised before it had a request
+        request = None
+    failure = cls(message, request, attempts=attempts)
     failure.__cause__ = error
     return failure
+
+
+_TIMEOUTS: tuple[tuple[type[httpx2.TimeoutException], str, str], ...] = (
+    (httpx2.ConnectTimeout, "connect", "not connected within"),
+    (httpx2.ReadTimeout, "read", "nothing received for"),
+    (httpx2.WriteTimeout, "write", "not sent within"),
+    (httpx2.PoolTimeout, "pool", "no free connection within"),
+)
+
+
+def _timeout(error: httpx2.TimeoutException) -> str:
+    """What timed out, and after how long: ``: nothing received for 0.2 s (read timeout)``
+    (the request keeps the timeouts it was sent with); empty when that is not known."""
+    try:
+        timeouts = error.request.extensions.get("timeout")
+    except RuntimeError:  # raised before it had a request
+        return ""
+    for cls, phase, what in _TIMEOUTS:
+        if isinstance(error, cls) and isinstance(timeouts, dict):
+            seconds = typing.cast("dict[str, object]", timeouts).get(phase)
+            if isinstance(seconds, int | float):
+                return f": {what} {seconds:g} s ({phase} timeout)"
+    return ""
+
+
+def _origin(url: httpx2.URL) -> str:
+    """``host:port`` of a URL (the port when it has one; an IPv6 host in brackets)."""
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return host if url.port is None else f"{host}:{url.port}"
 
 
 def _host(error: httpx2.RequestError) -> str:
@@ -141,19 +249,14 @@ def _host(error: httpx2.RequestError) -> str:
         url = error.request.url
     except RuntimeError:  # raised before it had a request
         return ""
-    if not url.host:
-        return ""
-    port = "" if url.port is None else f":{url.port}"
-    return f" to {url.host}{port}"
+    return _origin(url) if url.host else ""
 
 
 _ERRNO = r"^\[Errno -?\d+\]\s*"
 
 
-def _reason(error: BaseException) -> str:
-    """The innermost cause's own words: ``Connection refused`` for ``[Errno 111]
-    Connection refused``, the resolver's message for a DNS failure; the error's class
-    name when no cause says anything."""
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error`` and its causes, the innermost last."""
     seen: set[int] = set()
     causes: list[BaseException] = []
     current: BaseException | None = error
@@ -161,7 +264,22 @@ def _reason(error: BaseException) -> str:
         seen.add(id(current))
         causes.append(current)
         current = current.__cause__ or current.__context__
-    for cause in reversed(causes):
+    return causes
+
+
+def _system_reason(error: BaseException) -> str | None:
+    """The system's words for the innermost ``OSError`` among the causes, if any."""
+    for cause in reversed(_causes(error)):
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror
+    return None
+
+
+def _reason(error: BaseException) -> str:
+    """The innermost cause's own words: ``Connection refused`` for ``[Errno 111]
+    Connection refused``, the resolver's message for a DNS failure; the error's class
+    name when no cause says anything."""
+    for cause in reversed(_causes(error)):
         if isinstance(cause, OSError) and cause.strerror:
             return cause.strerror
         text = str(cause).strip()
@@ -189,9 +307,8 @@ def decode(type_: type[T], response: httpx2.Response) -> T:
         raise APIResponseValidationError(
             f"The answer is not a valid {getattr(type_, '__name__', type_)}: {error}; "
             f"it starts {body[:120].decode('utf-8', 'replace')!r}",
-            status=response.status_code,
-            request_id=response.headers.get("x-request-id"),
-            body=body,
+            response=response,
+            body=error_body(body),
         ) from error
     return value
 

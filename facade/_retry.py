@@ -123,18 +123,19 @@ def decide(
     error_type: type[ErrorResponse] = ErrorResponse,
 ) -> Outcome:
     """The outcome of attempt ``attempt`` (0 for the first try) of a request that may be
-    tried ``max_retries`` more times; logs each retry it asks for."""
+    tried ``max_retries`` more times; logs each retry it asks for.  An error says how
+    many attempts were made (``attempts``)."""
     can_retry = attempt < max_retries
     outcome: Outcome
     if isinstance(result, httpx2.RequestError):
-        failure = error_from_transport(result)
+        failure = error_from_transport(result, attempts=attempt + 1)
         # A connection that failed is worth another try; a body that did not decompress is not.
         retry = can_retry and isinstance(result, httpx2.TransportError)
         outcome = Outcome(delay=retry_delay(attempt, None, now) if retry else None, error=failure)
     elif result.is_success:
         return Outcome(response=result)
     else:
-        error = error_from_response(result, error_type)
+        error = error_from_response(result, error_type, attempts=attempt + 1)
         retry = can_retry and _should_retry(result)
         outcome = Outcome(delay=retry_delay(attempt, result.headers, now) if retry else None, error=error)
     if outcome.delay is not None:

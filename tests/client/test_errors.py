@@ -55,9 +55,11 @@ def test_each_status_has_its_class_fields_and_flag(
         "what went wrong",
         "the_type",
     )
+    assert error.status_code == status
     assert error.request_id == server_request_id(error)
-    assert error.body is not None
-    assert b"what went wrong" in error.body
+    # As openai's: the API's error object, decoded; its bytes are the response's content.
+    assert error.body == {"message": "what went wrong", "type": "the_type", "param": None, "code": "the_code"}
+    assert b"what went wrong" in error.response.content
     assert [f for f in FLAGS if getattr(error, f)] == [flag]
     assert "what went wrong" in str(error)
     assert str(status) in str(error)
@@ -82,8 +84,9 @@ def test_an_html_error_page_still_gives_a_typed_error(server: LocalServer, clien
     assert raised.value.status == 502
     assert "502 Bad Gateway" in raised.value.message
     assert "<" not in raised.value.message
-    assert raised.value.body is not None
-    assert raised.value.body.startswith(b"<html>")
+    assert isinstance(raised.value.body, str)  # not JSON: its text
+    assert raised.value.body.startswith("<html>")
+    assert raised.value.response.content.startswith(b"<html>")
 
 
 @pytest.mark.parametrize(
@@ -101,9 +104,10 @@ def test_an_answer_that_does_not_decode(server: LocalServer, client: OpenAI, bod
     server.inject(Fault.raw(body))
     with pytest.raises(APIResponseValidationError) as raised:
         client.chat.completions.create(USER, model="m")
-    assert raised.value.body == body
+    assert raised.value.response is not None
+    assert raised.value.response.content == body
     assert repr(body[:10].decode())[1:-1] in raised.value.message  # it quotes the start of the body
-    assert raised.value.status == 200
+    assert raised.value.status_code == 200
     assert raised.value.__cause__ is not None
     assert len(server.requests) == 1  # a broken answer is not retried
 

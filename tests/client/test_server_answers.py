@@ -32,7 +32,7 @@ from completionkit import (
 )
 from completionkit._answers import decode, error_from_response, error_from_transport
 from completionkit._decoding import decode_json
-from completionkit._generated.models import CreateChatCompletionResponse, ErrorResponse
+from completionkit._generated.models import ChatCompletion, ErrorResponse
 from completionkit.testing import Fault, LocalServer
 
 from .conftest import USER, RecordingClock
@@ -157,7 +157,9 @@ def test_a_200_holding_the_api_error_object_names_its_message(server: LocalServe
     server.inject(Fault.raw(body))
     with pytest.raises(APIResponseValidationError, match="Quota exceeded") as raised:
         client.chat.completions.create(USER, model="m")
-    assert raised.value.body == body
+    assert raised.value.response is not None
+    assert raised.value.response.content == body
+    assert raised.value.body == json.loads(body)
     assert len(server.requests) == 1  # a 200 is not retried
 
 
@@ -203,7 +205,7 @@ def test_a_body_that_does_not_decompress_is_a_typed_error(server: LocalServer, c
 
 @pytest.mark.parametrize("body", list(BODIES.values()), ids=list(BODIES))
 def test_decode_json_raises_only_decode_errors(body: bytes) -> None:
-    for type_ in (CreateChatCompletionResponse, ErrorResponse):
+    for type_ in (ChatCompletion, ErrorResponse):
         with contextlib.suppress(msgspec.DecodeError):
             decode_json(body, type_)
 
@@ -218,7 +220,7 @@ def test_the_answer_units_are_total(status: int) -> None:
         response = httpx2.Response(status, content=body, request=request)
         if status < 400:
             with contextlib.suppress(APIResponseValidationError):
-                decode(CreateChatCompletionResponse, response)
+                decode(ChatCompletion, response)
         else:
             error = error_from_response(response, ErrorResponse)
             assert isinstance(error, APIStatusError)
@@ -352,4 +354,23 @@ def test_the_reason_is_the_innermost_cause_s_words() -> None:
     bare = error_from_transport(httpx2.ConnectError(""))
     assert bare.message == "Connection error: ConnectError"
     timeout = error_from_transport(httpx2.ReadTimeout("", request=request))
-    assert timeout.message == "Request timed out to api.example:8443."
+    assert timeout.message == "Request timed out to api.example:8443"  # its timeouts not known
+
+
+@pytest.mark.parametrize(
+    ("cls", "what"),
+    [
+        (httpx2.ConnectTimeout, "not connected within 5 s (connect timeout)"),
+        (httpx2.ReadTimeout, "nothing received for 120 s (read timeout)"),
+        (httpx2.WriteTimeout, "not sent within 120 s (write timeout)"),
+        (httpx2.PoolTimeout, "no free connection within 120 s (pool timeout)"),
+    ],
+)
+def test_a_timeout_names_its_phase_and_its_value(cls: type[httpx2.TimeoutException], what: str) -> None:
+    with httpx2.Client() as http:
+        request = http.build_request(
+            "POST", "https://api.example/v1/x", timeout=httpx2.Timeout(120, connect=5)
+        )
+    error = error_from_transport(cls("", request=request), attempts=2)
+    assert error.message == f"Request timed out to api.example: {what}"
+    assert str(error) == f"{error.message}; retried 1 time, 2 attempts in all"
