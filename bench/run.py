@@ -382,8 +382,8 @@ _COLD_TYPES = textwrap.dedent("""
     package.__path__ = importlib.util.find_spec("completionkit").submodule_search_locations
     sys.modules["completionkit"] = package
     import msgspec
-    from completionkit._generated.models import CreateChatCompletionResponse
-    assert msgspec.json.decode(r.content, type=CreateChatCompletionResponse).choices[0].message.content
+    from completionkit._generated.models import ChatCompletion
+    assert msgspec.json.decode(r.content, type=ChatCompletion).choices[0].message.content
 """)
 
 COLD = {
@@ -461,20 +461,6 @@ def request_overhead() -> Samples:
 # --- 5. a large logprobs answer ----------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _without_gc_pause() -> Iterator[None]:
-    """completionkit with its collector pause turned off: no body is large enough for it.
-    ``_PAUSE_GC_FROM`` is read at every decode, so setting it is enough."""
-    from completionkit import _decoding
-
-    saved = _decoding._PAUSE_GC_FROM
-    _decoding._PAUSE_GC_FROM = sys.maxsize
-    try:
-        yield
-    finally:
-        _decoding._PAUSE_GC_FROM = saved
-
-
 def _logprobs_calls(tokens: int) -> dict[str, Callable[[], object]]:
     body = _logprobs_body(tokens)
     mine, theirs = ours(body), official(body)
@@ -487,41 +473,23 @@ def _logprobs_calls(tokens: int) -> dict[str, Callable[[], object]]:
         result = theirs.chat.completions.create(messages=MESSAGES, model="m")
         return result.choices[0].logprobs.content[-1].top_logprobs[-1].logprob
 
-    # msgspec alone decoding the body into the same types, with the same pause: what any
-    # client that hands over every token as an object needs at the least.
+    # msgspec alone decoding the body into the same types: what any client that hands over
+    # every token as an object needs at the least.
     import msgspec
 
-    from completionkit._decoding import _collector_paused
-    from completionkit._generated.models import CreateChatCompletionResponse
+    from completionkit._generated.models import ChatCompletion
 
-    decoder = msgspec.json.Decoder(CreateChatCompletionResponse)
+    decoder = msgspec.json.Decoder(ChatCompletion)
 
     def msgspec_alone() -> object:
-        with _collector_paused():
-            result = decoder.decode(body)
+        result = decoder.decode(body)
         return result.choices[0].logprobs.content[-1].top_logprobs[-1].logprob
 
     return {"completionkit": ours_decode, "openai": openai_decode, "msgspec": msgspec_alone}
 
 
 def logprobs_decode() -> Samples:
-    calls = _logprobs_calls(2000)
-    with_pause = _calibrated(calls["completionkit"])
-    with _without_gc_pause():
-        without_pause = _calibrated(calls["completionkit"])
-
-    def no_pause() -> float:
-        with _without_gc_pause():
-            return without_pause()
-
-    return _rounds(
-        {
-            "completionkit": with_pause,
-            "no pause": no_pause,
-            "msgspec": _calibrated(calls["msgspec"]),
-            "openai": _calibrated(calls["openai"]),
-        }
-    )
+    return _rounds({name: _calibrated(call) for name, call in _logprobs_calls(2000).items()})
 
 
 # --- 6 and 7. stored completions: peak memory, and listing 1,000 to 100,000 -------------------
@@ -835,10 +803,7 @@ def _rows(results: dict[str, Any]) -> list[Row]:
         rows.append(Row("5. a 2,000-token logprobs answer (top 5)", "5. 2,000-token logprobs",
                         _ms(_median(lp, "completionkit")), _ms(_median(lp, "openai")),
                         better=_ratio(lp, "openai", "completionkit"), at_least=40))  # fmt: skip
-        rows.append(Row("5b. the same, completionkit's collector pause off", "5b. logprobs, no gc pause",
-                        _ms(_median(lp, "no pause")), _ms(_median(lp, "openai")),
-                        better=_ratio(lp, "openai", "no pause")))  # fmt: skip
-        rows.append(Row("5c. msgspec alone, the same body into the same types (paused too)", "5c. logprobs, msgspec alone",
+        rows.append(Row("5b. msgspec alone, the same body into the same types", "5b. logprobs, msgspec alone",
                         _ms(_median(lp, "msgspec")), _ms(_median(lp, "openai")),
                         better=_ratio(lp, "openai", "msgspec")))  # fmt: skip
     if "listing" in results:
@@ -976,8 +941,8 @@ WORKLOAD_NOTES = [
     "`client.post(url, json=body, headers=...)` and `json.loads(r.content)`. Each sample lasts at "
     "least 0.2 s.",
     "**5. A 2,000-token logprobs answer** (5 top logprobs a token, 1 MiB of JSON) decoded to the "
-    "last top logprob; completionkit also with its garbage-collector pause turned off "
-    "(`completionkit._decoding._PAUSE_GC_FROM` set to `sys.maxsize` for those samples).",
+    "last top logprob; and msgspec alone decoding the same body into the same types (5b), with "
+    "nothing else of a client around it. Neither touches the garbage collector's settings.",
     "**6. Peak memory**: 10,000 stored completions listed (100 a page) and kept, in a fresh "
     "interpreter; the peak traced by `tracemalloc`.",
     "**7. How cost grows** (the section below): streams of 500, 5,000 and 50,000 chunks "
@@ -1011,13 +976,9 @@ def _report(results: dict[str, Any]) -> str:
     if "logprobs" in results:
         lp = results["logprobs"]
         lines += [
-            "The collector pause (workload 5): without it completionkit takes "
-            f"{_ratio(lp, 'no pause', 'completionkit'):.2f}× as long "
-            f"({_ms(_median(lp, 'no pause'))} against {_ms(_median(lp, 'completionkit'))}). The "
-            "answer decodes into some 24,000 lists and 12,000 objects; the collector is held off "
-            "while a body of 256 KiB or more decodes (decoded JSON holds no cycles). "
+            "The logprobs answer (workload 5) decodes into some 24,000 lists and 12,000 objects. "
             f"completionkit takes {_ratio(lp, 'completionkit', 'msgspec'):.2f}× as long as msgspec "
-            "decoding the body into the same types by itself (5c): a client that hands over every "
+            "decoding the body into the same types by itself (5b): a client that hands over every "
             "token as an object cannot be much more than "
             f"{_ratio(lp, 'openai', 'msgspec'):.0f}× openai on this machine.",
             "",
@@ -1031,7 +992,7 @@ def _report(results: dict[str, Any]) -> str:
             f"takes {_ratio(c, 'floor + msgspec', 'floor'):.2f}× the floor: that much of the target "
             "goes to msgspec (and the `uuid`, `platform` and `decimal` it imports) before any of "
             f"completionkit runs. The floor's job with the generated models imported too and the "
-            "answer decoded into them (`CreateChatCompletionResponse`, without the facade) takes "
+            "answer decoded into them (`ChatCompletion`, without the facade) takes "
             f"{_ratio(c, 'floor + generated types', 'floor'):.2f}× the floor: what any client of "
             "these types pays before it checks a request, builds a result or maps an error. "
             f"completionkit takes {_ratio(c, 'completionkit', 'floor + msgspec'):.2f}× "

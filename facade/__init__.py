@@ -12,10 +12,11 @@ Every model and request TypedDict is in ``completionkit.types``.
 from typing import TYPE_CHECKING, Any
 
 from ._client import Conversation, OpenAI
-from ._config import RequestOptions
+from ._config import ClientOptions, RequestOptions
 from ._decoding import decode_json, encode_json
 from ._exceptions import (
     APIConnectionError,
+    APIError,
     APIResponseValidationError,
     APIStatusError,
     APIStreamError,
@@ -36,16 +37,16 @@ from ._exceptions import (
     UnprocessableEntityError,
 )
 from ._generated.models import (
+    ChatCompletion,
+    ChatCompletionChunk,
     ChatCompletionDeleted,
     ChatCompletionList,
+    ChatCompletionMessage,
     ChatCompletionMessageList,
-    ChatCompletionResponseMessage,
     CompletionUsage,
     CreateChatCompletionRequest,
-    CreateChatCompletionResponse,
-    CreateChatCompletionStreamResponse,
 )
-from ._generated.params import RequestMessageRole
+from ._generated.params import ChatCompletionRole
 from ._messages import ImageDetail, Message, MessageLike
 from ._operations import (
     ChatCompletionsParameters,
@@ -67,40 +68,44 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._async_client import AsyncConversation, AsyncOpenAI
     from ._rate_limit import RateLimit
-    from ._streaming import AsyncChatCompletionStream, ChatCompletionStream
+    from ._streaming import AsyncChatCompletionStream, AsyncChatCompletionStreamManager, ChatCompletionStream
     from ._tool_loop import OnToolCall, ToolCallRequest, ToolRun
     from ._tools import Tool, tool
 
 __all__ = [
     "APIConnectionError",
+    "APIError",
     "APIResponseValidationError",
     "APIStatusError",
     "APIStreamError",
     "APIStreamIncompleteError",
     "APITimeoutError",
     "AsyncChatCompletionStream",
+    "AsyncChatCompletionStreamManager",
     "AsyncConversation",
     "AsyncOpenAI",
     "AsyncPage",
     "AsyncPages",
     "AuthenticationError",
     "BadRequestError",
+    "ChatCompletion",
+    "ChatCompletionChunk",
     "ChatCompletionDeleted",
     "ChatCompletionList",
+    "ChatCompletionMessage",
     "ChatCompletionMessageList",
     "ChatCompletionOutcome",
-    "ChatCompletionResponseMessage",
     "ChatCompletionResult",
+    "ChatCompletionRole",
     "ChatCompletionStream",
     "ChatCompletionStreamParameters",
     "ChatCompletionsParameters",
     "Choice",
+    "ClientOptions",
     "CompletionUsage",
     "ConflictError",
     "Conversation",
     "CreateChatCompletionRequest",
-    "CreateChatCompletionResponse",
-    "CreateChatCompletionStreamResponse",
     "ImageDetail",
     "InternalServerError",
     "InvalidRequestError",
@@ -117,7 +122,6 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimit",
     "RateLimitError",
-    "RequestMessageRole",
     "RequestOptions",
     "StoredMessage",
     "StructuredOutputError",
@@ -137,6 +141,7 @@ __all__ = [
 # needs none of them skips them.
 _LAZY = {
     "AsyncChatCompletionStream": "._streaming",
+    "AsyncChatCompletionStreamManager": "._streaming",
     "AsyncConversation": "._async_client",
     "AsyncOpenAI": "._async_client",
     "OnToolCall": "._tool_loop",

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import msgspec
 
 from ._client import OpenAI
+from ._generated.models import ChatCompletionMessageToolCall
 from ._messages import Message, MessageLike
 
 __all__ = ["demo", "main"]
@@ -141,7 +142,10 @@ def _said(message: MessageLike) -> str:
         return str(message)
     if message.tool_calls:
         calls = ", ".join(
-            f"{c['function']['name']}({c['function']['arguments']})" for c in message.tool_calls
+            f"{c.function.name}({c.function.arguments})"
+            if isinstance(c, ChatCompletionMessageToolCall)
+            else repr(c)  # a custom tool's call, or one of a kind the demo does not know
+            for c in message.tool_calls
         )
         return f"{message.role}: calls {calls}"
     return f"{message.role}: {message.text}"

@@ -4,11 +4,11 @@ client they send with."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Generic, TypeVar
+from typing import Generic, Self, TypeVar, Unpack
 
 import httpx2
 
-from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ClientConfig
+from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ClientConfig, ClientOptions
 
 __all__ = ["ClientBase", "wrong_http_client"]
 
@@ -17,6 +17,10 @@ HttpT = TypeVar("HttpT", httpx2.Client, httpx2.AsyncClient)
 
 class ClientBase(Generic[HttpT]):
     """The configuration of a client and its HTTP client; the subclasses add the I/O."""
+
+    _config: ClientConfig
+    _http: HttpT
+    _owns_http: bool
 
     def __init__(
         self,
@@ -30,7 +34,7 @@ class ClientBase(Generic[HttpT]):
         default_headers: Mapping[str, str] | None = None,
         http_client: HttpT | None = None,
     ) -> None:
-        self._config = ClientConfig.from_arguments(
+        config = ClientConfig.from_arguments(
             api_key=api_key,
             base_url=base_url,
             organization=organization,
@@ -39,9 +43,34 @@ class ClientBase(Generic[HttpT]):
             max_retries=max_retries,
             default_headers=default_headers,
         )
-        self._owns_http = http_client is None
-        self._http: HttpT = self._new_http_client() if http_client is None else self._adopt(http_client)
+        self._set_up(config, http_client, None)
+
+    def _set_up(self, config: ClientConfig, http_client: object | None, pool: HttpT | None) -> None:
+        """Take ``config`` and the HTTP client to send with: the caller's ``http_client``,
+        a ``pool`` shared with the client this one is a copy of, or (neither) a new one."""
+        self._config = config
+        # Only the client that made its HTTP client closes it: not one given it, and not a
+        # copy, whose original may still be sending through it.
+        self._owns_http = http_client is None and pool is None
+        if http_client is not None:
+            self._http = self._adopt(http_client)
+        else:
+            self._http = self._new_http_client() if pool is None else pool
         self._start()
+
+    def with_options(self, *, http_client: HttpT | None = None, **options: Unpack[ClientOptions]) -> Self:
+        """A copy of this client with the settings given changed, as openai's
+        ``with_options``: ``client.with_options(timeout=5, max_retries=0).chat.completions...``.
+
+        The copy sends through this client's connections (or through ``http_client``), and
+        closing it leaves them open: they are this client's to close, once its copies are
+        done with them.  A setting is checked as the client's own are; an unknown keyword
+        raises ``InvalidRequestError`` naming it.
+        """
+        copy = type(self).__new__(type(self))
+        config = self._config.replaced(options, also_known=frozenset({"http_client"}))
+        copy._set_up(config, http_client, self._http)
+        return copy
 
     def _new_http_client(self) -> HttpT:
         raise NotImplementedError

@@ -17,9 +17,8 @@ import httpx2
 from ._base_client import ClientBase, wrong_http_client
 from ._config import CONNECTION_LIMITS, ClientConfig, RequestOptions
 from ._exceptions import NotFoundError, OpenAIError
-from ._generated.models import CreateChatCompletionResponse
 from ._httpx_compat import legacy_client
-from ._messages import MessageLike
+from ._messages import Message, MessageLike
 from ._operations import (
     Call,
     ChatCompletionsListParameters,
@@ -168,13 +167,13 @@ class Chat:
     """``client.chat``: ``client.chat.completions``, and conversations."""
 
     def __init__(self, caller: _Caller) -> None:
+        self._caller = caller
         self.completions = ChatCompletions(caller)
         """``client.chat.completions``: create, stream, retrieve, update, delete and list."""
 
     def conversation(
         self,
         system: str | None = None,
-        /,
         *,
         max_messages: int | None = None,
         max_rounds: int = 8,
@@ -184,14 +183,18 @@ class Chat:
         """A conversation that keeps its history (4D AI Kit's ``OpenAIChatHelper``):
         ``ask(text)`` sends it with the history and remembers both sides.
 
-        ``params`` (``model=`` first of all) go with every request; with ``tools=`` the
-        model's tool calls are run as ``run_tools`` runs them.  ``max_messages`` bounds
-        the history: the oldest turns go first, each whole (a question, its tool calls
-        and their results, the answer); the system message and the last turn stay.
-        Everything is checked before the first request is sent.
+        ``system`` (first, or ``system=``) is the system message.  ``params`` (``model=``
+        first of all) go with every request; with ``tools=`` the model's tool calls are
+        run as ``run_tools`` runs them.  ``max_messages`` bounds the history: the oldest
+        turns go first, each whole (a question, its tool calls and their results, the
+        answer); the system message and the last turn stay.  Everything is checked here,
+        before any request is sent; a mistake raises ``InvalidRequestError`` naming it.
         """
         from ._tool_loop import History, check_rounds
 
+        # Checked now, as conversation()'s parameters: a mistake is reported where it was
+        # made, not by the create() of the first ask().
+        prepare_create(self._caller.config, [Message.user("?")], None, params, method="conversation")
         return Conversation(
             self.completions, History(system, max_messages), params, check_rounds(max_rounds), on_tool_call
         )
@@ -250,12 +253,12 @@ class ChatCompletions:
         self,
         messages: Sequence[MessageLike],
         parameters: ChatCompletionsParameters[P] | None = None,
-        /,
         **params: Unpack[ChatCompletionsParameters[P]],
     ) -> ChatCompletionResult[P]:
         """Create a model response for the conversation ``messages``; raises on failure.
 
-        The API's parameters (``model`` first of all) come as keywords, as a
+        ``messages`` comes first or by keyword (``create(messages=..., model=...)``, as
+        in openai).  The API's parameters (``model`` first of all) come as keywords, as a
         ``ChatCompletionsParameters`` mapping, or both (keywords win).  Everything is
         checked before anything is sent: an unknown or mistyped parameter, or a malformed
         message, raises ``InvalidRequestError`` naming it.  With ``stream=True`` the answer
@@ -269,7 +272,6 @@ class ChatCompletions:
         self,
         messages: Sequence[MessageLike],
         parameters: ChatCompletionsParameters[P] | None = None,
-        /,
         **params: Unpack[ChatCompletionsParameters[P]],
     ) -> ChatCompletionOutcome[P]:
         """``create`` that returns its failures instead of raising them (4D's ``throw: False``):
@@ -277,7 +279,7 @@ class ChatCompletions:
 
         Bad arguments still raise ``InvalidRequestError``: nothing was sent.
         """
-        prepared = prepare_create(self._caller.config, messages, parameters, params)
+        prepared = prepare_create(self._caller.config, messages, parameters, params, method="try_create")
         try:
             return ChatCompletionOutcome(self._caller.complete(prepared))
         except OpenAIError as error:
@@ -287,23 +289,24 @@ class ChatCompletions:
         self,
         messages: Sequence[MessageLike],
         parameters: ChatCompletionStreamParameters[P] | None = None,
-        /,
         **params: Unpack[ChatCompletionStreamParameters[P]],
     ) -> ChatCompletionStream[P]:
         """Create a streamed response: iterate over the chunks as they arrive,
         ``text_deltas()`` for the text alone, ``final()`` for the whole result.
 
-        Use it in a ``with`` block, so that the connection is closed also when you stop
-        reading early.  Failures raise, before the first chunk or while reading.
+        Use it in a ``with`` block (``async with``, without ``await``, on the async client),
+        so that the connection is closed also when you stop reading early.  Failures
+        raise, before the first chunk or while reading.
         """
-        prepared = prepare_create(self._caller.config, messages, parameters, params, stream=True)
+        prepared = prepare_create(
+            self._caller.config, messages, parameters, params, stream=True, method="stream"
+        )
         return self._caller.open_stream(prepared)
 
     def run_tools(
         self,
         messages: Sequence[MessageLike],
         parameters: ChatCompletionsParameters[P] | None = None,
-        /,
         *,
         max_rounds: int = 8,
         on_tool_call: OnToolCall | None = None,
@@ -326,7 +329,7 @@ class ChatCompletions:
         )
         while True:
             result: ChatCompletionResult[P] = self._caller.complete(
-                prepare_create(self._caller.config, loop.messages, None, loop.parameters)
+                prepare_create(self._caller.config, loop.messages, None, loop.parameters, method="run_tools")
             )
             calls = loop.answered(result)
             if calls is None:
@@ -343,9 +346,10 @@ class ChatCompletions:
         return self._caller.run(prepare_retrieve(completion_id, options))
 
     def update(
-        self, completion_id: str, metadata: Mapping[str, str] | None, /, **options: Unpack[RequestOptions]
+        self, completion_id: str, /, metadata: Mapping[str, str] | None, **options: Unpack[RequestOptions]
     ) -> ChatCompletionResult:
-        """Replace the metadata of a stored completion; returns the updated completion."""
+        """Replace the metadata of a stored completion (``update(id, {...})`` or, as in the
+        openai package, ``update(id, metadata={...})``); returns the updated completion."""
         return self._caller.run(prepare_update(completion_id, metadata, options))
 
     def delete(self, completion_id: str, /, **options: Unpack[RequestOptions]) -> bool:
@@ -355,11 +359,12 @@ class ChatCompletions:
     def list(
         self,
         **params: Unpack[ChatCompletionsListParameters],
-    ) -> Page[CreateChatCompletionResponse]:
+    ) -> Page[ChatCompletionResult]:
         """Stored completions, oldest first (``order="desc"`` for newest first), filtered by
-        ``model`` and ``metadata`` (every pair must match); iterate to go through every page."""
+        ``model`` and ``metadata`` (every pair must match); iterate to go through every page.
+        Each is a ``ChatCompletionResult``, as ``retrieve`` returns it."""
 
-        def fetch(cursor: str | None) -> Page[CreateChatCompletionResponse]:
+        def fetch(cursor: str | None) -> Page[ChatCompletionResult]:
             return Page(self._caller.run(prepare_list(params, after=cursor)), fetch)
 
         return fetch(params.get("after"))

@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "USER_AGENT",
     "ClientConfig",
+    "ClientOptions",
     "RequestOptions",
     "Secret",
     "check_flag",
@@ -35,6 +36,7 @@ __all__ = [
     "check_text",
     "check_timeout",
     "shown",
+    "unexpected_keyword",
 ]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -93,6 +95,31 @@ class RequestOptions(TypedDict, total=False):
     """Query parameters added to this request's URL, after those of the API."""
     extra_body: Mapping[str, object]
     """Keys merged into the JSON body, for parameters this version does not know yet."""
+
+
+class ClientOptions(TypedDict, total=False):
+    """What ``with_options`` changes in the copy of a client; what it leaves out stays as
+    the client has it."""
+
+    api_key: str
+    """Another API key."""
+    base_url: str
+    """Another server, or another version of the API."""
+    organization: str
+    """Another ``OpenAI-Organization``."""
+    project: str
+    """Another ``OpenAI-Project``."""
+    timeout: float | httpx2.Timeout | None
+    """Each call's timeout, in seconds (or an ``httpx2.Timeout``); None waits forever."""
+    max_retries: int
+    """How many times a call is tried again after a retryable failure; 0 never retries."""
+    default_headers: Mapping[str, str]
+    """Headers added to the client's ``default_headers`` (replacing those of the same name)."""
+    set_default_headers: Mapping[str, str]
+    """Headers sent instead of the client's ``default_headers``."""
+
+
+_CLIENT_OPTION_NAMES = frozenset(ClientOptions.__annotations__)
 
 
 class ClientConfig(typing.NamedTuple):
@@ -157,6 +184,38 @@ class ClientConfig(typing.NamedTuple):
             default_headers=headers,
             routes={},
         )
+
+    def replaced(self, options: Mapping[str, object], *, also_known: frozenset[str]) -> ClientConfig:
+        """This configuration with ``options`` (``with_options``'s keywords) changed, each
+        checked as the client's own arguments are; ``also_known`` are the other keywords
+        of ``with_options``, which a misspelt name may have meant."""
+        for name in options:
+            if name not in _CLIENT_OPTION_NAMES:
+                raise unexpected_keyword(name, _CLIENT_OPTION_NAMES | also_known, "with_options")
+        headers: Mapping[str, str] = self.default_headers
+        if "default_headers" in options and "set_default_headers" in options:
+            raise InvalidRequestError(
+                "set_default_headers",
+                "with_options() takes default_headers (added to the client's) or set_default_headers "
+                "(instead of them), not both",
+            )
+        if "default_headers" in options:
+            headers = {**headers, **check_headers("default_headers", options["default_headers"])}
+        elif "set_default_headers" in options:
+            headers = check_headers("set_default_headers", options["set_default_headers"])
+        # Every setting the client was made with, these changed: a setting added to the
+        # configuration is carried over without a word here.
+        arguments: dict[str, Any] = {
+            **self._asdict(),
+            "api_key": self.api_key.reveal(),
+            **options,
+            "default_headers": headers,
+        }
+        del arguments["routes"]  # a cache of this base URL's, filled again as the copy sends
+        arguments.pop("set_default_headers", None)
+        # No environment: the client read it when it was made, and the copy is that client
+        # with these changes, whatever the environment says now.
+        return ClientConfig.from_arguments(**arguments, environ={})
 
 
 def _given_url(url: object) -> object:
@@ -256,6 +315,23 @@ def shown(value: object, limit: int = 60) -> str:
     else:
         return f"a {type(value).__name__}"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def unexpected_keyword(name: object, known: frozenset[str], method: str) -> InvalidRequestError:
+    """The error for a keyword ``method`` does not take, with the known name it most
+    likely meant."""
+    if not isinstance(name, str):
+        return InvalidRequestError(
+            "parameters", f"parameter names must be strings, got {type(name).__name__}"
+        )
+    check_text("parameters", name)
+    if not name.strip():
+        return InvalidRequestError("parameters", f"{method}() got a blank parameter name {name[:20]!r}")
+    import difflib  # for a mistake only: it takes a cold start 10 ms to import
+
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return InvalidRequestError(name, f"{method}() got an unexpected keyword argument{hint}")
 
 
 def _check_retries(name: str, value: object) -> None:

@@ -10,14 +10,11 @@ as the plain ``dict`` the server sent, so nothing is lost and nothing else is ex
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import re
-import threading
 import types
 import typing
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
@@ -52,51 +49,6 @@ def _decoder(type_: Any) -> msgspec.json.Decoder[Any]:
     return decoder
 
 
-# A large answer (2,000 tokens of logprobs) decodes into tens of thousands of lists;
-# each allocation counts towards the cyclic garbage collector's next pass, and those
-# passes took two thirds of the decoding time. Decoded JSON holds no reference cycles,
-# so the collector's automatic passes are held off while a body of 256 KiB or more
-# decodes.  Smaller bodies go straight to msgspec: no lock, no gc call.
-#
-# The pause raises the first generation's threshold (gc.set_threshold) instead of
-# calling gc.disable(), because a disable of ours cannot be told from the application's:
-# whatever state it restored, one of the two would be overruled.  The collector's
-# on/off switch is never touched, so it stays the application's alone:
-#   - gc.isenabled() tells the truth during a pause;
-#   - a gc.disable() or gc.enable() made before, during or after a pause, from any
-#     thread, is the state after it: no pause ever restores the switch.
-# The threshold itself is shared by the pauses of all threads: the first to start saves
-# threshold0 and raises it, the last to end (normally or by an exception) puts the
-# saved value back -- unless threshold0 no longer holds the raised value: then the
-# application called gc.set_threshold() meanwhile and its value stands.  What a pause
-# cannot hide: gc.get_threshold() read during one shows the raised value (code that
-# saves it then and sets it back after the pause leaves the collector held off), and a
-# threshold the application sets to exactly _PAUSED_THRESHOLD is taken for ours.
-_PAUSE_GC_FROM = 256 * 1024
-_PAUSED_THRESHOLD = 2**30 - 1
-"""Far above the allocations of any decode (and still a C int, as gc.set_threshold wants)."""
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_saved_threshold = 0
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Generator[None]:
-    global _gc_pauses, _gc_saved_threshold
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_saved_threshold = gc.get_threshold()[0]
-            gc.set_threshold(_PAUSED_THRESHOLD)  # threshold1 and threshold2 stay as they are
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and gc.get_threshold()[0] == _PAUSED_THRESHOLD:
-                gc.set_threshold(_gc_saved_threshold)
-
-
 def decode_json(data: bytes | str, type_: type[T], *, strict: bool = False) -> T:
     """Decode ``data`` into ``type_``, keeping union members of unknown kinds as dicts.
 
@@ -111,10 +63,7 @@ def decode_json(data: bytes | str, type_: type[T], *, strict: bool = False) -> T
     """
     try:
         try:
-            if len(data) < _PAUSE_GC_FROM:
-                return typing.cast("T", _decoder(type_).decode(data))
-            with _collector_paused():
-                return typing.cast("T", _decoder(type_).decode(data))
+            return typing.cast("T", _decoder(type_).decode(data))
         except msgspec.ValidationError as error:
             if strict:
                 raise
@@ -129,16 +78,14 @@ def decode_json(data: bytes | str, type_: type[T], *, strict: bool = False) -> T
 def decoder_for(type_: type[T]) -> Callable[[bytes], T]:
     """``decode_json`` for one type, made once for a loop that decodes many small bodies
     (a stream's chunks): msgspec's decoder is called straight away, and anything it
-    refuses (or a body large enough for the collector's pause) goes to ``decode_json``,
-    which gives the same answer or error it always does."""
+    refuses goes to ``decode_json``, which gives the same answer or error it always does."""
     fast = _decoder(type_).decode
 
     def decode(data: bytes) -> T:
-        if len(data) < _PAUSE_GC_FROM:
-            try:
-                return typing.cast("T", fast(data))
-            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-                pass  # decoded again below, for its lenient answer or its proper error
+        try:
+            return typing.cast("T", fast(data))
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            pass  # decoded again below, for its lenient answer or its proper error
         return decode_json(data, type_)
 
     return decode

@@ -16,28 +16,57 @@ import msgspec
 
 from ._config import check_items
 from ._exceptions import InvalidRequestError
-from ._generated.models import ChatCompletionRequestMessage, ChatCompletionResponseMessage
-from ._generated.params import ChatCompletionRequestMessageParam, RequestMessageRole
+from ._generated.models import (
+    ChatCompletionAudio,
+    ChatCompletionMessage,
+    ChatCompletionMessageToolCallUnion,
+    ChatCompletionRequestMessage,
+)
+from ._generated.params import ChatCompletionMessageParam, ChatCompletionRole
 
-__all__ = ["ImageDetail", "Message", "MessageLike", "message_payloads"]
+__all__ = ["ImageDetail", "Message", "MessageLike", "ToolCall", "message_payloads"]
 
 ImageDetail = Literal["auto", "low", "high"]
 """How closely the model looks at an image: ``"low"`` costs fewer tokens, ``"auto"`` lets it choose."""
 
 
+ToolCall: TypeAlias = ChatCompletionMessageToolCallUnion | dict[str, Any]
+"""One tool call of an assistant message: a function call (``ChatCompletionMessageToolCall``:
+``call.function.name``, ``call.function.arguments``) or a custom tool call, as the
+generated types; a call given as a dict, or of a kind this version does not know, is the
+dict itself."""
+
+
 def _own_list(value: object) -> Any:
-    """Content parts or tool calls as the message's own list of dicts: TypedDicts,
-    Mappings and tuples are accepted, and the caller's objects are not kept.  Anything
-    else stays as it is, for the check of the whole request to name it."""
+    """Content parts or tool calls as the message's own list: TypedDicts, Mappings and
+    tuples are accepted, and the caller's objects are not kept (a dict or a generated
+    Struct is copied, its first level).  Anything else stays as it is, for the check of
+    the whole request to name it."""
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
         return value
     items = typing.cast("Sequence[object]", value)
-    return [dict(typing.cast("Mapping[str, Any]", p)) if isinstance(p, Mapping) else p for p in items]
+    return [
+        dict(typing.cast("Mapping[str, Any]", p))
+        if isinstance(p, Mapping)
+        else copy.copy(p)
+        if isinstance(p, msgspec.Struct)
+        else p
+        for p in items
+    ]
+
+
+def _wire(value: object) -> object:
+    """A field's value as JSON data: generated Structs as dicts, the rest copied."""
+    if isinstance(value, msgspec.Struct):
+        return msgspec.to_builtins(value)
+    if isinstance(value, list):
+        return [_wire(item) for item in typing.cast("list[object]", value)]
+    return copy.deepcopy(value)
 
 
 class Message:
     """One message: ``role``, ``content`` (text or a list of parts), and for assistant and
-    tool messages ``tool_calls`` and ``tool_call_id``.
+    tool messages ``tool_calls`` and ``tool_call_id``, ``refusal`` and ``audio``.
 
     Make one with the constructor of its role (``Message.user("Hello!")``); the
     assistant's answer is one already (``result.choice.message``).  A message is mutable
@@ -46,19 +75,20 @@ class Message:
     ``InvalidRequestError`` naming it (``messages[2].content``).
     """
 
-    __slots__ = ("content", "name", "refusal", "role", "tool_call_id", "tool_calls")
+    __slots__ = ("audio", "content", "name", "refusal", "role", "tool_call_id", "tool_calls")
 
     def __init__(
         self,
-        role: RequestMessageRole,
+        role: ChatCompletionRole,
         content: str | Sequence[Mapping[str, object]] | None = None,
         *,
         name: str | None = None,
-        tool_calls: Sequence[Mapping[str, object]] | None = None,
+        tool_calls: Sequence[ChatCompletionMessageToolCallUnion | Mapping[str, object]] | None = None,
         tool_call_id: str | None = None,
         refusal: str | None = None,
+        audio: ChatCompletionAudio | None = None,
     ) -> None:
-        self.role: RequestMessageRole = role
+        self.role: ChatCompletionRole = role
         """``system``, ``developer``, ``user``, ``assistant`` or ``tool``."""
         self.content: str | list[dict[str, Any]] | None = (
             content if content is None or isinstance(content, str) else _own_list(content)
@@ -67,12 +97,18 @@ class Message:
         ``{"type": "image_url", ...}``); the message keeps its own copy of a list given."""
         self.name = name
         """An optional name for the participant, to tell apart two of the same role."""
-        self.tool_calls = None if tool_calls is None else _own_list(tool_calls)
-        """An assistant message's tool calls, in the API's shape; None without any."""
+        self.tool_calls: list[ToolCall] | None = None if tool_calls is None else _own_list(tool_calls)
+        """An assistant message's tool calls; None without any.  The model's are typed
+        (``ChatCompletionMessageToolCall``: ``call.function.name``, ``call.function.arguments``;
+        or ``ChatCompletionMessageCustomToolCall``); a call of a kind this version does
+        not know, or one given as a dict, is that dict."""
         self.tool_call_id = tool_call_id
         """A tool message's answer to: the ``id`` of the tool call it gives the result of."""
         self.refusal = refusal
         """An assistant message's refusal, when the model declined to answer."""
+        self.audio = audio
+        """An assistant message's spoken answer (asked for with ``modalities=["audio"]``):
+        its ``transcript`` and ``data``; sent back as its ``id`` alone, as the API wants."""
 
     # --- one constructor per role -------------------------------------------------------
 
@@ -96,13 +132,14 @@ class Message:
         cls,
         content: str | None = None,
         *,
-        tool_calls: Sequence[Mapping[str, object]] | None = None,
+        tool_calls: Sequence[ChatCompletionMessageToolCallUnion | Mapping[str, object]] | None = None,
         refusal: str | None = None,
         name: str | None = None,
+        audio: ChatCompletionAudio | None = None,
     ) -> Message:
         """An assistant message, to write the model's side of a conversation yourself (an
         answer of its own is ``result.choice.message``)."""
-        return cls("assistant", content, tool_calls=tool_calls, refusal=refusal, name=name)
+        return cls("assistant", content, tool_calls=tool_calls, refusal=refusal, name=name, audio=audio)
 
     @classmethod
     def tool(cls, content: str, *, tool_call_id: str) -> Message:
@@ -111,16 +148,15 @@ class Message:
         return cls("tool", content, tool_call_id=tool_call_id)
 
     @classmethod
-    def from_response(cls, message: ChatCompletionResponseMessage) -> Message:
-        """The assistant message of a completion, ready to be sent back in the conversation."""
-        tool_calls: list[dict[str, Any]] | None = None
-        if isinstance(message.tool_calls, list):
-            # A tool call of a kind this version does not know is already the server's dict.
-            tool_calls = [typing.cast("dict[str, Any]", msgspec.to_builtins(c)) for c in message.tool_calls]
+    def from_response(cls, message: ChatCompletionMessage) -> Message:
+        """The assistant message of a completion, ready to be sent back in the conversation:
+        its text, refusal, audio and tool calls, typed as the completion has them (a tool
+        call of a kind this version does not know is already the server's dict)."""
         return cls.assistant(
             message.content if isinstance(message.content, str) else None,
-            tool_calls=tool_calls,
+            tool_calls=message.tool_calls if isinstance(message.tool_calls, list) else None,
             refusal=message.refusal if isinstance(message.refusal, str) else None,
+            audio=message.audio if isinstance(message.audio, ChatCompletionAudio) else None,
         )
 
     # --- the text part ------------------------------------------------------------------
@@ -168,7 +204,11 @@ class Message:
         for key in ("name", "tool_calls", "tool_call_id", "refusal"):
             value = getattr(self, key)
             if value is not None:
-                out[key] = copy.deepcopy(value)
+                out[key] = _wire(value)
+        if self.audio is not None:
+            # The request refers to an earlier spoken answer by its id; the rest (the
+            # audio data, the transcript) is the model's and is not sent back.
+            out["audio"] = {"id": self.audio.id}
         return out
 
     def __eq__(self, other: object) -> bool:
@@ -181,7 +221,7 @@ class Message:
         return f"Message({self.role!r}, {fields})"
 
 
-MessageLike: TypeAlias = Message | ChatCompletionRequestMessageParam | ChatCompletionRequestMessage
+MessageLike: TypeAlias = Message | ChatCompletionMessageParam | ChatCompletionRequestMessage
 """What a conversation may hold: a ``Message``, a dict in the API's shape (typed as one
 of the message TypedDicts, so that a wrong role or key fails the type checker), or a
 generated message Struct."""

@@ -18,24 +18,23 @@ import httpx2
 import msgspec
 
 from ._answers import decode, says_no_such_completion
-from ._config import ClientConfig, RequestOptions, check_flag, check_text
+from ._config import ClientConfig, RequestOptions, check_flag, unexpected_keyword
 from ._decoding import error_location
 from ._exceptions import InvalidRequestError, NotFoundError, OpenAIError
 from ._generated import endpoints
 from ._generated.endpoints import Endpoint
 from ._generated.models import (
+    ChatCompletion,
+    ChatCompletionChunk,
     ChatCompletionDeleted,
     ChatCompletionList,
     ChatCompletionMessageList,
     ChatCompletionStreamOptions,
     CreateChatCompletionRequest,
-    CreateChatCompletionResponse,
-    CreateChatCompletionStreamResponse,
     UpdateChatCompletionRequest,
 )
-from ._generated.models import ChatCompletionStoredMessage as StoredMessage
+from ._generated.models import ChatCompletionStoreMessage as StoredMessage
 from ._generated.params import (
-    CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS,
     ChatCompletionStreamOptionsParam,
     CreateChatCompletionParams,
     GetChatCompletionMessagesQueryParams,
@@ -43,12 +42,12 @@ from ._generated.params import (
 )
 from ._messages import message_payloads
 from ._request import check_id, unsendable
-from ._results import ChatCompletionOutcome, ChatCompletionResult, P, PageData
+from ._results import ChatCompletionOutcome, ChatCompletionResult, P, PageData, listed_results
 
 if TYPE_CHECKING:
     from ._generated.params import (
+        ChatCompletionToolUnionParam,
         CreateChatCompletionRequestResponseFormatParam,
-        CreateChatCompletionRequestToolParam,
     )
     from ._tools import Tool
 
@@ -77,7 +76,7 @@ R = TypeVar("R")
 QueryT = TypeVar("QueryT", bound=msgspec.Struct)
 TextT = TypeVar("TextT", bound=str | None)
 
-OnData = Callable[[CreateChatCompletionStreamResponse], object]
+OnData = Callable[[ChatCompletionChunk], object]
 """Called with each chunk of a stream, as it arrives (4D's ``onData``)."""
 OnTerminate = Callable[[ChatCompletionOutcome[Any]], object]
 """Called once a stream ends, with its outcome: the result or the errors (4D's ``onTerminate``)."""
@@ -92,7 +91,7 @@ class ChatCompletionStreamParameters(CreateChatCompletionParams, RequestOptions,
     """A Python type (a msgspec Struct, a dataclass, a TypedDict): the answer is asked for
     as JSON of that type's schema, in strict mode, and ``result.choice.parsed`` is an
     instance of it.  Or one of the API's formats, sent as it is."""
-    tools: Sequence[CreateChatCompletionRequestToolParam | Tool[Any] | Callable[..., Any]]
+    tools: Sequence[ChatCompletionToolUnionParam | Tool[Any] | Callable[..., Any]]
     """The API's tool objects, or Python functions and ``tool(...)``s, described from
     their signatures and docstrings."""
 
@@ -126,8 +125,14 @@ _STREAM_NAMES = frozenset({"stream_options", "on_data", "on_terminate"})
 _API_NAMES = frozenset(CreateChatCompletionParams.__annotations__) | {"response_format", "tools"}
 # What create() refuses among its parameters, and why.
 _NOT_PARAMETERS = {
-    "messages": CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS["messages"],
+    "messages": "the conversation is create()'s first argument (or messages=), not one of its parameters",
     "throw": "create() raises its errors; try_create() returns them in outcome.errors (4D's throw: False)",
+}
+# The keywords of the methods that take more than the request's parameters: a misspelt
+# keyword may have meant one of them.
+_OWN_KEYWORDS = {
+    "run_tools": frozenset({"max_rounds", "on_tool_call"}),
+    "conversation": frozenset({"system", "max_messages", "max_rounds", "on_tool_call"}),
 }
 
 
@@ -169,7 +174,7 @@ class Call(NamedTuple, Generic[T, R]):
 class CreateCall(NamedTuple):
     """A create request, and how its answer is to be given back."""
 
-    call: Call[CreateChatCompletionResponse, ChatCompletionResult[Any]]
+    call: Call[ChatCompletion, ChatCompletionResult[Any]]
     stream: bool
     on_data: OnData | None
     on_terminate: OnTerminate | None
@@ -180,21 +185,6 @@ class CreateCall(NamedTuple):
         """Tell ``on_terminate`` that the request failed before the stream began."""
         if self.on_terminate is not None:
             self.on_terminate(ChatCompletionOutcome.failed(error))
-
-
-def _unknown(name: object, known: frozenset[str], method: str = "create") -> InvalidRequestError:
-    if not isinstance(name, str):
-        return InvalidRequestError(
-            "parameters", f"parameter names must be strings, got {type(name).__name__}"
-        )
-    check_text("parameters", name)
-    if not name.strip():
-        return InvalidRequestError("parameters", f"{method}() got a blank parameter name {name[:20]!r}")
-    import difflib  # for a mistake only: it takes a cold start 10 ms to import
-
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return InvalidRequestError(name, f"{method}() got an unexpected keyword argument{hint}")
 
 
 def _mapping(name: str, value: object) -> Mapping[str, Any]:
@@ -265,16 +255,18 @@ def prepare_create(
     params: Mapping[str, Any],
     *,
     stream: bool = False,
+    method: str = "create",
 ) -> CreateCall:
     """Check everything ``create``, ``try_create`` or (``stream=True``) ``stream`` was
-    given, before anything is sent."""
+    given, before anything is sent; an error names the parameter and ``method`` (the
+    method the caller called: ``conversation`` for the parameters it keeps)."""
     options: dict[str, Any] = {}
     streaming: dict[str, Any] = {}
     fields: dict[str, Any] = {}
     given = typing.cast("dict[object, Any]", {**_mapping("parameters", parameters), **params})
     for name, value in given.items():
         if not isinstance(name, str):  # a mapping may have any keys
-            raise _unknown(name, _API_NAMES)
+            raise unexpected_keyword(name, _API_NAMES, method)
         if name in _NOT_PARAMETERS:
             raise InvalidRequestError(name, _NOT_PARAMETERS[name])
         if name in _OPTION_NAMES:
@@ -287,9 +279,9 @@ def prepare_create(
             fields[name] = value
         else:
             known = _API_NAMES | _OPTION_NAMES | _STREAM_NAMES | frozenset(() if stream else ("stream",))
-            raise _unknown(name, known)
+            raise unexpected_keyword(name, known | _OWN_KEYWORDS.get(method, frozenset()), method)
     if "model" not in fields:
-        raise InvalidRequestError("model", "create() needs a model, such as model='gpt-4o-mini'")
+        raise InvalidRequestError("model", f"{method}() needs a model, such as model='gpt-4o-mini'")
     if stream:
         fields["stream"] = True
         if streaming.get("stream_options") is not None:
@@ -338,24 +330,20 @@ def _tool_definitions(tools: Sequence[object]) -> list[object]:
     return [tool(typing.cast("Callable[..., Any]", t)).definition() if describable(t) else t for t in tools]
 
 
-def _completion(
-    completion: CreateChatCompletionResponse, response: httpx2.Response
-) -> ChatCompletionResult[Any]:
+def _completion(completion: ChatCompletion, response: httpx2.Response) -> ChatCompletionResult[Any]:
     return ChatCompletionResult(completion, response.headers, raw_body=response.content)
 
 
 def _parsed_completion(
     parse: type[Any],
-) -> Callable[[CreateChatCompletionResponse, httpx2.Response], ChatCompletionResult[Any]]:
-    def interpret(
-        completion: CreateChatCompletionResponse, response: httpx2.Response
-    ) -> ChatCompletionResult[Any]:
+) -> Callable[[ChatCompletion, httpx2.Response], ChatCompletionResult[Any]]:
+    def interpret(completion: ChatCompletion, response: httpx2.Response) -> ChatCompletionResult[Any]:
         return ChatCompletionResult(completion, response.headers, raw_body=response.content, parse=parse)
 
     return interpret
 
 
-Completion = CreateChatCompletionResponse
+Completion = ChatCompletion
 
 
 def prepare_retrieve(
@@ -417,13 +405,13 @@ def _query_and_options(
                     dict(typing.cast("Mapping[str, object]", value)) if isinstance(value, Mapping) else value
                 )
         else:
-            raise _unknown(name, fields | _OPTION_NAMES, method)
+            raise unexpected_keyword(name, fields | _OPTION_NAMES, method)
     return _convert(query, endpoint.query), typing.cast("RequestOptions", options)
 
 
 def prepare_list(
     params: Mapping[str, Any], *, after: str | None
-) -> Call[ChatCompletionList, PageData[Completion]]:
+) -> Call[ChatCompletionList, PageData[ChatCompletionResult]]:
     """One page of ``list``: its keywords, and where the page starts."""
     endpoint = endpoints.list_chat_completions
     if after is not None:
@@ -446,12 +434,16 @@ def prepare_messages_list(
 
 
 @typing.overload
-def _page(listed: ChatCompletionList, response: httpx2.Response) -> PageData[Completion]: ...
+def _page(listed: ChatCompletionList, response: httpx2.Response) -> PageData[ChatCompletionResult]: ...
 @typing.overload
 def _page(listed: ChatCompletionMessageList, response: httpx2.Response) -> PageData[StoredMessage]: ...
 def _page(listed: ChatCompletionList | ChatCompletionMessageList, response: httpx2.Response) -> PageData[Any]:
     if isinstance(listed, ChatCompletionList):
+        # A listed completion is what retrieve() gives for it: one completion, one shape.
         _share_strings(listed.data)
+        return PageData(
+            listed_results(listed.data, response), listed.has_more, listed.first_id, listed.last_id
+        )
     return PageData(listed.data, listed.has_more, listed.first_id, listed.last_id)
 
 

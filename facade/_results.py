@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import typing
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -13,13 +14,13 @@ import msgspec
 from ._decoding import decode_plain_json
 from ._exceptions import APIResponseValidationError, OpenAIError
 from ._generated.models import (
-    ChatCompletionResponseMessage,
+    ChatCompletion,
+    ChatCompletionMessage,
     CompletionUsage,
-    CreateChatCompletionResponse,
 )
-from ._generated.models import CreateChatCompletionResponseChoice as _GeneratedChoice
+from ._generated.models import ChatCompletionChoice as _GeneratedChoice
 from ._generated.models import (
-    CreateChatCompletionResponseChoiceLogprobs as Logprobs,
+    ChatCompletionChoiceLogprobs as Logprobs,
 )
 from ._messages import Message
 
@@ -39,8 +40,10 @@ __all__ = [
     "ChatCompletionOutcome",
     "ChatCompletionResult",
     "Choice",
+    "ListedJson",
     "Page",
     "PageData",
+    "listed_results",
 ]
 
 T = TypeVar("T")
@@ -88,7 +91,7 @@ class Choice(Generic[P]):
         return refusal if isinstance(refusal, str) else None
 
     @property
-    def response_message(self) -> ChatCompletionResponseMessage:
+    def response_message(self) -> ChatCompletionMessage:
         """The message as the spec types it (tool calls as Structs, annotations, audio)."""
         return self.raw.message
 
@@ -123,16 +126,17 @@ class ChatCompletionResult(Generic[P]):
     """A chat completion: what ``create`` answers (and ``retrieve``, ``update`` and a
     stream's ``final()``), with the 4D shortcuts ``choice``, ``usage`` and ``rate_limit``."""
 
-    __slots__ = ("_choices", "_raw", "_raw_body", "completion", "headers")
+    __slots__ = ("_choices", "_index", "_raw", "_raw_body", "completion", "headers")
 
     def __init__(
         self,
-        completion: CreateChatCompletionResponse,
+        completion: ChatCompletion,
         headers: httpx2.Headers,
         *,
-        raw_body: bytes = b"",
+        raw_body: bytes | ListedJson = b"",
         raw: dict[str, Any] | None = None,
         parse: type[P] | None = None,
+        index: int = 0,
     ) -> None:
         self.completion = completion
         """The completion as the spec types it."""
@@ -144,17 +148,16 @@ class ChatCompletionResult(Generic[P]):
             # call's error (StructuredOutputError), raised where the call was made.
             self._choices = [Choice(c, _parsed(c, parse)) for c in completion.choices]
         self._raw_body = raw_body
+        self._index = index  # a listed completion's place in its page's JSON
         self._raw = raw  # a stream's merged answer is JSON data already: no body to decode
 
     @property
     def raw(self) -> dict[str, Any]:
-        """The answer's JSON as the server sent it, every field a provider added included."""
+        """The answer's JSON as the server sent it, every field a provider added included
+        (for a completion of ``list``, its object in the page)."""
         if self._raw is None:
-            decoded: object
-            try:
-                decoded = decode_plain_json(self._raw_body) if self._raw_body else {}
-            except msgspec.DecodeError:
-                decoded = {}  # a body that is not JSON has no fields to show
+            source = self._raw_body
+            decoded = source.item(self._index) if isinstance(source, ListedJson) else _json(source)
             self._raw = typing.cast("dict[str, Any]", decoded) if isinstance(decoded, dict) else {}
         return self._raw
 
@@ -172,7 +175,7 @@ class ChatCompletionResult(Generic[P]):
         choices = self.choices
         if not choices:
             raise APIResponseValidationError(
-                "The answer has no choices.", request_id=self.request_id, body=self._raw_body
+                "The answer has no choices.", request_id=self.request_id, body=self.raw
             )
         return choices[0]
 
@@ -219,6 +222,51 @@ class ChatCompletionResult(Generic[P]):
         return f"ChatCompletionResult(id={self.id!r}, model={self.model!r}, choices={self.choices!r})"
 
 
+def _json(body: bytes) -> object:
+    """A body's JSON data; {} for an empty body or one that is not JSON (no fields to show)."""
+    try:
+        return decode_plain_json(body) if body else {}
+    except msgspec.DecodeError:
+        return {}
+
+
+class ListedJson:
+    """The JSON of one page of ``list``, for the ``raw`` of the completions in it.
+
+    Kept compressed: a list of stored completions is often kept whole, and the JSON as it
+    came would add some 60% to the memory the decoded completions take, for a ``raw``
+    that few read.  The first ``raw`` read decodes the page once for all of its
+    completions."""
+
+    __slots__ = ("_compressed", "_items")
+
+    def __init__(self, body: bytes) -> None:
+        self._compressed = zlib.compress(body, 1)  # the fastest level: JSON shrinks well at any
+        self._items: list[object] | None = None
+
+    def item(self, index: int) -> object:
+        """The page's ``index``-th completion as JSON data."""
+        items = self._items
+        if items is None:
+            page = _json(zlib.decompress(self._compressed))
+            data = typing.cast("dict[str, object]", page).get("data") if isinstance(page, dict) else None
+            items = self._items = typing.cast("list[object]", data) if isinstance(data, list) else []
+        return items[index] if index < len(items) else {}
+
+
+def listed_results(
+    completions: list[ChatCompletion], response: httpx2.Response
+) -> list[ChatCompletionResult]:
+    """The completions of one page of ``list`` as ``retrieve`` gives each: a
+    ``ChatCompletionResult`` with the page's headers and, as ``raw``, its object in the page."""
+    page = ListedJson(response.content)
+    headers = response.headers
+    return [
+        ChatCompletionResult(completion, headers, raw_body=page, index=index)
+        for index, completion in enumerate(completions)
+    ]
+
+
 class ChatCompletionOutcome(Generic[P]):
     """What ``try_create`` answers (4D's ``throw: False``): the result, or the errors
     that kept it from being one.  Check ``success`` (or ``result``) before reading it."""
@@ -250,7 +298,7 @@ class ChatCompletionOutcome(Generic[P]):
         return self.result is not None and not self.errors
 
     @property
-    def completion(self) -> CreateChatCompletionResponse | None:
+    def completion(self) -> ChatCompletion | None:
         """The completion as the spec types it, or None when the request failed."""
         return self.result.completion if self.result is not None else None
 

@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import re
 import types
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from typing import Any, Generic, NamedTuple
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Generator, Iterator
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import httpx2
 import msgspec
 
-from ._answers import error_from_transport
+from ._answers import error_body, transport_failure
 from ._decoding import convert_lenient, decode_json, decode_plain_json, decoder_for
-from ._exceptions import APIResponseValidationError, APIStreamError, APIStreamIncompleteError, OpenAIError
+from ._exceptions import (
+    APIError,
+    APIResponseValidationError,
+    APIStreamError,
+    APIStreamIncompleteError,
+    OpenAIError,
+)
 from ._generated.endpoints import Endpoint
-from ._generated.models import CreateChatCompletionResponse, CreateChatCompletionStreamResponse
+from ._generated.models import ChatCompletion, ChatCompletionChunk
 from ._results import ChatCompletionOutcome, ChatCompletionResult, P
 
 __all__ = [
     "AsyncChatCompletionStream",
+    "AsyncChatCompletionStreamManager",
     "ChatCompletionStream",
     "ChunkAccumulator",
     "SSEDecoder",
@@ -34,7 +41,7 @@ __all__ = [
 ]
 
 # The chunk type, for annotations; decoding uses the one the endpoint stub names.
-Chunk = CreateChatCompletionStreamResponse
+Chunk = ChatCompletionChunk
 Json = Any
 
 
@@ -51,6 +58,10 @@ _BOM = b"\xef\xbb\xbf"
 _FEED_SLICE = 64 * 1024
 """How much of what the transport handed over is split into events at once: a network
 read's size, so a whole stream handed over in one piece is read like one from a socket."""
+_HEAD = 120
+"""How much of the start of a stream is kept, to quote an answer that is no event stream."""
+
+E = TypeVar("E", bound=APIError)
 
 
 class SSEDecoder:
@@ -321,6 +332,14 @@ class StreamState(Generic[P]):
         self._error_type = endpoint.error
         self.headers = response.headers
         self._request_id = response.headers.get("x-request-id")
+        # What every error of the stream says of its answer.  Not the response itself: a
+        # response still streaming holds the transport's own copy of the request, key included.
+        try:
+            self._request: httpx2.Request | None = response.request
+        except RuntimeError:  # a response made without its request
+            self._request = None
+        self._status = response.status_code
+        self._head = b""  # the stream's first bytes
         self._decoder = SSEDecoder()
         self._accumulator = ChunkAccumulator()
         self._on_data = on_data
@@ -344,6 +363,8 @@ class StreamState(Generic[P]):
         (a buffering proxy, a mock transport): decoding all its chunks before handing out
         the first held every one of them at once, and each cost more the longer the stream
         was (50,000 chunks: twice as much each as 500)."""
+        if len(self._head) < _HEAD:
+            self._head += data[: _HEAD - len(self._head)]
         for start in range(0, len(data), _FEED_SLICE):  # data[0:len(data)] is data, no copy
             for event, payload, _ in self._decoder.feed_bytes(data[start : start + _FEED_SLICE]):
                 if self.done:
@@ -372,39 +393,73 @@ class StreamState(Generic[P]):
                 return repaired, self._decode_chunk(repaired)
             except msgspec.DecodeError as still:
                 error = still
-        raise APIResponseValidationError(
+        raise self._error(
+            APIResponseValidationError,
             f"A stream event is not a valid chunk: {error}; it starts {repaired[:120].decode()!r}",
-            request_id=self._request_id,
-            body=payload,
+            body=error_body(payload),
         ) from error
 
     def _stream_error(self, payload: bytes) -> APIStreamError:
+        body = error_body(payload, error_member=True)
         try:
             error = decode_json(payload, self._error_type).error
         except msgspec.DecodeError:
-            return APIStreamError(
-                payload.decode("utf-8", "replace")[:200] or "error event",
-                request_id=self._request_id,
-                body=payload,
-            )
+            message = payload.decode("utf-8", "replace")[:200] or "error event"
+            return self._error(APIStreamError, message, body=body)
         code = None if error.code is None else str(error.code)
-        return APIStreamError(
-            error.message,
+        return self._error(
+            APIStreamError, error.message, body=body, code=code, type=error.type, param=error.param
+        )
+
+    def _error(
+        self,
+        cls: type[E],
+        message: str,
+        *,
+        body: object = None,
+        code: str | None = None,
+        type: str | None = None,
+        param: str | None = None,
+    ) -> E:
+        """An error of this stream: with its answer's status, request and request id, and
+        the answer so far (``partial``)."""
+        return cls(
+            message,
+            self._request,
+            body=body,
+            status_code=self._status,
             code=code,
-            type=error.type,
-            param=error.param,
+            type=type,
+            param=param,
             request_id=self._request_id,
-            body=payload,
+            partial=self._partial(),
+        )
+
+    def _partial(self) -> ChatCompletionResult[Any] | None:
+        """The answer merged from the chunks so far, unparsed; None before the first."""
+        if self._raw is None:
+            return None
+        return self._result(self._accumulator.completion(), parse=None)
+
+    def _result(self, merged: Json, parse: type[P] | None) -> ChatCompletionResult[P]:
+        return ChatCompletionResult(
+            convert_lenient(merged, ChatCompletion), self.headers, raw=merged, parse=parse
         )
 
     def finish(self) -> ChatCompletionResult[P]:
+        content_type = self.headers.get("content-type", "")
+        if self._raw is None and not self.done and not content_type.startswith("text/event-stream"):
+            raise self._error(
+                APIResponseValidationError,
+                f"The answer is not an event stream (content-type {content_type or 'none'}): the "
+                f"server may not stream; it starts {self._head.decode('utf-8', 'replace')!r}",
+            )
         if self._decoder.pending or not self.done:
             where = "in the middle of an event" if self._decoder.pending else "before data: [DONE]"
-            raise APIStreamIncompleteError(f"The stream ended {where}.", request_id=self._request_id)
+            raise self._error(APIStreamIncompleteError, f"The stream ended {where}")
         merged = self._accumulator.completion()
         self._accumulator = ChunkAccumulator()  # the merged answer holds the text now: the pieces can go
-        completion = convert_lenient(merged, CreateChatCompletionResponse)
-        self.result = ChatCompletionResult(completion, self.headers, raw=merged, parse=self._parse)
+        self.result = self._result(merged, self._parse)
         if self._on_terminate is not None:
             self._on_terminate(ChatCompletionOutcome(self.result))
         return self.result
@@ -416,11 +471,16 @@ class StreamState(Generic[P]):
             return self.result
         if self.error is not None:
             raise self.error
-        raise APIStreamIncompleteError(
-            "The stream was closed before its end: there is no final result.", request_id=self._request_id
+        raise self._error(
+            APIStreamIncompleteError, "The stream was closed before its end: there is no final result"
         )
 
-    def fail(self, error: OpenAIError) -> OpenAIError:
+    def fail(self, error: OpenAIError | httpx2.RequestError) -> OpenAIError:
+        """The error the stream ends with (a transport's becomes completionkit's, with the
+        answer so far), after telling ``on_terminate``."""
+        if isinstance(error, httpx2.RequestError):
+            cls, message = transport_failure(error, streaming=True)
+            error = self._error(cls, message)
         self.error = error
         if self._on_terminate is not None:
             self._on_terminate(ChatCompletionOutcome(None, [error], self.headers))
@@ -433,10 +493,6 @@ def _plain(data: bytes) -> Json:
         return decode_plain_json(data)
     except msgspec.DecodeError:
         return None
-
-
-def _mapped(error: OpenAIError | httpx2.RequestError) -> OpenAIError:
-    return error if isinstance(error, OpenAIError) else error_from_transport(error, streaming=True)
 
 
 def _text_deltas(chunk: Chunk) -> Iterator[str]:
@@ -480,7 +536,7 @@ class ChatCompletionStream(_StreamView[P]):
                 yield from self._state.feed(data)
             self._state.finish()
         except (OpenAIError, httpx2.RequestError) as error:
-            raise self._state.fail(_mapped(error)) from error
+            raise self._state.fail(error) from error
         finally:
             self.response.close()
 
@@ -526,7 +582,7 @@ class AsyncChatCompletionStream(_StreamView[P]):
                     yield chunk
             self._state.finish()
         except (OpenAIError, httpx2.RequestError) as error:
-            raise self._state.fail(_mapped(error)) from error
+            raise self._state.fail(error) from error
         finally:
             await self.response.aclose()
 
@@ -557,3 +613,35 @@ class AsyncChatCompletionStream(_StreamView[P]):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: types.TracebackType | None
     ) -> None:
         await self.close()
+
+
+class AsyncChatCompletionStreamManager(Generic[P]):
+    """What ``AsyncOpenAI``'s ``stream()`` returns, as openai's does:
+    ``async with client.chat.completions.stream(...) as stream:`` sends the request,
+    gives the ``AsyncChatCompletionStream``, and closes it at the end of the block.
+
+    ``await``-ing it instead gives the stream without a block, yours to close
+    (``await stream.close()``), as the sync ``stream()`` gives it; ``async with await``,
+    the form of earlier versions, still works.  Either way, it opens one stream, once.
+    """
+
+    def __init__(self, opening: Coroutine[Any, Any, AsyncChatCompletionStream[P]]) -> None:
+        # The request goes when the manager is entered or awaited, in the caller's task;
+        # a manager never used warns, as a coroutine never awaited does.
+        self._opening = opening
+        self._stream: AsyncChatCompletionStream[P] | None = None
+
+    def __await__(self) -> Generator[Any, None, AsyncChatCompletionStream[P]]:
+        """The stream, without a block: yours to close."""
+        return self._opening.__await__()
+
+    async def __aenter__(self) -> AsyncChatCompletionStream[P]:
+        """Send the request; the stream, closed when the block ends."""
+        self._stream = await self._opening
+        return self._stream
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: types.TracebackType | None
+    ) -> None:
+        if self._stream is not None:
+            await self._stream.close()

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Generic
 
 from ._config import check_items
 from ._exceptions import InvalidRequestError, ToolLoopError
-from ._messages import Message, MessageLike
+from ._generated.models import ChatCompletionMessageCustomToolCall, ChatCompletionMessageToolCall
+from ._messages import Message, MessageLike, ToolCall
 from ._tools import Tool, describable, tool
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ class ToolLoop:
         self.rounds += 1
         message = result.choice.message
         self.messages.append(message)
-        calls: list[dict[str, Any]] = message.tool_calls or []
+        calls = message.tool_calls or []
         if not calls:
             return None
         if self.rounds >= self.max_rounds:
@@ -172,15 +173,13 @@ class ToolLoop:
             )
         return [self._pending(call) for call in calls]
 
-    def _pending(self, call: Mapping[str, Any]) -> PendingCall:
-        call_id = str(call.get("id") or "")
-        function: Mapping[str, Any] = call.get("function") or {}
-        name = str(function.get("name") or "")
-        arguments = str(function.get("arguments") or "")
-        if call.get("type", "function") != "function":
-            return PendingCall(
-                call_id, None, arguments, f"Error: a {call.get('type')!r} call cannot be run here."
-            )
+    def _pending(self, call: ToolCall) -> PendingCall:
+        if isinstance(call, ChatCompletionMessageCustomToolCall):
+            return PendingCall(call.id, None, call.custom.input, "Error: a 'custom' call cannot be run here.")
+        if not isinstance(call, ChatCompletionMessageToolCall):  # of a kind this version does not know
+            call_id = str(call.get("id") or "")
+            return PendingCall(call_id, None, "", f"Error: a {call.get('type')!r} call cannot be run here.")
+        call_id, name, arguments = call.id, call.function.name, call.function.arguments
         found = self.tools.get(name)
         if (
             self._on_tool_call is not None

@@ -27,7 +27,8 @@ Decisions:
 - refused, with ``InvalidRequestError`` (``param`` is ``tools.<name>``, or the field a
   schema refusal names): a parameter with no annotation, ``*args`` and ``**kwargs``, a
   type strict mode cannot express, annotations that do not resolve, a class, and a name
-  the API refuses (``^[a-zA-Z0-9_-]{1,64}$``: pass ``name=``).
+  the API refuses (``^[a-zA-Z0-9_-]{1,64}$``, a lambda's ``<lambda>`` among them: name
+  it with ``tool(fn, name=...)``).
 """
 
 from __future__ import annotations
@@ -279,9 +280,7 @@ def _describe(function: Callable[..., Any], name: str | None, description: str |
     tool_name = name if name is not None else _default_name(target)
     if not _NAME.fullmatch(tool_name):
         raise InvalidRequestError(
-            f"tools.{tool_name}",
-            f"{tool_name!r} is not a name the API takes for a tool (1 to 64 letters, digits, "
-            "'_' or '-'): pass name=",
+            f"tools.{tool_name}", _refused_name(function, tool_name, given=name is not None)
         )
     where = f"tools.{tool_name}"
     described = target if inspect.isroutine(target) else type(target).__call__
@@ -361,6 +360,25 @@ def _unwrap(function: Callable[..., Any]) -> tuple[Callable[..., Any], set[str]]
         bound.update(partial.keywords)
         function = partial.func
     return function, bound
+
+
+_NAME_RULE = "1 to 64 letters, digits, '_' or '-'"
+
+
+def _refused_name(function: Callable[..., Any], name: str, *, given: bool) -> str:
+    """Why ``name`` cannot be a tool's, and what to do instead (``given``: it was passed as ``name=``)."""
+    if given:
+        return f"{name!r} is not a name the API takes for a tool: pass a name= of {_NAME_RULE}"
+    if name == "<lambda>":
+        if inspect.signature(function).parameters:
+            # Naming it would only lead to the next refusal: a lambda's parameters have no types.
+            return (
+                "a lambda has no name the model can call it by, nor types for its parameters: "
+                'define the function with def, its parameters annotated (tool(fn, name="...") '
+                "names a lambda that takes none)"
+            )
+        return f'a lambda has no name the model can call it by: use tool(fn, name="...") ({_NAME_RULE})'
+    return f'{name!r} is not a name the API takes for a tool ({_NAME_RULE}): use tool(fn, name="...")'
 
 
 def _default_name(target: Callable[..., Any]) -> str:

@@ -6,7 +6,9 @@ Each file is one program: its ```python blocks taken as they stand, in order, an
 so a later example may use what an earlier one set up (``client``, ``messages``), as a
 reader does.  Each file stands alone: a docs page sets up what its examples use.  A block
 indented inside a list or a content tab counts too.  What is shown but not to be run is
-fenced as something else (```sh, ```console, ```text, ```pycon).
+fenced as something else (```sh, ```console, ```text, ```pycon); Python that is shown
+highlighted but not run (the openai package's side of docs/guide/coming-from-openai.md)
+is fenced ```py3, which is not one of the fences taken here.
 
 Only the standard library here: noxfile.py loads this module in nox's own environment.
 """

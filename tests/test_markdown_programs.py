@@ -94,6 +94,12 @@ def test_a_program_is_its_python_blocks_in_order_with_where_they_stand(tmp_path:
     assert namespace["b"] == 1
 
 
+def test_py3_fences_are_shown_not_run() -> None:
+    # docs/guide/coming-from-openai.md shows the openai package's code this way: openai is
+    # not installed, and the page's program must not import it.
+    assert python_blocks('=== "openai"\n\n    ```py3\n    import openai\n    ```\n') == []
+
+
 def test_a_fence_never_closed_is_an_error_naming_its_line() -> None:
     with pytest.raises(ValueError, match=r"page\.md:2: a code fence"):
         python_blocks("text\n```python\nx = 1\n", name="page.md")

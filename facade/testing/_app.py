@@ -398,7 +398,7 @@ def _stored_message(completion_id: str, index: int, message: Json) -> Json:
         "role": message["role"],
         "content": content_text(content) or None,
         "content_parts": parts,
-        # The spec's stored message is a ChatCompletionResponseMessage, which requires a
+        # The spec's stored message is a ChatCompletionMessage, which requires a
         # refusal; the API leaves it out of the messages it was sent, the spec does not.
         "refusal": message.get("refusal"),
     }

@@ -46,7 +46,7 @@ def _summary(result: Any) -> dict[str, Any]:
         "text": choice.text if choice else None,
         "refusal": choice.refusal if choice else None,
         "finish_reason": choice.finish_reason if choice else None,
-        "tool_calls": [(c["function"]["name"], c["function"]["arguments"]) for c in calls or []],
+        "tool_calls": [(c.function.name, c.function.arguments) for c in calls or []],
         "usage": result.usage.total_tokens if result.usage else None,
         "errors": [type(e).__name__ for e in getattr(result, "errors", [])],
     }

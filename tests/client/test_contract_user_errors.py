@@ -273,7 +273,7 @@ async def _call_async(url: str, method: str, args: list[object], kwargs: dict[st
     async with AsyncOpenAI(api_key=KEY, base_url=url, max_retries=0) as client:
         completions: Any = client.chat.completions
         if method == "stream":
-            async with await completions.stream(*args, **kwargs) as stream:
+            async with completions.stream(*args, **kwargs) as stream:
                 await stream.final()
         elif method == "messages.list":
             await completions.messages.list(*args, **kwargs)

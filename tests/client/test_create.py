@@ -8,8 +8,8 @@ import httpx2
 import pytest
 
 from completionkit import (
+    ChatCompletion,
     ChatCompletionsParameters,
-    CreateChatCompletionResponse,
     InvalidRequestError,
     Message,
     OpenAI,
@@ -20,6 +20,7 @@ from completionkit._generated.models import (
     ResponseFormatJsonObject,
 )
 from completionkit.testing import Fault, LocalServer, Reply
+from completionkit.types import ChatCompletionMessageToolCall
 
 from .conftest import USER
 
@@ -30,7 +31,7 @@ def test_the_result_has_the_4d_shortcuts(server: LocalServer, client: OpenAI) ->
     assert result.choice.text == "Hello there"
     assert result.choice.finish_reason == "stop"
     assert result.choice.index == 0
-    assert isinstance(result.completion, CreateChatCompletionResponse)
+    assert isinstance(result.completion, ChatCompletion)
     assert result.id == result.completion.id
     assert result.model == "gpt-4o-mini"
     assert result.usage is not None
@@ -63,12 +64,12 @@ def test_a_tool_call_reply_goes_back_with_its_result(server: LocalServer, client
     assert result.choice.text is None
     assert result.choice.finish_reason == "tool_calls"
     reply = result.choice.message
-    assert reply.tool_calls is not None
-    call_id = reply.tool_calls[0]["id"]
-    client.chat.completions.create([*USER, reply, Message.tool("18°C", tool_call_id=call_id)], model="m")
+    (call,) = reply.tool_calls or []
+    assert isinstance(call, ChatCompletionMessageToolCall)
+    client.chat.completions.create([*USER, reply, Message.tool("18°C", tool_call_id=call.id)], model="m")
     sent = server.last_request.body["messages"]
     assert sent[1]["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": '{"city":"Paris"}'}
-    assert sent[2] == {"role": "tool", "content": "18°C", "tool_call_id": call_id}
+    assert sent[2] == {"role": "tool", "content": "18°C", "tool_call_id": call.id}
 
 
 def test_a_refusal_has_no_text(server: LocalServer, client: OpenAI) -> None:
@@ -174,7 +175,7 @@ def test_extra_body_query_and_headers(server: LocalServer, client: OpenAI) -> No
         ({"model": "m", "n": 1.5}, "n", None),
         ({"model": "m", "tool_choice": "sometimes"}, "tool_choice", None),
         ({"model": "m", "metadata": {"k": 1}}, "metadata", None),
-        ({"model": "m", "messages": []}, "messages", "positional argument"),
+        ({"model": "m", "messages": []}, "messages", "first argument (or messages=)"),
         ({"temperature": 1}, "model", "needs a model"),
         ({"model": "m", "max_retries": -1}, "max_retries", ">= 0"),
         ({"model": "m", "timeout": "soon"}, "timeout", "seconds"),

@@ -67,7 +67,7 @@ def test_an_httpx_028_async_client_still_works(server: LocalServer) -> None:
             AsyncOpenAI(api_key="k", base_url=server.url, http_client=http) as client,
         ):
             result = await client.chat.completions.create(USER, model="m")
-            async with await client.chat.completions.stream(USER, model="m") as stream:
+            async with client.chat.completions.stream(USER, model="m") as stream:
                 texts = [t async for t in stream.text_deltas()]
             return result.choice.text, "".join(texts)
 

@@ -8,7 +8,7 @@ import pytest
 
 from completionkit import InvalidRequestError, Message
 from completionkit._config import ClientConfig
-from completionkit._generated.models import ChatCompletionRequestUserMessage
+from completionkit._generated.models import ChatCompletionUserMessage
 from completionkit._operations import prepare_create
 
 CONFIG = ClientConfig.from_arguments(
@@ -84,12 +84,12 @@ def test_to_dict_is_a_copy() -> None:
 
 @pytest.mark.parametrize(
     "message",
-    [Message.user("hi"), {"role": "user", "content": "hi"}, ChatCompletionRequestUserMessage(content="hi")],
+    [Message.user("hi"), {"role": "user", "content": "hi"}, ChatCompletionUserMessage(content="hi")],
     ids=["Message", "dict", "Struct"],
 )
 def test_three_ways_to_write_a_message(message: Any) -> None:
     (converted,) = request_messages([message])
-    assert converted == ChatCompletionRequestUserMessage(content="hi")
+    assert converted == ChatCompletionUserMessage(content="hi")
 
 
 def test_an_unknown_role_names_its_index() -> None:

@@ -92,6 +92,9 @@ def _roles(messages: Sequence[object]) -> list[object]:
 
 
 def _field(message: object, name: str) -> Any:
+    """A field of a message of the conversation, as JSON data: as it is sent."""
+    if isinstance(message, Message):
+        return message.to_dict().get(name)
     if isinstance(message, Mapping):
         return typing.cast("Mapping[str, Any]", message).get(name)
     return getattr(message, name, None)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from completionkit import decode_json
-from completionkit._generated.models import CreateChatCompletionStreamResponse
+from completionkit._generated.models import ChatCompletionChunk
 from completionkit._streaming import ChunkAccumulator, ServerSentEvent, SSEDecoder
 
 RECORDED = sorted((Path(__file__).parents[1] / "fixtures" / "recorded").glob("*.sse"))
@@ -83,9 +83,9 @@ def test_the_recorded_streams_decode_to_the_lines_they_hold(path: Path) -> None:
     assert not decoder.pending
 
 
-def _chunk(**fields: object) -> CreateChatCompletionStreamResponse:
+def _chunk(**fields: object) -> ChatCompletionChunk:
     base = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m"}
-    return decode_json(json.dumps({**base, **fields}), CreateChatCompletionStreamResponse)
+    return decode_json(json.dumps({**base, **fields}), ChatCompletionChunk)
 
 
 def test_accumulator_merges_choices_tool_calls_and_logprobs() -> None:
@@ -160,9 +160,7 @@ def test_accumulator_merges_choices_tool_calls_and_logprobs() -> None:
 def test_accumulator_takes_ids_from_the_first_chunk_that_has_them() -> None:
     accumulator = ChunkAccumulator()
     accumulator.add(
-        decode_json(
-            b'{"choices":[],"created":0,"id":"","model":"","object":""}', CreateChatCompletionStreamResponse
-        )
+        decode_json(b'{"choices":[],"created":0,"id":"","model":"","object":""}', ChatCompletionChunk)
     )
     accumulator.add(_chunk(id="chatcmpl-real", choices=[{"index": 0, "delta": {"content": "x"}}]))
     assert accumulator.completion()["id"] == "chatcmpl-real"

@@ -22,6 +22,7 @@ from completionkit import (
     RateLimitError,
 )
 from completionkit.testing import Fault, LocalServer, Reply
+from completionkit.types import ChatCompletionMessageToolCall
 
 from .conftest import USER
 
@@ -61,10 +62,11 @@ def test_streamed_tool_calls_and_refusals(server: LocalServer, client: OpenAI) -
     )
     first = client.chat.completions.stream(USER, model="m").final()
     (call,) = first.choice.message.tool_calls or []
-    assert call["function"] == {
-        "name": "lookup",
-        "arguments": '{"query":"a long enough query to be cut in pieces"}',
-    }
+    assert isinstance(call, ChatCompletionMessageToolCall)
+    assert (call.function.name, call.function.arguments) == (
+        "lookup",
+        '{"query":"a long enough query to be cut in pieces"}',
+    )
     second = client.chat.completions.stream(USER, model="m").final()
     assert second.choice.refusal == "No."
 
@@ -201,12 +203,68 @@ def test_streams_are_retried_like_any_request(server: LocalServer, client: OpenA
 def test_async_stream(server: LocalServer) -> None:
     async def run() -> tuple[list[str], str | None, bool]:
         async with AsyncOpenAI(api_key="k", base_url=server.url) as client:
-            async with await client.chat.completions.stream(USER, model="m") as stream:
+            # As openai's AsyncOpenAI: async with, no await.
+            async with client.chat.completions.stream(USER, model="m") as stream:
                 texts = [t async for t in stream.text_deltas()]
                 result = await stream.final()
             return texts, result.choice.text, stream.response.is_closed
 
     assert asyncio.run(run()) == (["Hello", " there"], "Hello there", True)
+
+
+def test_async_stream_awaited_as_before(server: LocalServer) -> None:
+    # Awaiting stream() gives the stream without a block, as the sync stream() does; the
+    # form of earlier versions, `async with await`, keeps working.
+    async def run() -> tuple[str | None, bool, str | None, bool]:
+        async with AsyncOpenAI(api_key="k", base_url=server.url) as client:
+            stream = await client.chat.completions.stream(USER, model="m")
+            first = (await stream.final()).choice.text
+            async with await client.chat.completions.stream(USER, model="m") as again:
+                second = (await again.final()).choice.text
+            return first, stream.response.is_closed, second, again.response.is_closed
+
+    assert asyncio.run(run()) == ("Hello there", True, "Hello there", True)
+    assert len(server.requests) == 2
+
+
+def test_async_stream_sends_nothing_until_it_is_entered(server: LocalServer) -> None:
+    async def run() -> tuple[int, int, bool]:
+        async with AsyncOpenAI(api_key="k", base_url=server.url) as client:
+            manager = client.chat.completions.stream(USER, model="m")
+            before = len(server.requests)
+            async with manager as stream:
+                async for _ in stream:
+                    break  # leaving early: the block closes the connection
+            return before, len(server.requests), stream.response.is_closed
+
+    assert asyncio.run(run()) == (0, 1, True)
+
+
+def test_async_stream_checks_its_arguments_when_called(server: LocalServer) -> None:
+    async def run() -> None:
+        async with AsyncOpenAI(api_key="k", base_url=server.url) as client:
+            client.chat.completions.stream(USER, model="m", temperature="hot")  # type: ignore[typeddict-item]
+
+    with pytest.raises(InvalidRequestError) as raised:
+        asyncio.run(run())
+    assert raised.value.param == "temperature"
+    assert server.requests == []
+
+
+def test_async_stream_failures_raise_from_async_with(server: LocalServer) -> None:
+    ended: list[ChatCompletionOutcome] = []
+
+    async def run() -> None:
+        async with (
+            AsyncOpenAI(api_key="k", base_url=server.url, max_retries=0) as client,
+            client.chat.completions.stream(USER, model="m", on_terminate=ended.append),
+        ):
+            raise AssertionError("a failed request gives no stream")
+
+    server.inject(Fault.http_error(400))
+    with pytest.raises(BadRequestError):
+        asyncio.run(run())
+    assert [type(e) for e in ended[0].errors] == [BadRequestError]
 
 
 def _open_descriptors() -> int:

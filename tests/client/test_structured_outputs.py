@@ -27,6 +27,7 @@ from completionkit._schema import response_format_for
 from completionkit._tools import tool
 from completionkit.testing import LocalServer, Reply
 from completionkit.types import (
+    ChatCompletionMessageToolCall,
     ChatCompletionToolParam,
     ResponseFormatJsonObject,
     ResponseFormatJsonSchema,
@@ -492,9 +493,7 @@ def test_async_create_and_stream_with_a_type(server: LocalServer) -> None:
             server.queue(Reply.json(WEATHER_JSON))
             created = await client.chat.completions.create(USER, model="m", response_format=Weather)
             server.queue(Reply.json(WEATHER_JSON))
-            async with await client.chat.completions.stream(
-                USER, model="m", response_format=Weather
-            ) as stream:
+            async with client.chat.completions.stream(USER, model="m", response_format=Weather) as stream:
                 streamed = await stream.final()
             server.queue(Reply.json({**WEATHER_JSON, "temperature": "warm"}))
             outcome = await client.chat.completions.try_create(USER, model="m", response_format=Weather)
@@ -563,10 +562,10 @@ def test_the_model_calls_a_function_given_in_create(server: LocalServer, client:
         [{"role": "user", "content": "What is get_weather saying?"}], model="m", tools=[get_weather]
     )
     assert result.choice.finish_reason == "tool_calls"
-    calls: list[dict[str, Any]] = result.choice.message.tool_calls or []
-    [call] = calls
-    assert call["function"]["name"] == "get_weather"
-    arguments = json.loads(call["function"]["arguments"])
+    [call] = result.choice.message.tool_calls or []
+    assert isinstance(call, ChatCompletionMessageToolCall)
+    assert call.function.name == "get_weather"
+    arguments = json.loads(call.function.arguments)
     assert set(arguments) == {"city", "unit"}
 
 

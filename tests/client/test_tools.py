@@ -495,7 +495,11 @@ anonymous.__name__ = "<lambda>"
         (with_opaque, "tools.with_opaque.thing", "msgspec cannot describe `Opaque`"),
         (with_any, "tools.with_any.thing", "without a type"),
         (unresolved, "tools.unresolved", "NameError"),
-        (anonymous, "tools.<lambda>", "pass name="),
+        (
+            anonymous,
+            "tools.<lambda>",
+            "a lambda has no name the model can call it by, nor types for its parameters",
+        ),
         (mangled, "tools.mangled", "cannot be decoded into a msgspec Struct"),
         (Forecaster, "tools", "is not a function"),
         ("get_weather", "tools", "is not a function"),
@@ -510,7 +514,7 @@ def test_what_cannot_be_described_strictly_is_refused(function: typing.Any, para
 
 @pytest.mark.parametrize("name", ["", "a b", "x" * 65, "émoji"])
 def test_a_name_the_api_refuses_is_refused(name: str) -> None:
-    with pytest.raises(InvalidRequestError, match="pass name="):
+    with pytest.raises(InvalidRequestError, match="is not a name the API takes for a tool: pass a name= of"):
         tool(get_weather, name=name)
 
 

@@ -13,6 +13,7 @@ PACKAGE = Path(completionkit.__file__).parent
 
 # The async spelling of each sync word, longest first.
 _ASYNC_WORDS = [
+    ("AsyncChatCompletionStreamManager", "ChatCompletionStreamManager"),
     ("AsyncChatCompletionStream", "ChatCompletionStream"),
     ("AsyncChatCompletions", "ChatCompletions"),
     ("AsyncCompletionMessages", "CompletionMessages"),
@@ -45,6 +46,22 @@ ALLOWED = {
             "asynchronous=True",
         ),
     ),
+    # stream(): the sync one sends the request and returns the stream; the async one is a
+    # plain def that returns a manager (as openai's AsyncOpenAI does), which sends it when
+    # `async with` enters it (or when it is awaited), so that `async with` needs no await.
+    (
+        ("    from ._streaming import ChatCompletionStream",),
+        ("    from ._streaming import ChatCompletionStream, ChatCompletionStreamManager",),
+    ),
+    (("    ) -> ChatCompletionStream[P]:",), ("    ) -> ChatCompletionStreamManager[P]:",)),
+    (
+        ("        return self._caller.open_stream(prepared)",),
+        (
+            "        from ._streaming import ChatCompletionStreamManager",
+            "",
+            "        return ChatCompletionStreamManager(self._caller.open_stream(prepared))",
+        ),
+    ),
     # The async twin imports the lazy pages too; the sync one has no need for them.
     (
         ("from ._results import ChatCompletionOutcome, ChatCompletionResult, P, Page",),
@@ -52,7 +69,7 @@ ALLOWED = {
     ),
     # async: list() answers at once with an AsyncPages (async for it, or await the first
     # page); sync: list() fetches the first page, which iterates over the later ones.
-    (("    ) -> Page[CreateChatCompletionResponse]:",), ("    ) -> Pages[CreateChatCompletionResponse]:",)),
+    (("    ) -> Page[ChatCompletionResult]:",), ("    ) -> Pages[ChatCompletionResult]:",)),
     (("    ) -> Page[StoredMessage]:",), ("    ) -> Pages[StoredMessage]:",)),
     (
         ('        return fetch(params.get("after"))',),

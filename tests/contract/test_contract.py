@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from completionkit import (
-    ChatCompletionResponseMessage,
+    ChatCompletion,
+    ChatCompletionMessage,
     ChatCompletionResult,
-    CreateChatCompletionResponse,
     Message,
     OpenAI,
     UnprocessableEntityError,
@@ -83,15 +83,15 @@ PARAMETER_SETS: list[dict[str, Any]] = [
 @pytest.mark.parametrize("params", PARAMETER_SETS, ids=lambda p: ",".join(p) or "minimal")
 def test_create(client: OpenAI, params: dict[str, Any]) -> None:
     result = client.chat.completions.create(MESSAGES, model="gpt-4o-mini", **params)
-    assert isinstance(result.completion, CreateChatCompletionResponse)
+    assert isinstance(result.completion, ChatCompletion)
     for choice in result.choices:
-        assert isinstance(choice.response_message, ChatCompletionResponseMessage)
+        assert isinstance(choice.response_message, ChatCompletionMessage)
 
 
 def test_retrieve_update_delete(client: OpenAI) -> None:
     assert isinstance(client.chat.completions.retrieve("chatcmpl-abc"), ChatCompletionResult)
     updated = client.chat.completions.update("chatcmpl-abc", {"topic": "weather", "reviewed": "yes"})
-    assert isinstance(updated.completion, CreateChatCompletionResponse)
+    assert isinstance(updated.completion, ChatCompletion)
     assert client.chat.completions.update("chatcmpl-abc", None) is not None
     assert isinstance(client.chat.completions.delete("chatcmpl-abc"), bool)
 
@@ -110,7 +110,8 @@ def test_retrieve_update_delete(client: OpenAI) -> None:
 def test_list(client: OpenAI, params: dict[str, Any]) -> None:
     page = client.chat.completions.list(**params)
     assert isinstance(page.data, list)
-    assert all(isinstance(c, CreateChatCompletionResponse) for c in page.data)
+    assert all(isinstance(c, ChatCompletionResult) for c in page.data)
+    assert all(isinstance(c.completion, ChatCompletion) for c in page.data)
 
 
 @pytest.mark.parametrize(

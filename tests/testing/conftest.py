@@ -15,7 +15,7 @@ import pytest
 
 from completionkit import decode_json
 from completionkit._generated.endpoints import ENDPOINTS
-from completionkit._generated.models import CreateChatCompletionStreamResponse, ErrorResponse
+from completionkit._generated.models import ChatCompletionChunk, ErrorResponse
 from completionkit.testing import LocalServer
 
 _ROUTES = [(re.compile("/v1" + re.sub(r"\{\w+\}", "[^/]+", e.path) + "$"), e.method, e) for e in ENDPOINTS]
@@ -36,7 +36,7 @@ def check_response(response: httpx2.Response) -> None:
     )
     if content_type.startswith("text/event-stream"):
         for data in sse_data(response.content)[:-1]:
-            decode_json(data, CreateChatCompletionStreamResponse, strict=True)
+            decode_json(data, ChatCompletionChunk, strict=True)
         return
     decode_json(response.content, endpoint.response, strict=True)
 

@@ -13,14 +13,14 @@ from completionkit import (
     AsyncOpenAI,
     AsyncPage,
     AsyncPages,
+    ChatCompletion,
+    ChatCompletionChunk,
     ChatCompletionOutcome,
     ChatCompletionResult,
     ChatCompletionsParameters,
     ChatCompletionStream,
     Choice,
     CompletionUsage,
-    CreateChatCompletionResponse,
-    CreateChatCompletionStreamResponse,
     Message,
     MessageLike,
     OpenAI,
@@ -44,7 +44,7 @@ def test_consumer_code_type_checks_and_runs() -> None:
         assert_type(result.choice.text, str | None)
         assert_type(result.choice.message, Message)
         assert_type(result.choice.finish_reason, str | None)
-        assert_type(result.completion, CreateChatCompletionResponse)
+        assert_type(result.completion, ChatCompletion)
         assert_type(result.usage, CompletionUsage | None)
         assert_type(result.rate_limit, RateLimit)
         assert_type(result.id, str)
@@ -80,7 +80,7 @@ def test_consumer_code_type_checks_and_runs() -> None:
         assert_type(updated, ChatCompletionResult)
         assert updated.metadata == {"topic": "greeting"}
         page = completions.list(metadata={"topic": "greeting"}, order="desc", limit=10)
-        assert_type(page, Page[CreateChatCompletionResponse])
+        assert_type(page, Page[ChatCompletionResult])
         assert [c.id for c in page] == [result.id]
         stored_messages = completions.messages.list(result.id, limit=1)
         assert_type(stored_messages, Page[StoredMessage])
@@ -94,12 +94,12 @@ def test_consumer_code_type_checks_and_runs() -> None:
         ) as stream:
             assert_type(stream, ChatCompletionStream)
             for chunk in stream:
-                assert_type(chunk, CreateChatCompletionStreamResponse)
+                assert_type(chunk, ChatCompletionChunk)
             final = stream.final()
         assert_type(final, ChatCompletionResult)
         texts = list(completions.stream(messages, model="gpt-4o-mini").text_deltas())
         assert_type(texts, list[str])
-        seen: list[CreateChatCompletionStreamResponse] = []
+        seen: list[ChatCompletionChunk] = []
         streamed = completions.create(messages, model="gpt-4o-mini", stream=True, on_data=seen.append)
         assert_type(streamed, ChatCompletionResult)
         assert seen
@@ -133,8 +133,8 @@ async def _async_consumer(url: str) -> list[str]:
         async with stream:
             texts = [text async for text in stream.text_deltas()]
         page = await completions.list(limit=1)
-        assert_type(page, AsyncPage[CreateChatCompletionResponse])
-        assert_type(completions.list(), AsyncPages[CreateChatCompletionResponse])
+        assert_type(page, AsyncPage[ChatCompletionResult])
+        assert_type(completions.list(), AsyncPages[ChatCompletionResult])
         assert_type(await completions.delete("missing"), bool)
         return texts + [c.id async for c in completions.list(limit=1)]
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 from typing import assert_type
 
 from completionkit import (
+    ChatCompletion,
     CreateChatCompletionRequest,
-    CreateChatCompletionResponse,
     decode_json,
     encode_json,
 )
 from completionkit._generated.endpoints import create_chat_completion, list_chat_completions
 from completionkit._generated.models import (
-    ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestUserMessage,
-    ChatCompletionResponseMessage,
+    ChatCompletionMessage,
+    ChatCompletionSystemMessage,
+    ChatCompletionUserMessage,
 )
 
 RESPONSE = (
@@ -28,15 +28,15 @@ def test_consumer_code_type_checks_and_runs() -> None:
     request = CreateChatCompletionRequest(
         model="gpt-4o",
         messages=[
-            ChatCompletionRequestSystemMessage(content="Be brief."),
-            ChatCompletionRequestUserMessage(content="Hello"),
+            ChatCompletionSystemMessage(content="Be brief."),
+            ChatCompletionUserMessage(content="Hello"),
         ],
         temperature=0.2,
     )
     assert_type(encode_json(request), bytes)
     completion = decode_json(RESPONSE, create_chat_completion.response)
-    assert_type(completion, CreateChatCompletionResponse)
+    assert_type(completion, ChatCompletion)
     message = completion.choices[0].message
-    assert_type(message, ChatCompletionResponseMessage)
+    assert_type(message, ChatCompletionMessage)
     assert message.content == "Hi"
     assert list_chat_completions.method == "GET"

@@ -11,7 +11,7 @@ import pytest
 
 from ..typecheckers import marked_lines, mypy, pyright
 
-COUNT = 34  # the lines marked in wrong_usage.py: a guard against a broken marker
+COUNT = 49  # the lines marked in wrong_usage.py: a guard against a broken marker
 
 WRONG = Path(__file__).with_name("wrong_usage.py")
 
@@ -37,19 +37,27 @@ def test_each_checker_rejects_each_marked_line(checker: Any, tmp_path: Path) -> 
 )
 def test_both_checkers_name_a_mistyped_or_misspelt_keyword(tmp_path: Path, call: str, keyword: str) -> None:
     model = "" if "model=" in call else 'model="gpt-4o-mini", '
+    messages = '[{"role": "user", "content": "Hi"}]'
+    # The messages first, by keyword, and by keyword after the rest: each call is named.
+    forms = [
+        f"{messages}, {model}{call}",
+        f"messages={messages}, {model}{call}",
+        f"{model}{call}, messages={messages}",
+    ]
     consumer = tmp_path / "consumer.py"
     consumer.write_text(
         "from completionkit import OpenAI\n\n"
         "def use(client: OpenAI) -> None:\n"
-        f'    client.chat.completions.create([{{"role": "user", "content": "Hi"}}], {model}{call})\n',
+        + "".join(f"    client.chat.completions.create({form})\n" for form in forms),
         "utf-8",
     )
-    _, mypy_output = mypy([consumer], tmp_path)
+    calls = {4, 5, 6}
+    mypy_lines, mypy_output = mypy([consumer], tmp_path)
     errors = [line for line in mypy_output.splitlines() if ": error:" in line]
-    assert errors, mypy_output
+    assert mypy_lines[consumer] == calls, mypy_output
     assert all(keyword in line for line in errors), mypy_output
     assert len(mypy_output.splitlines()) < 30, mypy_output
-    _, pyright_output = pyright([consumer], tmp_path)
-    messages = [d["message"] for d in json.loads(pyright_output)]
-    assert messages, pyright_output
-    assert all(keyword in message for message in messages), messages
+    pyright_lines, pyright_output = pyright([consumer], tmp_path)
+    reported = [d["message"] for d in json.loads(pyright_output)]
+    assert pyright_lines[consumer] == calls, pyright_output
+    assert all(keyword in message for message in reported), reported

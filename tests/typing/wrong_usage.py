@@ -3,9 +3,10 @@ marked with an error comment, and nothing else (checked by test_wrong_usage.py; 
 
 from __future__ import annotations
 
+import httpx2
 import msgspec
 
-from completionkit import ChatCompletionsParameters, Message, MessageLike, OpenAI, tool
+from completionkit import AsyncOpenAI, ChatCompletionsParameters, Message, MessageLike, OpenAI, tool
 
 
 class Weather(msgspec.Struct):
@@ -57,4 +58,24 @@ def wrong(client: OpenAI) -> None:
     completions.create(messages, model="m", response_format=Weather(20.0))  # error: the type, not an instance
     completions.run_tools(messages, model="m", tools=[tool(untyped)], max_rounds="3")  # error: an int
     client.chat.conversation(model="m", max_messages="10")  # error: max_messages is an int
+    # The messages by keyword, as openai users write them: the keywords are checked all the same.
+    completions.create(messages=messages, model="m", temprature=0.5)  # error: misspelt keyword
+    completions.create(model="m", messages=messages, temperature="hot")  # error: wrong type
+    completions.create(model="m", messages=[{"role": "wizard", "content": "x"}])  # error: unknown role
+    completions.create(model="m")  # error: no messages
+    completions.create(messages, messages=messages, model="m")  # error: the messages twice
+    completions.try_create(messages=messages, modle="m")  # error: misspelt keyword
+    completions.stream(messages=messages, model="m", stream=True)  # error: stream() takes no stream=
+    completions.run_tools(messages=messages, model="m", tools=[tool(untyped)], max_round=3)  # error: misspelt
+    client.chat.conversation(system=5, model="m")  # error: the system message is a str
+    client.chat.conversation(model="m", systen="Be brief.")  # error: misspelt keyword
+    client.with_options(max_retries="3")  # error: an int
+    client.with_options(timout=3)  # error: misspelt keyword
+    client.with_options(http_client=httpx2.AsyncClient())  # error: OpenAI takes an httpx2.Client
     print(text, streamed, count, label)
+
+
+async def wrong_async(client: AsyncOpenAI) -> None:
+    with client.chat.completions.stream([Message.user("Hi")], model="m"):  # error: async with, not with
+        pass
+    client.with_options(http_client=httpx2.Client())  # error: AsyncOpenAI takes an httpx2.AsyncClient
