@@ -168,7 +168,8 @@ class ToolLoop:
             return None
         if self.rounds >= self.max_rounds:
             raise ToolLoopError(
-                f"The model still called tools after {self.rounds} requests (max_rounds={self.max_rounds}).",
+                f"The model still called tools after {self.rounds} request{'s' if self.rounds != 1 else ''} "
+                f"(max_rounds={self.max_rounds}).",
                 messages=self.messages,
             )
         return [self._pending(call) for call in calls]

@@ -325,7 +325,15 @@ def test_a_model_that_keeps_calling_tools_stops_at_max_rounds(server: LocalServe
     assert (
         _field(messages[-1], "tool_calls")[0]["function"]["arguments"] == '{"city":"City 1","unit":"celsius"}'
     )
-    assert "max_rounds=2" in str(caught.value)
+    assert str(caught.value) == "The model still called tools after 2 requests (max_rounds=2)."
+
+
+def test_one_round_is_told_as_one_request(server: LocalServer, client: OpenAI) -> None:
+    tools = Recorder()
+    server.queue(Reply.calling("get_weather", {"city": "Oslo", "unit": "celsius"}))
+    with pytest.raises(ToolLoopError) as caught:
+        client.chat.completions.run_tools(ask("Loop."), model="m", tools=[tools.get_weather], max_rounds=1)
+    assert str(caught.value) == "The model still called tools after 1 request (max_rounds=1)."
 
 
 def test_max_rounds_one_allows_an_answer_without_calls(server: LocalServer, client: OpenAI) -> None:
