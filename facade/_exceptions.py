@@ -34,6 +34,7 @@ key: the request they keep has its ``Authorization`` header concealed.
 
 from __future__ import annotations
 
+import copyreg
 from typing import TYPE_CHECKING, Any
 
 import httpx2
@@ -133,6 +134,15 @@ class OpenAIError(Exception):
         return (
             f"{type(self).__name__}({self.message!r}, status_code={self._status_code!r}, code={self.code!r})"
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduce rebuilds an error with cls(*args), which most classes here
+        # refuse (APIStatusError wants response=, InvalidRequestError param and message):
+        # a worker's error in a ProcessPoolExecutor became BrokenProcessPool in the parent.
+        # Made without __init__ instead, as pickle makes any object, with every attribute as
+        # it was; a user's subclass, whatever its __init__, included.  Nothing in the state
+        # holds the key: the request kept, the response's included, is concealed once sent.
+        return (copyreg.__newobj__, (type(self), *self.args), self.__dict__)  # type: ignore[attr-defined]
 
     # --- the flags of 4D AI Kit's OpenAIError ----------------------------------------
 

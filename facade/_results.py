@@ -49,11 +49,34 @@ __all__ = [
 T = TypeVar("T")
 
 
-class Choice(Generic[P]):
+class _Slotted:
+    """Pickling for the slotted results, so that one crosses a process (a worker's answer):
+    each slot by name, less the caches, which come back empty and are filled again when
+    read (a result pickled after its ``message`` or a page's ``raw`` was read is no bigger
+    for it).  Nothing of this runs when a result is made."""
+
+    __slots__ = ()
+    _caches: typing.ClassVar[tuple[str, ...]] = ()
+
+    def __getstate__(self) -> dict[str, object]:
+        names = (n for c in type(self).__mro__ for n in c.__dict__.get("__slots__", ()))
+        state = {n: getattr(self, n) for n in names if n not in self._caches and hasattr(self, n)}
+        state.update(getattr(self, "__dict__", {}))  # a subclass's own attributes
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name in self._caches:
+            object.__setattr__(self, name, None)
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+
+class Choice(_Slotted, Generic[P]):
     """One choice of a completion, with the 4D shortcuts ``text`` and ``message``, and
     ``parsed``: the answer as the type asked for with ``response_format=``."""
 
     __slots__ = ("_message", "_parsed", "raw")
+    _caches = ("_message",)
 
     def __init__(self, raw: _GeneratedChoice, parsed: P | None = None) -> None:
         self.raw = raw
@@ -111,6 +134,15 @@ class Choice(Generic[P]):
     def __repr__(self) -> str:
         return f"Choice(index={self.index}, finish_reason={self.finish_reason!r}, text={self.text!r})"
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Choice):
+            return NotImplemented
+        theirs = typing.cast("Choice[object]", other)
+        same: bool = self.raw == theirs.raw and self._parsed == theirs._parsed
+        return same
+
+    __hash__ = None  # type: ignore[assignment]  # its parts (Structs, a parsed answer) are mutable
+
 
 def _parsed(choice: _GeneratedChoice, parse: type[P]) -> P | None:
     """A choice's answer as ``parse``; None for a refusal or an answer without text."""
@@ -122,7 +154,7 @@ def _parsed(choice: _GeneratedChoice, parse: type[P]) -> P | None:
     return decode_parsed(content, parse)
 
 
-class ChatCompletionResult(Generic[P]):
+class ChatCompletionResult(_Slotted, Generic[P]):
     """A chat completion: what ``create`` answers (and ``retrieve``, ``update`` and a
     stream's ``final()``), with the 4D shortcuts ``choice``, ``usage`` and ``rate_limit``."""
 
@@ -221,6 +253,21 @@ class ChatCompletionResult(Generic[P]):
     def __repr__(self) -> str:
         return f"ChatCompletionResult(id={self.id!r}, model={self.model!r}, choices={self.choices!r})"
 
+    def __eq__(self, other: object) -> bool:
+        """The same answer: completion, JSON as sent (``raw``), parsed choices and headers."""
+        if not isinstance(other, ChatCompletionResult):
+            return NotImplemented
+        theirs = typing.cast("ChatCompletionResult[object]", other)
+        same: bool = (
+            self.completion == theirs.completion
+            and self.raw == theirs.raw
+            and self.choices == theirs.choices
+            and self.headers == theirs.headers
+        )
+        return same
+
+    __hash__ = None  # type: ignore[assignment]  # its completion is a mutable Struct
+
 
 def _json(body: bytes) -> object:
     """A body's JSON data; {} for an empty body or one that is not JSON (no fields to show)."""
@@ -230,7 +277,7 @@ def _json(body: bytes) -> object:
         return {}
 
 
-class ListedJson:
+class ListedJson(_Slotted):
     """The JSON of one page of ``list``, for the ``raw`` of the completions in it.
 
     Kept compressed: a list of stored completions is often kept whole, and the JSON as it
@@ -239,6 +286,7 @@ class ListedJson:
     completions."""
 
     __slots__ = ("_compressed", "_items")
+    _caches = ("_items",)
 
     def __init__(self, body: bytes) -> None:
         self._compressed = zlib.compress(body, 1)  # the fastest level: JSON shrinks well at any
@@ -252,6 +300,13 @@ class ListedJson:
             data = typing.cast("dict[str, object]", page).get("data") if isinstance(page, dict) else None
             items = self._items = typing.cast("list[object]", data) if isinstance(data, list) else []
         return items[index] if index < len(items) else {}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ListedJson):
+            return NotImplemented
+        return self._compressed == other._compressed  # compressed alike: the same bytes, the same level
+
+    __hash__ = None  # type: ignore[assignment]  # like the results that hold it
 
 
 def listed_results(
@@ -267,7 +322,7 @@ def listed_results(
     ]
 
 
-class ChatCompletionOutcome(Generic[P]):
+class ChatCompletionOutcome(_Slotted, Generic[P]):
     """What ``try_create`` answers (4D's ``throw: False``): the result, or the errors
     that kept it from being one.  Check ``success`` (or ``result``) before reading it."""
 
@@ -342,6 +397,24 @@ class ChatCompletionOutcome(Generic[P]):
         if self.result is None:
             return f"ChatCompletionOutcome(success=False, errors={self.errors!r})"
         return f"ChatCompletionOutcome(success={self.success}, result={self.result!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ChatCompletionOutcome):
+            return NotImplemented
+        theirs = typing.cast("ChatCompletionOutcome[object]", other)
+        return (
+            self.result == theirs.result
+            and self.headers == theirs.headers
+            and [_error_value(e) for e in self.errors] == [_error_value(e) for e in theirs.errors]
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # its errors are a list
+
+
+def _error_value(error: OpenAIError) -> tuple[object, ...]:
+    """What tells two errors apart in outcomes: exceptions compare by identity, and an
+    outcome that came from another process holds copies of its errors."""
+    return (type(error), error.args, str(error), error.body, getattr(error, "partial", None))
 
 
 class _PageView(Generic[T]):
