@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack
 import httpx2
 
 from ._base_client import ClientBase, wrong_http_client
-from ._config import CONNECTION_LIMITS, ClientConfig, RequestOptions
+from ._config import ClientConfig, RequestOptions
+from ._connections import AsyncConnections
 from ._exceptions import NotFoundError, OpenAIError
 from ._httpx_compat import legacy_async_client
 from ._messages import Message, MessageLike
@@ -49,14 +50,19 @@ R = TypeVar("R")
 class _AsyncCaller:
     """Sends the requests of one client: the only I/O there is."""
 
-    def __init__(self, config: ClientConfig, http: httpx2.AsyncClient) -> None:
+    def __init__(self, config: ClientConfig, connections: AsyncConnections) -> None:
         self.config = config
-        self.http = http
+        self.connections = connections
         self.clock = Clock()
 
-    async def _attempt(self, request: httpx2.Request, stream: bool) -> Attempt:
+    @property
+    def http(self) -> httpx2.AsyncClient:
+        """The HTTP client this process (and event loop) sends with."""
+        return self.connections.current()
+
+    async def _attempt(self, http: httpx2.AsyncClient, request: httpx2.Request, stream: bool) -> Attempt:
         try:
-            response = await self.http.send(request, stream=stream)
+            response = await http.send(request, stream=stream)
             if stream and not response.is_success:
                 try:
                     await response.aread()  # an error's body, to read what went wrong
@@ -75,8 +81,9 @@ class _AsyncCaller:
         attempt = 0
         while True:
             # A request of its own for each attempt: the one sent before is concealed.
-            request = spec.build(self.http)
-            result = await self._attempt(request, stream)
+            http = self.connections.current()
+            request = spec.build(http)
+            result = await self._attempt(http, request, stream)
             outcome = decide(attempt, spec.max_retries, result, self.clock.now, call.endpoint.error)
             if outcome.delay is None:
                 return outcome.result()
@@ -114,7 +121,7 @@ class _AsyncCaller:
         return await self.run(prepared.call)
 
 
-class AsyncOpenAI(ClientBase[httpx2.AsyncClient]):
+class AsyncOpenAI(ClientBase[httpx2.AsyncClient, AsyncConnections]):
     """A client of the OpenAI Chat Completions API, or of any OpenAI-compatible server.
 
     ``api_key``, ``base_url``, ``organization`` and ``project`` fall back to the
@@ -127,13 +134,18 @@ class AsyncOpenAI(ClientBase[httpx2.AsyncClient]):
     Pass your own ``http_client`` (an ``httpx2.AsyncClient``; an httpx 0.28 ``httpx.Client``
     works too) to share connections or proxies; it is yours to close.  ``async with AsyncOpenAI()
     as client:`` closes the connections the client opened.
+
+    A client pickles with its settings but never its key (read again from
+    ``OPENAI_API_KEY`` where it is unpickled), each process it is used in after an
+    ``os.fork()`` opens connections of its own, and so does each event loop the async
+    client runs in: see "Processes, pools and event loops" in the guide.
     """
 
     chat: AsyncChat
     """``client.chat``: ``client.chat.completions`` and ``client.chat.conversation(...)``."""
 
-    def _new_http_client(self) -> httpx2.AsyncClient:
-        return httpx2.AsyncClient(limits=CONNECTION_LIMITS)
+    def _connections_of(self, given: httpx2.AsyncClient | None) -> AsyncConnections:
+        return AsyncConnections(given)
 
     def _adopt(self, given: object) -> httpx2.AsyncClient:
         if isinstance(given, httpx2.AsyncClient):
@@ -144,13 +156,13 @@ class AsyncOpenAI(ClientBase[httpx2.AsyncClient]):
         return legacy
 
     def _start(self) -> None:
-        self._caller = _AsyncCaller(self._config, self._http)
+        self._caller = _AsyncCaller(self._config, self._connections)
         self.chat = AsyncChat(self._caller)
 
     async def close(self) -> None:
         """Close the connections this client opened (not those of a client passed in)."""
-        if self._owns_http:
-            await self._http.aclose()
+        if self._owns_connections:
+            await self._connections.aclose()
 
     async def __aenter__(self) -> AsyncOpenAI:
         return self

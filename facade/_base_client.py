@@ -3,24 +3,33 @@ client they send with."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Generic, Self, TypeVar, Unpack
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, Self, TypeVar, Unpack
 
 import httpx2
 
 from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ClientConfig, ClientOptions
+from ._connections import AsyncConnections, Connections
+from ._exceptions import InvalidRequestError
 
 __all__ = ["ClientBase", "wrong_http_client"]
 
 HttpT = TypeVar("HttpT", httpx2.Client, httpx2.AsyncClient)
+ConnectionsT = TypeVar("ConnectionsT", Connections, AsyncConnections)
+
+# The pool of each client class's unpickled clients, one per process (and event loop).  A
+# process pool unpickles its task's arguments for every task: each task's client sends
+# through the connections the ones before it opened, instead of opening its own.  None
+# of those clients closes the pool; it lasts as long as the process does.
+_UNPICKLED_CONNECTIONS: dict[type[Any], Any] = {}
 
 
-class ClientBase(Generic[HttpT]):
+class ClientBase(Generic[HttpT, ConnectionsT]):
     """The configuration of a client and its HTTP client; the subclasses add the I/O."""
 
     _config: ClientConfig
-    _http: HttpT
-    _owns_http: bool
+    _connections: ConnectionsT
+    _owns_connections: bool
 
     def __init__(
         self,
@@ -45,17 +54,18 @@ class ClientBase(Generic[HttpT]):
         )
         self._set_up(config, http_client, None)
 
-    def _set_up(self, config: ClientConfig, http_client: object | None, pool: HttpT | None) -> None:
-        """Take ``config`` and the HTTP client to send with: the caller's ``http_client``,
-        a ``pool`` shared with the client this one is a copy of, or (neither) a new one."""
+    def _set_up(self, config: ClientConfig, http_client: object | None, shared: ConnectionsT | None) -> None:
+        """Take ``config`` and the connections to send through: the caller's
+        ``http_client``, those ``shared`` with the client this one is a copy of, or
+        (neither) a pool of its own, opened as it first sends."""
         self._config = config
-        # Only the client that made its HTTP client closes it: not one given it, and not a
-        # copy, whose original may still be sending through it.
-        self._owns_http = http_client is None and pool is None
+        # Only the client that made its pool closes it: not a copy, whose original may
+        # still be sending through it (and a given http_client is the caller's).
+        self._owns_connections = http_client is None and shared is None
         if http_client is not None:
-            self._http = self._adopt(http_client)
+            self._connections = self._connections_of(self._adopt(http_client))
         else:
-            self._http = self._new_http_client() if pool is None else pool
+            self._connections = self._connections_of(None) if shared is None else shared
         self._start()
 
     def with_options(self, *, http_client: HttpT | None = None, **options: Unpack[ClientOptions]) -> Self:
@@ -69,10 +79,42 @@ class ClientBase(Generic[HttpT]):
         """
         copy = type(self).__new__(type(self))
         config = self._config.replaced(options, also_known=frozenset({"http_client"}))
-        copy._set_up(config, http_client, self._http)
+        copy._set_up(config, http_client, self._connections)
         return copy
 
-    def _new_http_client(self) -> HttpT:
+    def __reduce__(self) -> tuple[Callable[[dict[str, Any]], Self], tuple[dict[str, Any]]]:
+        """Pickled, a client carries its settings, not its key nor its connections: it is
+        unpickled (in a worker process, say) with its key read again from the
+        environment, and sends through the pool its process keeps for unpickled clients."""
+        name = f"an {type(self).__name__} client"
+        if not self._connections.owned:
+            raise InvalidRequestError(
+                "http_client",
+                f"{name} given an http_client cannot be pickled: an HTTP client and its connections "
+                "stay in their process. Make the client in the process that uses it, with an "
+                "http_client made there",
+            )
+        return type(self)._unpickled, (self._config.pickled(name),)
+
+    @classmethod
+    def _unpickled(cls, state: dict[str, Any]) -> Self:
+        """A pickled client, remade: its settings, its key from this process's environment."""
+        client = cls.__new__(cls)
+        config = ClientConfig.unpickled(state)
+        shared = _UNPICKLED_CONNECTIONS.get(cls)
+        if shared is None:
+            shared = _UNPICKLED_CONNECTIONS[cls] = client._connections_of(None)
+        client._set_up(config, None, shared)
+        return client
+
+    def __copy__(self) -> Self:
+        return self.with_options()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self.with_options()
+
+    def _connections_of(self, given: HttpT | None) -> ConnectionsT:
+        """The connections of a client sending through ``given``, or through its own pool."""
         raise NotImplementedError
 
     def _adopt(self, given: object) -> HttpT:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack
 import httpx2
 
 from ._base_client import ClientBase, wrong_http_client
-from ._config import CONNECTION_LIMITS, ClientConfig, RequestOptions
+from ._config import ClientConfig, RequestOptions
+from ._connections import Connections
 from ._exceptions import NotFoundError, OpenAIError
 from ._httpx_compat import legacy_client
 from ._messages import Message, MessageLike
@@ -51,14 +52,19 @@ R = TypeVar("R")
 class _Caller:
     """Sends the requests of one client: the only I/O there is."""
 
-    def __init__(self, config: ClientConfig, http: httpx2.Client) -> None:
+    def __init__(self, config: ClientConfig, connections: Connections) -> None:
         self.config = config
-        self.http = http
+        self.connections = connections
         self.clock = Clock()
 
-    def _attempt(self, request: httpx2.Request, stream: bool) -> Attempt:
+    @property
+    def http(self) -> httpx2.Client:
+        """The HTTP client this process (and event loop) sends with."""
+        return self.connections.current()
+
+    def _attempt(self, http: httpx2.Client, request: httpx2.Request, stream: bool) -> Attempt:
         try:
-            response = self.http.send(request, stream=stream)
+            response = http.send(request, stream=stream)
             if stream and not response.is_success:
                 try:
                     response.read()  # an error's body, to read what went wrong
@@ -77,8 +83,9 @@ class _Caller:
         attempt = 0
         while True:
             # A request of its own for each attempt: the one sent before is concealed.
-            request = spec.build(self.http)
-            result = self._attempt(request, stream)
+            http = self.connections.current()
+            request = spec.build(http)
+            result = self._attempt(http, request, stream)
             outcome = decide(attempt, spec.max_retries, result, self.clock.now, call.endpoint.error)
             if outcome.delay is None:
                 return outcome.result()
@@ -116,7 +123,7 @@ class _Caller:
         return self.run(prepared.call)
 
 
-class OpenAI(ClientBase[httpx2.Client]):
+class OpenAI(ClientBase[httpx2.Client, Connections]):
     """A client of the OpenAI Chat Completions API, or of any OpenAI-compatible server.
 
     ``api_key``, ``base_url``, ``organization`` and ``project`` fall back to the
@@ -129,13 +136,18 @@ class OpenAI(ClientBase[httpx2.Client]):
     Pass your own ``http_client`` (an ``httpx2.Client``; an httpx 0.28 ``httpx.Client``
     works too) to share connections or proxies; it is yours to close.  ``with OpenAI()
     as client:`` closes the connections the client opened.
+
+    A client pickles with its settings but never its key (read again from
+    ``OPENAI_API_KEY`` where it is unpickled), each process it is used in after an
+    ``os.fork()`` opens connections of its own, and so does each event loop the async
+    client runs in: see "Processes, pools and event loops" in the guide.
     """
 
     chat: Chat
     """``client.chat``: ``client.chat.completions`` and ``client.chat.conversation(...)``."""
 
-    def _new_http_client(self) -> httpx2.Client:
-        return httpx2.Client(limits=CONNECTION_LIMITS)
+    def _connections_of(self, given: httpx2.Client | None) -> Connections:
+        return Connections(given)
 
     def _adopt(self, given: object) -> httpx2.Client:
         if isinstance(given, httpx2.Client):
@@ -146,13 +158,13 @@ class OpenAI(ClientBase[httpx2.Client]):
         return legacy
 
     def _start(self) -> None:
-        self._caller = _Caller(self._config, self._http)
+        self._caller = _Caller(self._config, self._connections)
         self.chat = Chat(self._caller)
 
     def close(self) -> None:
         """Close the connections this client opened (not those of a client passed in)."""
-        if self._owns_http:
-            self._http.close()
+        if self._owns_connections:
+            self._connections.close()
 
     def __enter__(self) -> OpenAI:
         return self

@@ -3,6 +3,7 @@ per-call options, and the checks that refuse a bad setting before anything is se
 
 from __future__ import annotations
 
+import hmac
 import math
 import os
 import re
@@ -18,6 +19,7 @@ from ._exceptions import InvalidRequestError, MissingAPIKeyError
 from ._version import __version__
 
 __all__ = [
+    "API_KEY_VARIABLE",
     "CONNECTION_LIMITS",
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
@@ -40,6 +42,7 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+API_KEY_VARIABLE = "OPENAI_API_KEY"
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_MAX_RETRIES = 2
 
@@ -60,6 +63,9 @@ MAX_TIMEOUT = 1_000_000.0
 # CR, LF or NUL, nothing httpx2 would have to encode).
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _FIELD_VALUE = re.compile(r"[\x20-\x7e\t]*")
+# The names of headers that carry credentials (Authorization, api-key, x-api-key,
+# x-auth-token, Cookie, ...): a pickled client may not carry them.
+_SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password|credential", re.IGNORECASE)
 
 
 class Secret:
@@ -77,6 +83,14 @@ class Secret:
         return "Secret('**********')"
 
     __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
 
     def __reduce__(self) -> Any:  # pickling would be another way out
         raise TypeError("a Secret cannot be pickled")
@@ -136,6 +150,9 @@ class ClientConfig(typing.NamedTuple):
     routes: dict[str, httpx2.URL]
     """The URL of each route without parameters, parsed the first time it is sent: a
     create parses none after its first."""
+    api_key_env: str | None = None
+    """The environment variable the key was read from; None for a key given in code.  A
+    pickled client carries this instead of the key, and reads the variable again."""
 
     def shown(self) -> str:
         """The settings worth showing in a client's repr: never the key."""
@@ -154,7 +171,7 @@ class ClientConfig(typing.NamedTuple):
         default_headers: Mapping[str, str] | None,
         environ: Mapping[str, str] = os.environ,
     ) -> ClientConfig:
-        key = _api_key(api_key if api_key is not None else environ.get("OPENAI_API_KEY"))
+        key = _api_key(api_key if api_key is not None else environ.get(API_KEY_VARIABLE))
         url = _given_url(base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
         if not isinstance(url, str):  # typed str, but a caller may pass anything
             raise InvalidRequestError("base_url", f"expected an http(s) URL, got {type(url).__name__}")
@@ -175,6 +192,7 @@ class ClientConfig(typing.NamedTuple):
                 check_header_value(name, value)
         headers = dict(check_headers("default_headers", default_headers or {}))
         return cls(
+            api_key_env=API_KEY_VARIABLE if api_key is None else None,
             api_key=Secret(key),
             base_url=url.rstrip("/"),
             organization=organization,
@@ -212,10 +230,52 @@ class ClientConfig(typing.NamedTuple):
             "default_headers": headers,
         }
         del arguments["routes"]  # a cache of this base URL's, filled again as the copy sends
+        del arguments["api_key_env"]
         arguments.pop("set_default_headers", None)
         # No environment: the client read it when it was made, and the copy is that client
         # with these changes, whatever the environment says now.
-        return ClientConfig.from_arguments(**arguments, environ={})
+        copy = ClientConfig.from_arguments(**arguments, environ={})
+        return copy if "api_key" in options else copy._replace(api_key_env=self.api_key_env)
+
+    def pickled(self, client: str) -> dict[str, Any]:
+        """What a pickled ``client`` carries: every setting but the key, which is read
+        again from its environment variable where the client is unpickled.  A key given
+        in code, or a default header that may hold a secret, cannot be carried: pickling
+        would write it into the pickle's bytes."""
+        if self.api_key_env is None:
+            raise InvalidRequestError(
+                "api_key",
+                f"{client} was given its key in code (api_key= or with_options), and pickling would "
+                f"write the key into the pickle's bytes. Set {API_KEY_VARIABLE} in the environment of "
+                f"every process and make the client without api_key= (an unpickled client reads the "
+                "variable again), or make the client in the process that uses it (in a process "
+                "pool's initializer, say)",
+            )
+        for header in self.default_headers:
+            if _SECRET_HEADER.search(header):
+                raise InvalidRequestError(
+                    "default_headers",
+                    f"{client} sends a {header!r} header, which may hold a secret that pickling would "
+                    "write into the pickle's bytes; make the client in the process that uses it (in a "
+                    "process pool's initializer, say)",
+                )
+        state = self._asdict()
+        del state["api_key"], state["routes"]
+        return state
+
+    @classmethod
+    def unpickled(cls, state: Mapping[str, Any]) -> ClientConfig:
+        """The configuration ``pickled`` carried, its key read from this process's environment."""
+        settings = dict(state)
+        variable = settings.pop("api_key_env")
+        key = os.environ.get(variable, "").strip()
+        if not key:
+            raise MissingAPIKeyError(
+                f"This client was pickled without its API key, which it read from {variable}: "
+                f"set {variable} in the environment of this process too."
+            )
+        # Nothing else from this environment: the client is the one that was pickled.
+        return cls.from_arguments(api_key=key, environ={}, **settings)._replace(api_key_env=variable)
 
 
 def _given_url(url: object) -> object:

@@ -18,6 +18,7 @@ _ASYNC_WORDS = [
     ("AsyncChatCompletions", "ChatCompletions"),
     ("AsyncCompletionMessages", "CompletionMessages"),
     ("AsyncConversation", "Conversation"),
+    ("AsyncConnections", "Connections"),
     ("legacy_async_client", "legacy_client"),
     ("httpx2.AsyncClient", "httpx2.Client"),
     ("_AsyncCaller", "_Caller"),
