@@ -136,7 +136,8 @@ def decide(
         return Outcome(response=result)
     else:
         error = error_from_response(result, error_type, attempts=attempt + 1)
-        retry = can_retry and _should_retry(result)
+        # insufficient_quota is a 429 that no wait fixes: the account is out of credit.
+        retry = can_retry and _should_retry(result) and error.code != "insufficient_quota"
         outcome = Outcome(delay=retry_delay(attempt, result.headers, now) if retry else None, error=error)
     if outcome.delay is not None:
         logger.info(

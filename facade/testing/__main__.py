@@ -5,7 +5,18 @@ from __future__ import annotations
 import argparse
 
 from ._app import App, ServerState
+from ._limits import RateLimits
 from ._server import ServingServer, server_config
+
+
+def _per_minute(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a positive integer is needed, not {text!r}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,8 +30,23 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--api-key", help="require this key as `Authorization: Bearer KEY`")
     parser.add_argument("--db", help="SQLite file for stored completions (default: in memory)")
+    parser.add_argument(
+        "--requests-per-minute",
+        type=_per_minute,
+        metavar="N",
+        help="answer 429 past N create requests a minute (default: no limit)",
+    )
+    parser.add_argument(
+        "--tokens-per-minute",
+        type=_per_minute,
+        metavar="N",
+        help="answer 429 past N tokens a minute of create requests (default: no limit)",
+    )
     args = parser.parse_args(argv)
-    state = ServerState(api_key=args.api_key, db=args.db)
+    limits = RateLimits(
+        requests_per_minute=args.requests_per_minute, tokens_per_minute=args.tokens_per_minute
+    )
+    state = ServerState(api_key=args.api_key, db=args.db, rate_limits=limits)
 
     def announce(port: int) -> None:
         print(f"completionkit local server listening on http://{args.host}:{port}/v1", flush=True)

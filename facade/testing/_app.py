@@ -31,7 +31,8 @@ from .._decoding import decode_json, error_location
 from .._generated import endpoints
 from .._generated.endpoints import Endpoint
 from ._faults import Fault
-from ._model import Reply, build_chunks, build_completion, content_text, default_reply
+from ._limits import Limiter, LimitExceededError, RateLimits
+from ._model import Reply, build_chunks, build_completion, charged_tokens, content_text, default_reply
 from ._store import Store, UnknownCursorError
 
 __all__ = ["App", "RecordedRequest", "ServerState"]
@@ -82,10 +83,14 @@ class RecordedRequest:
 class ServerState:
     """Everything one server holds: nothing here is shared between two servers."""
 
-    def __init__(self, *, api_key: str | None, db: str | None) -> None:
+    def __init__(self, *, api_key: str | None, db: str | None, rate_limits: RateLimits | None = None) -> None:
         self.api_key = api_key
         self.store = Store(db)
         self._lock = threading.Lock()
+        self.rate_limits: RateLimits | None = None
+        # None when no limit is set: a create then checks this once and goes on.
+        self.limiter: Limiter | None = None
+        self.set_rate_limits(rate_limits)
         self._replies: deque[Reply] = deque()
         self._faults: list[tuple[Fault, str | None]] = []
         self._requests: list[RecordedRequest] = []
@@ -136,6 +141,25 @@ class ServerState:
             if self._replies:
                 return self._replies.popleft()
         return default_reply(request)
+
+    def set_rate_limits(self, limits: RateLimits | None) -> None:
+        """Keep these limits from now on, with full buckets (None: no limits)."""
+        with self._lock:
+            self.rate_limits = limits
+            self.limiter = Limiter(limits) if limits is not None and limits.any else None
+
+    def admit(self, request: Json, limiter: Limiter) -> tuple[Reply, dict[str, str]]:
+        """The next reply and the ``x-ratelimit-*`` headers of its answer, once ``limiter``
+        has charged the request for it; ``LimitExceededError`` leaves the reply queued."""
+        with self._lock:
+            # The answer's tokens are charged before it is sent, so the reply is known
+            # first; a refused request must leave it for the next one.
+            queued = bool(self._replies)
+            reply = self._replies[0] if queued else default_reply(request)
+            headers = limiter.charge(charged_tokens(request, reply), str(request["model"]))
+            if queued:
+                self._replies.popleft()
+        return reply, headers
 
     def inject(self, fault: Fault, times: int, operation_id: str | None) -> None:
         with self._lock:
@@ -228,15 +252,13 @@ def _param_of(error: msgspec.ValidationError) -> str | None:
     return error_location(error)[0] or None
 
 
-_RATELIMIT = {
-    "x-ratelimit-limit-requests": "10000",
-    "x-ratelimit-remaining-requests": "9999",
-    "x-ratelimit-reset-requests": "6ms",
-    "x-ratelimit-limit-tokens": "2000000",
-    "x-ratelimit-remaining-tokens": "1999000",
-    "x-ratelimit-reset-tokens": "30ms",
-}
-_RATELIMIT_HEADERS = tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in _RATELIMIT.items())
+def _extra_headers(fault: Fault | None, limits: Mapping[str, str] | None) -> Mapping[str, str] | None:
+    """The headers an answer adds to its own: its rate limits', then its fault's (which win)."""
+    if limits is None:
+        return fault.headers if fault is not None else None
+    if fault is None or not fault.headers:
+        return limits
+    return {**limits, **fault.headers}
 
 
 async def _drop(send: Send) -> None:
@@ -586,18 +608,12 @@ class App:
     def _headers(
         content_type: str, request_id: str, extra: Mapping[str, str] | None
     ) -> list[tuple[bytes, bytes]]:
-        if not extra:  # the same headers as below, the constant ones encoded once
+        if not extra:  # the same headers as below, without building a dict
             return [
                 (b"content-type", content_type.encode("latin-1")),
                 (b"x-request-id", request_id.encode("latin-1")),
-                *_RATELIMIT_HEADERS,
             ]
-        merged = {
-            "content-type": content_type,
-            "x-request-id": request_id,
-            **_RATELIMIT,
-            **extra,
-        }
+        merged = {"content-type": content_type, "x-request-id": request_id, **extra}
         return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in merged.items()]
 
     # --- the operations -----------------------------------------------------------
@@ -656,13 +672,18 @@ class App:
         "getChatCompletionMessages": _get_chat_completion_messages,
     }
 
-    async def _answer(self, send: Send, result: Json, request_id: str, fault: Fault | None) -> None:
+    async def _answer(
+        self,
+        send: Send,
+        result: Json,
+        request_id: str,
+        fault: Fault | None,
+        limits: Mapping[str, str] | None = None,
+    ) -> None:
+        extra = _extra_headers(fault, limits)
         if fault is not None and fault.drop == "during":
-            await self._send_half(
-                send, msgspec.json.encode(result), "application/json", request_id, fault.headers
-            )
+            await self._send_half(send, msgspec.json.encode(result), "application/json", request_id, extra)
             return
-        extra = fault.headers if fault is not None else None
         await self._send_json(send, 200, result, request_id, extra)
 
     async def _send_half(
@@ -779,9 +800,23 @@ class App:
                 400, "stream_options is only allowed when stream is true.", param="stream_options"
             )
         metadata = _validate_metadata(request.get("metadata"))
-        reply = self.state.next_reply(request)
+        limiter = self.state.limiter
+        limits: dict[str, str] | None = None
+        if limiter is None:
+            reply = self.state.next_reply(request)
+        else:
+            try:
+                reply, limits = self.state.admit(request, limiter)
+            except LimitExceededError as refused:
+                raise HTTPError(
+                    429,
+                    refused.message,
+                    type=refused.kind,
+                    code="rate_limit_exceeded",
+                    headers=refused.headers,
+                ) from None
         if reply.raw is not None:
-            extra = fault.headers if fault is not None else None
+            extra = _extra_headers(fault, limits)
             if fault is not None and fault.drop == "during":
                 await self._send_half(send, reply.raw, reply.raw_content_type, request_id, extra)
             else:
@@ -795,16 +830,20 @@ class App:
             self.state.store.add({**completion, "metadata": metadata}, metadata, messages)
         if request.get("stream"):
             chunks = build_chunks(request, reply, completion_id, created)
-            await self._stream(send, chunks, request_id, fault, call.watch)
+            await self._stream(send, chunks, request_id, fault, call.watch, limits)
         else:
-            await self._answer(send, completion, request_id, fault)
+            await self._answer(send, completion, request_id, fault, limits)
 
     async def _stream(
-        self, send: Send, chunks: Iterable[Json], request_id: str, fault: Fault | None, watch: _Watch
+        self,
+        send: Send,
+        chunks: Iterable[Json],
+        request_id: str,
+        fault: Fault | None,
+        watch: _Watch,
+        limits: Mapping[str, str] | None = None,
     ) -> None:
-        headers = self._headers(
-            "text/event-stream; charset=utf-8", request_id, fault.headers if fault else None
-        )
+        headers = self._headers("text/event-stream; charset=utf-8", request_id, _extra_headers(fault, limits))
         headers.append((b"cache-control", b"no-cache"))
         watch.listen()  # a stream may meet a client that leaves half way
         await send({"type": "http.response.start", "status": 200, "headers": headers})

@@ -2,8 +2,8 @@
 
 A fault is a frozen value; ``LocalServer.inject(fault, times=N)`` queues it for the next
 N requests (of one operation, if asked).  The constructors name what a client meets in
-the wild: rate limits with their headers, overloaded servers, timeouts, connections cut,
-proxies answering HTML, streams breaking off.
+the wild: rate limits with their headers, an exhausted quota, overloaded servers,
+timeouts, connections cut, proxies answering HTML, streams breaking off.
 """
 
 from __future__ import annotations
@@ -115,6 +115,21 @@ class Fault:
             **{k.replace("_", "-"): v for k, v in headers.items()},
         }
         return cls.http_error(429, retry_after=retry_after, headers=limits)
+
+    @classmethod
+    def insufficient_quota(cls) -> Fault:
+        """The 429 of an account out of credit: code ``insufficient_quota`` and, as from
+        the API, no ``Retry-After`` (no wait makes it succeed)."""
+        return cls.http_error(
+            429,
+            error_type="insufficient_quota",
+            code="insufficient_quota",
+            message=(
+                "You exceeded your current quota, please check your plan and billing details. "
+                "For more information on this error, read the docs: "
+                "https://platform.openai.com/docs/guides/error-codes/api-errors."
+            ),
+        )
 
     @classmethod
     def slow(cls, seconds: float) -> Fault:

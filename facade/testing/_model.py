@@ -27,6 +27,7 @@ __all__ = [
     "ToolCall",
     "build_chunks",
     "build_completion",
+    "charged_tokens",
     "content_text",
     "count_prompt_tokens",
     "default_reply",
@@ -276,6 +277,19 @@ def _answer(request: Json, reply: Reply) -> _Answer:
     if reply.refusal is not None:
         return _Answer(None, cut, (), finish, [], len(pieces))
     return _Answer(cut, None, (), finish, pieces, len(pieces))
+
+
+def charged_tokens(request: Json, reply: Reply) -> int:
+    """What a create request costs against a token limit, before it is answered: its
+    prompt tokens (``count_prompt_tokens``) and, for each of its ``n`` choices,
+    ``max_completion_tokens`` (or ``max_tokens``) when given, else the tokens of the
+    answer (``usage.completion_tokens``; a replayed body counts none)."""
+    limit = request.get("max_completion_tokens")
+    if limit is None:
+        limit = request.get("max_tokens")
+    n = request.get("n") or 1
+    per_choice = int(limit) if limit is not None else _answer(request, reply).completion_tokens
+    return count_prompt_tokens(request["messages"]) + per_choice * int(n)
 
 
 def _usage(prompt: int, completion: int) -> Json:

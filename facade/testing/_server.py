@@ -15,6 +15,7 @@ import uvicorn
 
 from ._app import App, RecordedRequest, ServerState
 from ._faults import Fault
+from ._limits import RateLimits
 from ._model import Reply
 from ._store import Store
 
@@ -172,12 +173,20 @@ class LocalServer:
 
     It serves the six operations of spec/ under ``/v1`` with a deterministic model
     (see ``queue``), stores completions in SQLite (``db=`` names a file that outlives
-    the server), answers faults on demand (``inject``) and records every request
-    (``requests``).  Two servers in one process share nothing.
+    the server), answers faults on demand (``inject``), keeps rate limits when given
+    them (``rate_limits=``) and records every request (``requests``).  Two servers in
+    one process share nothing.
     """
 
-    def __init__(self, *, port: int = 0, api_key: str | None = None, db: str | None = None) -> None:
-        self._state = ServerState(api_key=api_key, db=db)
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        api_key: str | None = None,
+        db: str | None = None,
+        rate_limits: RateLimits | None = None,
+    ) -> None:
+        self._state = ServerState(api_key=api_key, db=db, rate_limits=rate_limits)
         self._server = ServingServer(server_config(App(self._state), host="127.0.0.1", port=port))
         self._thread: threading.Thread | None = None
         self._port: int | None = None
@@ -255,6 +264,15 @@ class LocalServer:
         if times < 1:
             raise ValueError("times must be at least 1")
         self._state.inject(fault, times, operation)
+
+    @property
+    def rate_limits(self) -> RateLimits | None:
+        """The limits the server keeps on create requests (None: none, and no ``x-ratelimit-*`` headers)."""
+        return self._state.rate_limits
+
+    def set_rate_limits(self, limits: RateLimits | None) -> None:
+        """Keep ``limits`` from the next request on, their buckets full (None: no limits)."""
+        self._state.set_rate_limits(limits)
 
     @property
     def max_in_flight(self) -> int:

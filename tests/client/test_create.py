@@ -19,7 +19,7 @@ from completionkit._generated.models import (
     FunctionObject,
     ResponseFormatJsonObject,
 )
-from completionkit.testing import Fault, LocalServer, Reply
+from completionkit.testing import Fault, LocalServer, RateLimits, Reply
 from completionkit.types import ChatCompletionMessageToolCall
 
 from .conftest import USER
@@ -37,8 +37,17 @@ def test_the_result_has_the_4d_shortcuts(server: LocalServer, client: OpenAI) ->
     assert result.usage is not None
     assert result.usage.total_tokens == 4
     assert result.request_id == result.headers["x-request-id"]
-    assert result.rate_limit.remaining_requests == 9999
-    assert result.rate_limit.reset_tokens == pytest.approx(0.03)
+    assert result.rate_limit.remaining_requests is None  # this server keeps no limits
+
+
+def test_the_result_reads_the_rate_limit_headers() -> None:
+    with LocalServer(rate_limits=RateLimits(requests_per_minute=2, tokens_per_minute=1000)) as limited:
+        client = OpenAI(api_key="sk-test", base_url=limited.url)
+        result = client.chat.completions.create(USER, model="gpt-4o-mini")
+        client.close()
+    assert (result.rate_limit.limit_requests, result.rate_limit.remaining_requests) == (2, 1)
+    assert result.rate_limit.reset_requests == pytest.approx(30, abs=1)
+    assert result.rate_limit.limit_tokens == 1000
 
 
 def test_the_conversation_goes_on_with_the_reply(server: LocalServer, client: OpenAI) -> None:

@@ -188,3 +188,14 @@ def test_timeout_error_after_retries(server: LocalServer, client: OpenAI, clock:
 def test_http_date_helper_matches_the_header_format() -> None:
     header = email.utils.format_datetime(NOW, usegmt=True)
     assert header == "Wed, 25 Nov 2026 12:00:00 GMT"
+
+
+def test_insufficient_quota_is_not_retried(
+    server: LocalServer, client: OpenAI, clock: RecordingClock
+) -> None:
+    # A 429 that no wait can fix: the account is out of credit.
+    server.inject(Fault.insufficient_quota(), times=3)
+    with pytest.raises(RateLimitError) as caught:
+        _create(client)
+    assert caught.value.code == "insufficient_quota"
+    assert (len(server.requests), clock.sleeps, caught.value.attempts) == (1, [], 1)

@@ -24,19 +24,6 @@ def test_every_answer_has_a_request_id(server: LocalServer, client: httpx2.Clien
     assert len(set(ids)) == 4
 
 
-def test_normal_answers_carry_rate_limit_headers(client: httpx2.Client) -> None:
-    headers = create(client).headers
-    for name in (
-        "limit-requests",
-        "remaining-requests",
-        "reset-requests",
-        "limit-tokens",
-        "remaining-tokens",
-        "reset-tokens",
-    ):
-        assert f"x-ratelimit-{name}" in headers
-
-
 def test_a_fault_applies_to_the_next_n_requests_only(server: LocalServer, client: httpx2.Client) -> None:
     server.inject(Fault.http_error(503), times=2)
     assert [create(client).status_code for _ in range(3)] == [503, 503, 200]
