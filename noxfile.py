@@ -151,7 +151,9 @@ def typecheck(session: nox.Session) -> None:
     with tempfile.TemporaryDirectory(prefix="completionkit-typecheck-") as folder:
         tmp = Path(folder).resolve()
         _, wheel = _build(session, tmp / "dist")
-        python = _fresh_venv(session, tmp / "venv", f"{wheel}[testing]", *_group("typecheck-consumers"))
+        python = _fresh_venv(
+            session, tmp / "venv", f"{wheel}[testing,progress]", *_group("typecheck-consumers")
+        )
         site = session.run(
             str(python),
             "-c",
@@ -238,7 +240,7 @@ def _run_tests(session: nox.Session, pins: dict[str, Requirement] | None = None)
     ``pins``, its requirements are held to them, and the session fails unless exactly those
     versions are installed."""
     pins = pins or {}
-    session.install(".[testing]", *map(str, pins.values()), *_group("test"), *_group("spec"))
+    session.install(".[testing,progress]", *map(str, pins.values()), *_group("test"), *_group("spec"))
     if pins:
         _check_installed(session, pins)
     _install_prism(session)

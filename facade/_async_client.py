@@ -6,8 +6,9 @@ else: tests/client/test_twins.py holds the two to that, line by line.
 
 from __future__ import annotations
 
+import os
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack
 
 import httpx2
@@ -40,6 +41,8 @@ from ._retry import Attempt, Clock, decide
 if TYPE_CHECKING:
     from ._streaming import AsyncChatCompletionStream, AsyncChatCompletionStreamManager
     from ._tool_loop import History, OnToolCall, ToolRun
+    from .bulk import BulkProgress, BulkRequest
+    from .bulk._runner import AsyncBulkRun
 
 __all__ = ["AsyncChat", "AsyncChatCompletions", "AsyncCompletionMessages", "AsyncConversation", "AsyncOpenAI"]
 
@@ -47,7 +50,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class _AsyncCaller:
+class AsyncCaller:
     """Sends the requests of one client: the only I/O there is."""
 
     def __init__(self, config: ClientConfig, connections: AsyncConnections) -> None:
@@ -156,7 +159,7 @@ class AsyncOpenAI(ClientBase[httpx2.AsyncClient, AsyncConnections]):
         return legacy
 
     def _start(self) -> None:
-        self._caller = _AsyncCaller(self._config, self._connections)
+        self._caller = AsyncCaller(self._config, self._connections)
         self.chat = AsyncChat(self._caller)
 
     async def close(self) -> None:
@@ -176,7 +179,7 @@ class AsyncOpenAI(ClientBase[httpx2.AsyncClient, AsyncConnections]):
 class AsyncChat:
     """``client.chat``: ``client.chat.completions``, and conversations."""
 
-    def __init__(self, caller: _AsyncCaller) -> None:
+    def __init__(self, caller: AsyncCaller) -> None:
         self._caller = caller
         self.completions = AsyncChatCompletions(caller)
         """``client.chat.completions``: create, stream, retrieve, update, delete and list."""
@@ -254,7 +257,7 @@ class AsyncConversation(Generic[P]):
 class AsyncChatCompletions:
     """``client.chat.completions``: create, stream, retrieve, update, delete and list chat completions."""
 
-    def __init__(self, caller: _AsyncCaller) -> None:
+    def __init__(self, caller: AsyncCaller) -> None:
         self._caller = caller
         self.messages = AsyncCompletionMessages(caller)
         """``client.chat.completions.messages``: the stored messages of a completion."""
@@ -348,6 +351,51 @@ class AsyncChatCompletions:
                 return loop.finished(result)
             loop.record(calls, await arun_all(calls))
 
+    def bulk(
+        self,
+        requests: Iterable[BulkRequest] | Iterable[Mapping[str, Any]] | str | os.PathLike[str],
+        /,
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        response_format: type[P] | None = None,
+        max_concurrency: int = 64,
+        max_attempts: int = 5,
+        retry_failed: bool = True,
+        share: float = 1.0,
+        progress: bool | None = None,
+        on_progress: Callable[[BulkProgress], object] | None = None,
+        grace: float = 10.0,
+    ) -> AsyncBulkRun[P]:
+        """Many requests in one run: each outcome as it completes, the run kept to the
+        server's rate limits, and every answer written to ``journal`` so that a rerun
+        carries on where a stopped one left off.
+
+        ``requests`` are lines of OpenAI's Batch API input (``{"custom_id": ..., "body":
+        {create's parameters, messages included}}``), or the path of such a JSONL file.
+        A list or a file is checked whole before anything is sent; other iterables are
+        read lazily.  ``max_concurrency`` caps the requests in flight; ``share`` is this
+        process's share of the rate limits when a job is split across processes or
+        machines.  A 429, a 5xx or a broken connection is tried again (``max_attempts``
+        in all), within the budget; ``insufficient_quota``, a 401 or a 403 stops the run
+        with ``BulkStoppedError``.  ``progress`` draws a bar on stderr (by default when it
+        is a terminal and rich is installed); ``on_progress`` is called after each answer.
+        See "Bulk runs" in the guide.
+        """
+        from .bulk._runner import AsyncBulkRun, BulkSettings
+
+        settings = BulkSettings.checked(
+            journal=journal,
+            response_format=response_format,
+            max_concurrency=max_concurrency,
+            max_attempts=max_attempts,
+            retry_failed=retry_failed,
+            share=share,
+            progress=progress,
+            on_progress=on_progress,
+            grace=grace,
+        )
+        return AsyncBulkRun(self._caller, requests, settings)
+
     async def retrieve(
         self,
         completion_id: str,
@@ -385,7 +433,7 @@ class AsyncChatCompletions:
 class AsyncCompletionMessages:
     """``client.chat.completions.messages``: the stored input messages of a completion."""
 
-    def __init__(self, caller: _AsyncCaller) -> None:
+    def __init__(self, caller: AsyncCaller) -> None:
         self._caller = caller
 
     def list(

@@ -8,8 +8,9 @@ differ in nothing else.
 
 from __future__ import annotations
 
+import os
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack
 
 import httpx2
@@ -42,6 +43,8 @@ from ._retry import Attempt, Clock, decide
 if TYPE_CHECKING:
     from ._streaming import ChatCompletionStream
     from ._tool_loop import History, OnToolCall, ToolRun
+    from .bulk import BulkProgress, BulkRequest
+    from .bulk._runner import BulkRun
 
 __all__ = ["Chat", "ChatCompletions", "CompletionMessages", "Conversation", "OpenAI"]
 
@@ -49,7 +52,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class _Caller:
+class Caller:
     """Sends the requests of one client: the only I/O there is."""
 
     def __init__(self, config: ClientConfig, connections: Connections) -> None:
@@ -158,7 +161,7 @@ class OpenAI(ClientBase[httpx2.Client, Connections]):
         return legacy
 
     def _start(self) -> None:
-        self._caller = _Caller(self._config, self._connections)
+        self._caller = Caller(self._config, self._connections)
         self.chat = Chat(self._caller)
 
     def close(self) -> None:
@@ -178,7 +181,7 @@ class OpenAI(ClientBase[httpx2.Client, Connections]):
 class Chat:
     """``client.chat``: ``client.chat.completions``, and conversations."""
 
-    def __init__(self, caller: _Caller) -> None:
+    def __init__(self, caller: Caller) -> None:
         self._caller = caller
         self.completions = ChatCompletions(caller)
         """``client.chat.completions``: create, stream, retrieve, update, delete and list."""
@@ -256,7 +259,7 @@ class Conversation(Generic[P]):
 class ChatCompletions:
     """``client.chat.completions``: create, stream, retrieve, update, delete and list chat completions."""
 
-    def __init__(self, caller: _Caller) -> None:
+    def __init__(self, caller: Caller) -> None:
         self._caller = caller
         self.messages = CompletionMessages(caller)
         """``client.chat.completions.messages``: the stored messages of a completion."""
@@ -348,6 +351,51 @@ class ChatCompletions:
                 return loop.finished(result)
             loop.record(calls, run_all(calls))
 
+    def bulk(
+        self,
+        requests: Iterable[BulkRequest] | Iterable[Mapping[str, Any]] | str | os.PathLike[str],
+        /,
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        response_format: type[P] | None = None,
+        max_concurrency: int = 64,
+        max_attempts: int = 5,
+        retry_failed: bool = True,
+        share: float = 1.0,
+        progress: bool | None = None,
+        on_progress: Callable[[BulkProgress], object] | None = None,
+        grace: float = 10.0,
+    ) -> BulkRun[P]:
+        """Many requests in one run: each outcome as it completes, the run kept to the
+        server's rate limits, and every answer written to ``journal`` so that a rerun
+        carries on where a stopped one left off.
+
+        ``requests`` are lines of OpenAI's Batch API input (``{"custom_id": ..., "body":
+        {create's parameters, messages included}}``), or the path of such a JSONL file.
+        A list or a file is checked whole before anything is sent; other iterables are
+        read lazily.  ``max_concurrency`` caps the requests in flight; ``share`` is this
+        process's share of the rate limits when a job is split across processes or
+        machines.  A 429, a 5xx or a broken connection is tried again (``max_attempts``
+        in all), within the budget; ``insufficient_quota``, a 401 or a 403 stops the run
+        with ``BulkStoppedError``.  ``progress`` draws a bar on stderr (by default when it
+        is a terminal and rich is installed); ``on_progress`` is called after each answer.
+        See "Bulk runs" in the guide.
+        """
+        from .bulk._runner import BulkRun, BulkSettings
+
+        settings = BulkSettings.checked(
+            journal=journal,
+            response_format=response_format,
+            max_concurrency=max_concurrency,
+            max_attempts=max_attempts,
+            retry_failed=retry_failed,
+            share=share,
+            progress=progress,
+            on_progress=on_progress,
+            grace=grace,
+        )
+        return BulkRun(self._caller, requests, settings)
+
     def retrieve(
         self,
         completion_id: str,
@@ -385,7 +433,7 @@ class ChatCompletions:
 class CompletionMessages:
     """``client.chat.completions.messages``: the stored input messages of a completion."""
 
-    def __init__(self, caller: _Caller) -> None:
+    def __init__(self, caller: Caller) -> None:
         self._caller = caller
 
     def list(

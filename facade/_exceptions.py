@@ -6,6 +6,7 @@ exceptions works once its import line changes:
     ├── InvalidRequestError              bad input, caught before anything is sent
     ├── MissingAPIKeyError               no api_key= and no OPENAI_API_KEY
     ├── ToolLoopError                    run_tools: the model still called tools after max_rounds
+    ├── BulkStoppedError                 bulk: an answer no retry can fix stopped the run
     └── APIError                         a request was sent, and failed
         ├── APIConnectionError           no (whole) answer came
         │   ├── APITimeoutError
@@ -41,6 +42,7 @@ import httpx2
 
 if TYPE_CHECKING:
     from ._results import ChatCompletionResult
+    from .bulk import BulkSummary
 
 __all__ = [
     "APIConnectionError",
@@ -52,6 +54,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BulkStoppedError",
     "ConflictError",
     "InternalServerError",
     "InvalidRequestError",
@@ -224,6 +227,29 @@ class ToolLoopError(OpenAIError):
         super().__init__(message)
         self.messages = messages
         """The conversation so far, the last answer's tool calls included."""
+
+
+class BulkStoppedError(OpenAIError):
+    """A bulk run stopped before its end, on an answer no retry can fix
+    (``insufficient_quota``, a 401, a 403): nothing more was sent, the journal holds every
+    answer so far, and a rerun with it carries on where this one stopped.
+
+    ``error`` is that answer's error, ``summary`` the run so far; ``status_code``,
+    ``code``, ``type`` and ``request_id`` are the error's."""
+
+    def __init__(self, error: OpenAIError, summary: BulkSummary) -> None:
+        super().__init__(
+            f"The bulk run stopped: {error.message} ({summary.succeeded} succeeded, {summary.failed} "
+            "failed; nothing more was sent)",
+            status_code=error.status_code,
+            code=error.code,
+            type=error.type,
+            request_id=error.request_id,
+        )
+        self.error = error
+        """The error that stopped the run."""
+        self.summary = summary
+        """The run up to where it stopped."""
 
 
 class APIError(OpenAIError):

@@ -63,6 +63,7 @@ __all__ = [
     "OnTerminate",
     "PageData",
     "StoredMessage",
+    "create_result",
     "prepare_create",
     "prepare_delete",
     "prepare_list",
@@ -303,10 +304,12 @@ def prepare_create(
     body = CreateChatCompletionRequest(
         **msgspec.structs.asdict(_convert(fields, _request_of(frozenset(fields))))
     )
-    interpret = _completion if parse is None else _parsed_completion(parse)
     return CreateCall(
         call=Call(
-            endpoints.create_chat_completion, typing.cast("RequestOptions", options), interpret, body=body
+            endpoints.create_chat_completion,
+            typing.cast("RequestOptions", options),
+            _interpret(parse),
+            body=body,
         ),
         stream=stream,
         on_data=_callback("on_data", streaming.get("on_data")),
@@ -341,6 +344,19 @@ def _parsed_completion(
         return ChatCompletionResult(completion, response.headers, raw_body=response.content, parse=parse)
 
     return interpret
+
+
+def _interpret(
+    parse: type[Any] | None,
+) -> Callable[[ChatCompletion, httpx2.Response], ChatCompletionResult[Any]]:
+    return _completion if parse is None else _parsed_completion(parse)
+
+
+def create_result(response: httpx2.Response, parse: type[Any] | None = None) -> ChatCompletionResult[Any]:
+    """What ``create`` returns for its successful answer ``response`` (parsed into ``parse``,
+    as with ``response_format=parse``), or the error it raises for it: how the answers of
+    a bulk run's journal, or of a Batch API output file, come back as results."""
+    return _interpret(parse)(decode(endpoints.create_chat_completion.response, response), response)
 
 
 Completion = ChatCompletion

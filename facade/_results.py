@@ -11,7 +11,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 import httpx2
 import msgspec
 
-from ._decoding import decode_plain_json
+from ._decoding import decode_plain_json, encode_json
 from ._exceptions import APIResponseValidationError, OpenAIError
 from ._generated.models import (
     ChatCompletion,
@@ -43,6 +43,7 @@ __all__ = [
     "ListedJson",
     "Page",
     "PageData",
+    "answer_json",
     "listed_results",
 ]
 
@@ -267,6 +268,15 @@ class ChatCompletionResult(_Slotted, Generic[P]):
         return same
 
     __hash__ = None  # type: ignore[assignment]  # its completion is a mutable Struct
+
+
+def answer_json(result: ChatCompletionResult[Any]) -> bytes:
+    """A result's JSON as the server sent it: the body's bytes as received, not encoded
+    again (a bulk run's journal writes thousands a second); a stream's merged answer, or a
+    listed completion, has no body of its own and has its ``raw`` encoded (a result made
+    without either, its completion)."""
+    body = result._raw_body  # pyright: ignore[reportPrivateUsage]  # this module's own class
+    return body if isinstance(body, bytes) and body else encode_json(result.raw or result.completion)
 
 
 def _json(body: bytes) -> object:

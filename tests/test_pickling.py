@@ -36,6 +36,7 @@ from completionkit import (
     AsyncOpenAI,
     AuthenticationError,
     BadRequestError,
+    BulkStoppedError,
     ChatCompletionOutcome,
     ChatCompletionResult,
     ConflictError,
@@ -152,6 +153,13 @@ def same(left: object, right: object) -> bool:
             == (right.status_code, right.headers, right.content)
             and same(_request_of(left), _request_of(right))
         )
+    if isinstance(left, OpenAIError):  # an error held by another (BulkStoppedError's error)
+        return (
+            type(left) is type(right)
+            and str(left) == str(right)
+            and vars(left).keys() == vars(right).keys()
+            and all(same(value, getattr(right, name)) for name, value in vars(left).items())
+        )
     return bool(left == right)
 
 
@@ -198,6 +206,7 @@ HOLDS: dict[type[OpenAIError], tuple[str, ...]] = {
     InvalidRequestError: ("param",),
     MissingAPIKeyError: ("message",),
     ToolLoopError: ("messages",),
+    BulkStoppedError: ("error", "summary", "status_code", "code", "request_id"),
     APIError: ("request", "status_code", "code", "type", "param", "request_id", "body", "partial"),
     APIConnectionError: ("request",),
     APITimeoutError: ("request",),
@@ -261,6 +270,9 @@ def _build_errors(server: LocalServer, client: OpenAI) -> list[OpenAIError]:
         closed = gone.url  # nothing listens there any more
     with OpenAI(api_key=KEY, base_url=closed, max_retries=0) as nowhere:
         raised(lambda: nowhere.chat.completions.create(USER, model="m"))
+    server.inject(Fault.insufficient_quota())
+    bulk = [{"custom_id": "only", "body": {"model": "m", "messages": USER}}]
+    raised(lambda: list(client.chat.completions.bulk(bulk, progress=False)))
     server.inject(Fault.stream_cut(3))
     raised(lambda: _stream_final(client))
     server.inject(dataclasses.replace(Fault.stream_error(2), error_code="stream_failed"))

@@ -15,9 +15,17 @@ def test_all_is_sorted_and_complete() -> None:
         assert hasattr(completionkit, name), name
 
 
-def test_the_public_modules_are_testing_and_types() -> None:
+def test_the_public_modules_are_bulk_testing_and_types() -> None:
     public = [m.name for m in pkgutil.iter_modules(completionkit.__path__) if not m.name.startswith("_")]
-    assert sorted(public) == ["testing", "types"]
+    assert sorted(public) == ["bulk", "testing", "types"]
+
+
+def test_bulk_exports_one_sorted_all() -> None:
+    import completionkit.bulk
+
+    assert completionkit.bulk.__all__ == sorted(completionkit.bulk.__all__)
+    for name in completionkit.bulk.__all__:
+        assert hasattr(completionkit.bulk, name), name
 
 
 def test_types_exports_every_model_and_request_typeddict() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PUBLIC_MODULES = ["completionkit", "completionkit.types", "completionkit.testing"]
+PUBLIC_MODULES = ["completionkit", "completionkit.bulk", "completionkit.types", "completionkit.testing"]
 
 
 def _build(config_dir: Path, site: Path) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,34 @@
+"""A bulk run in a process of its own, for the tests that kill it or interrupt it:
+
+    python -m tests.bulk.bulk_child BASE_URL JOURNAL COUNT CONCURRENCY
+
+It prints each answered custom_id as it comes (flushed), then ``done``; on Ctrl-C,
+``interrupted`` (exit code 130)."""
+
+from __future__ import annotations
+
+import sys
+
+from completionkit import OpenAI
+
+
+def main() -> None:
+    url, journal, count, concurrency = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    requests = [
+        {"custom_id": f"r-{n}", "body": {"model": "m", "messages": [{"role": "user", "content": f"r {n}"}]}}
+        for n in range(count)
+    ]
+    client = OpenAI(api_key="sk-test", base_url=url)
+    try:
+        for outcome in client.chat.completions.bulk(
+            requests, journal=journal, max_concurrency=concurrency, progress=False, grace=30
+        ):
+            print(outcome.custom_id, flush=True)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        sys.exit(130)
+    print("done", flush=True)
+
+
+if __name__ == "__main__":
+    main()
