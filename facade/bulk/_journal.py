@@ -27,9 +27,9 @@ import stat
 import tempfile
 import time
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO, Generic, NamedTuple, TypeVar
 
 import httpx2
 import msgspec
@@ -54,6 +54,8 @@ from .._results import P, answer_json
 from ._outcomes import BulkOutcome
 
 __all__ = ["Journal", "read"]
+
+T = TypeVar("T")
 
 # The code of each failure that has no answer to keep, most specific class first (a
 # timeout is a connection error too).  Stable: journals written today are read tomorrow.
@@ -309,6 +311,41 @@ _HEADS = msgspec.json.Decoder(_Head)
 _UNDECODABLE = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 
+class _Whole(NamedTuple, Generic[T]):
+    """A line of a journal that decodes."""
+
+    number: int
+    start: int
+    """Where it starts in the file, and where it ends (after its newline, if it has one)."""
+    end: int
+    ended: bool
+    """Whether it ends with its newline."""
+    value: T
+
+
+def _whole_lines(
+    file: BinaryIO, decoder: msgspec.json.Decoder[T], not_ours: Callable[[int], Exception]
+) -> Iterator[_Whole[T]]:
+    """The lines of ``file`` that decode, blank ones skipped.  One that does not decode is
+    a torn tail, left by a process killed while writing it, when nothing but others like
+    it follows; followed by a line that decodes, it cannot be: ``not_ours(its number)``
+    is raised (a journal is only appended to)."""
+    torn: int | None = None
+    position = 0
+    for number, line in enumerate(file, start=1):
+        start, position = position, position + len(line)
+        if not line.strip():
+            continue
+        try:
+            value = decoder.decode(line)
+        except _UNDECODABLE:
+            torn = number if torn is None else torn
+            continue
+        if torn is not None:
+            raise not_ours(torn)
+        yield _Whole(number, start, position, line.endswith(b"\n"), value)
+
+
 class _Scan:
     """What opening found in a journal."""
 
@@ -331,27 +368,15 @@ def _scan(path: str, *, retry_failed: bool) -> _Scan | None:
     except FileNotFoundError:
         return None
     scan = _Scan()
-    torn: int | None = None  # the number of the first line after the last whole one that does not decode
-    position = 0
     with file:
-        for number, line in enumerate(file, start=1):
-            start, position = position, position + len(line)
-            if not line.strip():
-                continue
-            try:
-                head = _HEADS.decode(line)
-            except _UNDECODABLE:
-                torn = number if torn is None else torn
-                continue
-            if torn is not None:
-                raise _not_a_journal(path, torn)
-            scan.end = position
-            scan.newline = not line.endswith(b"\n")
-            if head.succeeded or not retry_failed:
-                scan.answered.add(head.custom_id)
+        for whole in _whole_lines(file, _HEADS, lambda number: _not_a_journal(path, number)):
+            scan.end = whole.end
+            scan.newline = not whole.ended
+            if whole.value.succeeded or not retry_failed:
+                scan.answered.add(whole.value.custom_id)
             else:
-                scan.failed.append((start, position))
-    scan.tail = position > scan.end
+                scan.failed.append((whole.start, whole.end))
+        scan.tail = file.tell() > scan.end
     return scan
 
 
@@ -482,19 +507,9 @@ def read(path: str | os.PathLike[str], *, response_format: type[P] | None = None
 
 
 def _outcomes(path: str, parse: type[P] | None) -> Iterator[BulkOutcome[P]]:
-    torn: int | None = None
     with open(path, "rb") as file:
-        for number, line in enumerate(file, start=1):
-            if not line.strip():
-                continue
-            try:
-                decoded = _LINES.decode(line)
-            except _UNDECODABLE:
-                torn = number if torn is None else torn
-                continue
-            if torn is not None:
-                raise _not_an_output(path, torn)
-            yield _outcome(decoded, parse, path, number)
+        for whole in _whole_lines(file, _LINES, lambda number: _not_an_output(path, number)):
+            yield _outcome(whole.value, parse, path, whole.number)
 
 
 def _not_an_output(path: str, number: int) -> InvalidRequestError:

@@ -265,7 +265,10 @@ class _Engine:
                 if isinstance(error, RateLimitError) and verdict == "retry":
                     self.tally.rate_limited += 1
                     self.budget.rate_limited(headers)
-                self.budget.release(tokens, headers=headers, used_tokens=None)
+                # A 429 costs no tokens: give the estimate back.  Other errors keep it,
+                # as a server may count a request it refused.
+                used = 0 if isinstance(error, RateLimitError) else None
+                self.budget.release(tokens, headers=headers, used_tokens=used)
                 if verdict == "retry" and attempt < self.settings.max_attempts and not self.stopping:
                     attempt += 1
                     self.tally.retried += 1
