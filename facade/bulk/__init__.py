@@ -3,5 +3,15 @@
 from ._journal import read
 from ._outcomes import BulkOutcome, BulkProgress, BulkRequest, BulkSummary
 from ._runner import AsyncBulkRun, BulkRun
+from ._shard import shard
 
-__all__ = ["AsyncBulkRun", "BulkOutcome", "BulkProgress", "BulkRequest", "BulkRun", "BulkSummary", "read"]
+__all__ = [
+    "AsyncBulkRun",
+    "BulkOutcome",
+    "BulkProgress",
+    "BulkRequest",
+    "BulkRun",
+    "BulkSummary",
+    "read",
+    "shard",
+]

@@ -15,7 +15,7 @@ from .._decoding import decode_plain_json
 from .._exceptions import InvalidRequestError
 from ._outcomes import BulkRequest
 
-__all__ = ["Line", "Source", "checked_count", "request_lines"]
+__all__ = ["Line", "Source", "checked_count", "finite", "request_lines"]
 
 Source = Iterable[BulkRequest] | Iterable[Mapping[str, Any]] | str | os.PathLike[str]
 """What ``bulk`` takes: request lines, or the path of a JSONL file of them."""
@@ -60,7 +60,7 @@ def checked_count(source: Source, check_body: Callable[[Mapping[str, Any]], obje
     Any other iterable (a generator) is read by the run alone: nothing is read here, and
     the answer is None.  Only the ``custom_id``s are held while checking, not the lines.
     """
-    if not _finite(source):
+    if not finite(source):
         request_lines(source)  # a source that is no lines at all raises; nothing is read
         return None
     count = 0
@@ -75,7 +75,9 @@ def checked_count(source: Source, check_body: Callable[[Mapping[str, Any]], obje
     return count
 
 
-def _finite(source: Source) -> bool:
+def finite(source: Source) -> bool:
+    """Whether ``source`` can be read more than once: a path, or a collection (a list, a
+    tuple) that is not an iterator."""
     if isinstance(source, str | os.PathLike):
         return True
     return isinstance(source, Collection) and not isinstance(source, Iterator | Mapping | bytes | bytearray)
