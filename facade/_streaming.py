@@ -536,7 +536,10 @@ class ChatCompletionStream(_StreamView[P]):
                 yield from self._state.feed(data)
             self._state.finish()
         except (OpenAIError, httpx2.RequestError) as error:
-            raise self._state.fail(error) from error
+            failure = self._state.fail(error)
+            if failure is error:
+                raise  # already ours: its own cause would be a cycle (pickled with tblib, endless)
+            raise failure from error
         finally:
             self.response.close()
 
@@ -582,7 +585,10 @@ class AsyncChatCompletionStream(_StreamView[P]):
                     yield chunk
             self._state.finish()
         except (OpenAIError, httpx2.RequestError) as error:
-            raise self._state.fail(error) from error
+            failure = self._state.fail(error)
+            if failure is error:
+                raise  # already ours: its own cause would be a cycle (pickled with tblib, endless)
+            raise failure from error
         finally:
             await self.response.aclose()
 

@@ -342,6 +342,22 @@ def test_each_error_is_built_holding_its_fields(
     assert empty == [], f"{cls.__name__} holds nothing in {empty}: its round trip would prove little"
 
 
+@pytest.mark.parametrize("cls", PUBLIC_ERRORS, ids=lambda cls: cls.__name__)
+def test_no_error_is_its_own_cause(
+    errors: dict[type[OpenAIError], OpenAIError], cls: type[OpenAIError]
+) -> None:
+    # Pickled with its causes and contexts (Dask's distributed does, through tblib), an
+    # error in its own chain would recurse without end.
+    def walk(link: BaseException | None, path: tuple[int, ...]) -> None:
+        if link is None:
+            return
+        assert id(link) not in path, f"{type(link).__name__} is in its own chain of causes"
+        for following in {id(x): x for x in (link.__cause__, link.__context__) if x is not None}.values():
+            walk(following, (*path, id(link)))
+
+    walk(errors[cls], ())
+
+
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("cls", PUBLIC_ERRORS, ids=lambda cls: cls.__name__)
 def test_every_public_error_round_trips(
