@@ -25,7 +25,10 @@ def _seconds(text: str | None) -> float | None:
 
 
 def _integer(text: str | None) -> int | None:
-    return int(text) if text is not None and text.strip().isdigit() else None
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if text is None or not (digits := text.strip()).isascii() or not digits.isdigit():
+        return None
+    return int(digits)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -395,3 +395,11 @@ def test_command_line_refuses_a_limit_that_is_not_positive(
         main([flag, value])
     assert exited.value.code == 2
     assert flag in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["²", "1²", "١٢", "-1", "1.5", "", "  "])
+def test_a_count_header_that_is_not_ascii_digits_reads_as_none(value: str) -> None:
+    from completionkit._rate_limit import RateLimit
+
+    headers = httpx2.Headers({"x-ratelimit-remaining-requests": value.encode()})
+    assert RateLimit.from_headers(headers).remaining_requests is None
