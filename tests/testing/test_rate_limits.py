@@ -8,11 +8,6 @@ unless the machine stalls for many seconds.  Nothing here sleeps.
 from __future__ import annotations
 
 import math
-import os
-import queue
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +19,7 @@ from completionkit.testing import Fault, LocalServer, RateLimits, Reply
 from completionkit.testing.__main__ import main
 from completionkit.testing._limits import duration
 
+from ..command_line_server import command_line_server
 from .conftest import create, sse_data
 
 RATE_LIMIT_HEADERS = tuple(
@@ -347,43 +343,16 @@ def test_insufficient_quota_on_the_wire(server: LocalServer, http: httpx2.Client
 
 
 def test_command_line_flags() -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "completionkit.testing",
-            "--port",
-            "0",
-            "--requests-per-minute",
-            "1",
-            "--tokens-per-minute",
-            "50",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True)
-    reader.start()
-    try:
-        line = lines.get(timeout=60)
-        assert "listening on http://127.0.0.1:" in line, line
-        url = line.rsplit(" ", 1)[1].strip()
-        with httpx2.Client(base_url=url, timeout=30) as http:
-            first = create(http, "Hi")
-            assert first.status_code == 200
-            assert first.headers["x-ratelimit-limit-requests"] == "1"
-            assert first.headers["x-ratelimit-limit-tokens"] == "50"
-            assert remaining(first, "tokens") == 48
-            assert create(http, "Hi").status_code == 429
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        reader.join(timeout=30)
-        process.stdout.close()
+    with (
+        command_line_server("--requests-per-minute", "1", "--tokens-per-minute", "50") as url,
+        httpx2.Client(base_url=url, timeout=30) as http,
+    ):
+        first = create(http, "Hi")
+        assert first.status_code == 200
+        assert first.headers["x-ratelimit-limit-requests"] == "1"
+        assert first.headers["x-ratelimit-limit-tokens"] == "50"
+        assert remaining(first, "tokens") == 48
+        assert create(http, "Hi").status_code == 429
 
 
 @pytest.mark.parametrize("flag", ["--requests-per-minute", "--tokens-per-minute"])

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import queue
 import socket
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import httpx2
@@ -16,6 +11,7 @@ import pytest
 
 from completionkit.testing import Fault, LocalServer, Reply
 
+from ..command_line_server import command_line_server
 from .conftest import check_response, create, sse_data
 
 RECORDED = sorted((Path(__file__).parent.parent / "fixtures" / "recorded").glob("*.sse"))
@@ -155,37 +151,10 @@ def test_replay_takes_the_place_of_one_reply(server: LocalServer, client: httpx2
 
 
 def test_command_line_server(tmp_path: Path) -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "completionkit.testing",
-            "--port",
-            "0",
-            "--api-key",
-            "sk-cli",
-            "--db",
-            str(tmp_path / "cli.sqlite"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True)
-    reader.start()
-    try:
-        line = lines.get(timeout=60)
-        assert "listening on http://127.0.0.1:" in line, line
-        url = line.rsplit(" ", 1)[1].strip()
-        with httpx2.Client(base_url=url, headers={"Authorization": "Bearer sk-cli"}) as client:
-            created = create(client, store=True)
-            check_response(created)
-            assert client.get(f"/chat/completions/{created.json()['id']}").status_code == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        reader.join(timeout=30)
-        process.stdout.close()
+    with (
+        command_line_server("--api-key", "sk-cli", "--db", str(tmp_path / "cli.sqlite")) as url,
+        httpx2.Client(base_url=url, headers={"Authorization": "Bearer sk-cli"}) as client,
+    ):
+        created = create(client, store=True)
+        check_response(created)
+        assert client.get(f"/chat/completions/{created.json()['id']}").status_code == 200
