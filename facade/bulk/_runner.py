@@ -172,6 +172,10 @@ class _Engine:
         if settings.journal is not None:
             self.journal = Journal.open(settings.journal, retry_failed=settings.retry_failed)
         self.budget = Budget(max_concurrency=settings.max_concurrency, share=settings.share)
+        # The budget counts the requests on the wire; this, the requests whose outcome is
+        # not queued yet: a caller who reads slowly must not leave ever more answered
+        # requests waiting to queue theirs (nor the memory they hold).
+        self.alive = asyncio.Semaphore(settings.max_concurrency)
         self.bar = _progress_bar(settings.progress, self.tally)
         self.producer = asyncio.create_task(self._produce())
         try:
@@ -232,9 +236,11 @@ class _Engine:
                     self.tally.skipped += 1
                     continue
                 tokens = estimate_tokens(line.body)
+                await self.alive.acquire()
                 await self.budget.acquire(tokens)
                 if self.stopping:
                     self.budget.release(tokens, headers=None, used_tokens=0)
+                    self.alive.release()
                     break
                 self.tally.in_flight += 1
                 task = asyncio.create_task(self._send(line, tokens))
@@ -253,6 +259,8 @@ class _Engine:
         except Exception as error:  # a fault of ours or of a callback: the run cannot go on
             self.stopping = True
             await self.outcomes.put(_Failed(error))
+        finally:
+            self.alive.release()
 
     async def _answer(self, line: Line, tokens: int) -> None:
         attempt = 1

@@ -23,9 +23,13 @@ def main() -> None:
         for outcome in client.chat.completions.bulk(
             requests, journal=journal, max_concurrency=concurrency, progress=False, grace=30
         ):
-            print(outcome.custom_id, flush=True)
+            # One write of the whole line: print() writes the text and the newline apart,
+            # and a Ctrl-C between the two would tear the line.
+            sys.stdout.write(f"{outcome.custom_id}\n")
+            sys.stdout.flush()
     except KeyboardInterrupt:
-        print("interrupted", flush=True)
+        sys.stdout.write("\ninterrupted\n")  # on a line of its own, whatever came before
+        sys.stdout.flush()
         sys.exit(130)
     print("done", flush=True)
 

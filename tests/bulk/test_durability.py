@@ -54,6 +54,7 @@ def _stop_after(process: subprocess.Popen[str], answers: int, how: signal.Signal
         printed.append(line.strip())
     process.send_signal(how)
     printed.extend(line.strip() for line in process.stdout)
+    printed = [line for line in printed if line]  # the blank line before "interrupted"
     process.wait()
     process.stdout.close()
     return printed
