@@ -224,13 +224,11 @@ class ClientConfig(typing.NamedTuple):
         # Every setting the client was made with, these changed: a setting added to the
         # configuration is carried over without a word here.
         arguments: dict[str, Any] = {
-            **self._asdict(),
+            **self._settings(),
             "api_key": self.api_key.reveal(),
             **options,
             "default_headers": headers,
         }
-        del arguments["routes"]  # a cache of this base URL's, filled again as the copy sends
-        del arguments["api_key_env"]
         arguments.pop("set_default_headers", None)
         # No environment: the client read it when it was made, and the copy is that client
         # with these changes, whatever the environment says now.
@@ -259,9 +257,14 @@ class ClientConfig(typing.NamedTuple):
                     "write into the pickle's bytes; make the client in the process that uses it (in a "
                     "process pool's initializer, say)",
                 )
-        state = self._asdict()
-        del state["api_key"], state["routes"]
-        return state
+        return {**self._settings(), "api_key_env": self.api_key_env}
+
+    def _settings(self) -> dict[str, Any]:
+        """What ``from_arguments`` makes this configuration from, less the key: not the
+        cache of routes (filled again as a copy sends), nor where the key came from."""
+        settings = self._asdict()
+        del settings["api_key"], settings["routes"], settings["api_key_env"]
+        return settings
 
     @classmethod
     def unpickled(cls, state: Mapping[str, Any]) -> ClientConfig:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
 import random
 import time
 import typing
@@ -18,7 +19,7 @@ from ._answers import error_from_response, error_from_transport
 from ._exceptions import OpenAIError
 from ._generated.models import ErrorResponse
 
-__all__ = ["Attempt", "Clock", "Outcome", "decide", "retry_delay"]
+__all__ = ["Attempt", "Clock", "Outcome", "decide", "retry_delay", "server_wait"]
 
 logger = logging.getLogger("completionkit")
 
@@ -77,33 +78,41 @@ def retry_delay(
     reasonable one (``retry-after-ms``, ``Retry-After`` in seconds or as an HTTP date),
     else exponential backoff with jitter."""
     if headers is not None:
-        wait: float | None = None
-        if (ms := headers.get("retry-after-ms")) is not None:
-            wait = _number(ms, 1000.0)
-        elif (after := headers.get("retry-after")) is not None:
-            wait = _number(after, 1.0)
-            if wait is None:
-                import email.utils  # rare (an HTTP date), and slow to import
-
-                try:
-                    when = email.utils.parsedate_to_datetime(after)
-                except (TypeError, ValueError):
-                    when = None
-                if when is not None:
-                    # HTTP dates are GMT; a naive one is read as UTC, never as local time.
-                    when = when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
-                    wait = (when - now()).total_seconds()
-        if wait is not None and 0 <= wait <= MAX_RETRY_AFTER:
+        wait = server_wait(headers, now)
+        if wait is not None and wait <= MAX_RETRY_AFTER:
             return wait
     backoff = min(INITIAL_RETRY_DELAY * 2.0**attempt, MAX_RETRY_DELAY)
     return backoff * (1.0 - 0.25 * jitter())
 
 
+def server_wait(headers: httpx2.Headers, now: Callable[[], datetime.datetime]) -> float | None:
+    """How long the server asks to wait, in seconds: its ``retry-after-ms``, or its
+    ``Retry-After`` in seconds or as an HTTP date (``now`` is the date to count from);
+    None when neither says a time to come."""
+    wait: float | None = None
+    if (ms := headers.get("retry-after-ms")) is not None:
+        wait = _number(ms, 1000.0)
+    if wait is None and (after := headers.get("retry-after")) is not None:
+        wait = _number(after, 1.0)
+        if wait is None:
+            import email.utils  # rare (an HTTP date), and slow to import
+
+            try:
+                when = email.utils.parsedate_to_datetime(after)
+            except (TypeError, ValueError, IndexError, OverflowError):
+                return None
+            # HTTP dates are GMT; a naive one is read as UTC, never as local time.
+            when = when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
+            wait = (when - now()).total_seconds()
+    return wait if wait is not None and wait >= 0 else None
+
+
 def _number(text: str, per_second: float) -> float | None:
     try:
-        return float(text) / per_second
+        value = float(text) / per_second
     except ValueError:
         return None
+    return value if math.isfinite(value) else None
 
 
 def _should_retry(response: httpx2.Response) -> bool:

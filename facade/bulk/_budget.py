@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import datetime
-import math
 import random
 import time
 import typing
@@ -27,7 +26,8 @@ from .._exceptions import (
     OpenAIError,
     PermissionDeniedError,
 )
-from .._rate_limit import _seconds  # pyright: ignore[reportPrivateUsage]
+from .._rate_limit import count, seconds
+from .._retry import server_wait
 
 __all__ = ["DEFAULT_COMPLETION_TOKENS", "MAX_PAUSE", "Budget", "Verdict", "classify", "estimate_tokens"]
 
@@ -157,50 +157,14 @@ _HUGE = 10**15
 
 
 def _integer(text: str | None) -> int | None:
-    """A header's non-negative integer; None for anything else (``RateLimit``'s own reader
-    takes ``²`` for a digit, and then int() raises)."""
-    if text is None:
-        return None
-    text = text.strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 15:
-        return None
-    return int(text)
+    """A header's count, within what the budgets can hold."""
+    value = count(text)
+    return value if value is not None and value <= _HUGE else None
 
 
-def _duration(text: str | None) -> float | None:
-    """A reset header (``6m0s``, ``1.2s``, ``12ms``) in seconds; None unless it is one, finite."""
-    seconds = _seconds(text)
-    return seconds if seconds is not None and math.isfinite(seconds) else None
-
-
-def _retry_after(headers: httpx2.Headers) -> float | None:
-    """The server's ``retry-after-ms``, or ``retry-after`` (seconds, or an HTTP date), in
-    seconds; None when neither says a time to come."""
-    wait: float | None = None
-    if (ms := headers.get("retry-after-ms")) is not None:
-        wait = _float(ms, 1000.0)
-    if wait is None and (after := headers.get("retry-after")) is not None:
-        wait = _float(after, 1.0)
-        if wait is None:
-            import email.utils  # rare (an HTTP date), and slow to import
-
-            try:
-                when = email.utils.parsedate_to_datetime(after)
-            except (TypeError, ValueError, IndexError, OverflowError):
-                return None
-            # HTTP dates are GMT; a naive one is read as UTC.  Wall time, not the run's
-            # clock: a date is only comparable to the date now.
-            when = when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
-            wait = (when - datetime.datetime.now(datetime.UTC)).total_seconds()
-    return wait if wait is not None and wait >= 0 else None
-
-
-def _float(text: str, per_second: float) -> float | None:
-    try:
-        value = float(text) / per_second
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+def _utc_now() -> datetime.datetime:
+    # Wall time, not the run's clock: an HTTP date is only comparable to the date now.
+    return datetime.datetime.now(datetime.UTC)
 
 
 class _Bucket:
@@ -426,7 +390,7 @@ class Budget:
         pause: float | None = None
         if headers is not None:
             self._seed(headers, now)
-            pause = _retry_after(headers)
+            pause = server_wait(headers, _utc_now)
             if pause is None:
                 pause = self._reset_pause(headers)
         if pause is None:
@@ -444,7 +408,7 @@ class Budget:
         longest: float | None = None
         for kind in ("requests", "tokens"):
             if _integer(headers.get(f"x-ratelimit-remaining-{kind}")) == 0:
-                reset = _duration(headers.get(f"x-ratelimit-reset-{kind}"))
+                reset = seconds(headers.get(f"x-ratelimit-reset-{kind}"))
                 if reset is not None and (longest is None or reset > longest):
                     longest = reset
         return longest
@@ -470,7 +434,7 @@ class Budget:
                     self._tokens = bucket
             else:
                 bucket.refill(now)
-            reset = None if remaining is not None else _duration(headers.get(f"x-ratelimit-reset-{kind}"))
+            reset = None if remaining is not None else seconds(headers.get(f"x-ratelimit-reset-{kind}"))
             bucket.seed(shared, None if remaining is None else remaining * share, reset)
 
     def _delay(self, need: int, now: float) -> float | None:
