@@ -45,6 +45,7 @@ __all__ = [
     "PageData",
     "answer_json",
     "listed_results",
+    "reasoning_text",
 ]
 
 T = TypeVar("T")
@@ -70,6 +71,12 @@ class _Slotted:
             object.__setattr__(self, name, None)
         for name, value in state.items():
             object.__setattr__(self, name, value)
+
+
+def reasoning_text(reasoning: str | None, reasoning_content: str | None) -> str | None:
+    """The reasoning text of a message or a delta, whichever field the server used; with
+    both, the one that holds text, ``reasoning`` first.  None when neither holds any."""
+    return reasoning or reasoning_content or None
 
 
 class Choice(_Slotted, Generic[P]):
@@ -113,6 +120,16 @@ class Choice(_Slotted, Generic[P]):
         """The model's refusal to answer, in its words; None when it answered."""
         refusal = self.raw.message.refusal
         return refusal if isinstance(refusal, str) else None
+
+    @property
+    def reasoning(self) -> str | None:
+        """The model's reasoning, whichever field the server sent it in: ``reasoning``
+        (OpenRouter, Ollama, Groq, vLLM since it renamed the field) or
+        ``reasoning_content`` (DeepSeek, llama.cpp, LM Studio, SGLang, older vLLM).  With
+        both, the one that holds text, ``reasoning`` first; None when the answer has no
+        reasoning (OpenAI's own API does not send it)."""
+        message = self.raw.message
+        return reasoning_text(message.reasoning, message.reasoning_content)
 
     @property
     def response_message(self) -> ChatCompletionMessage:

@@ -28,7 +28,7 @@ from ._exceptions import (
 )
 from ._generated.endpoints import Endpoint
 from ._generated.models import ChatCompletion, ChatCompletionChunk
-from ._results import ChatCompletionOutcome, ChatCompletionResult, P
+from ._results import ChatCompletionOutcome, ChatCompletionResult, P, reasoning_text
 
 __all__ = [
     "AsyncChatCompletionStream",
@@ -220,6 +220,9 @@ class ChunkAccumulator:
             self._extra["service_tier"] = chunk.service_tier
         if chunk.usage is not None:
             self._usage = msgspec.to_builtins(chunk.usage)
+        elif chunk.x_groq is not None and chunk.x_groq.usage is not None:
+            # Groq sends a stream's usage there, in its last chunk, and none in `usage`.
+            self._usage = msgspec.to_builtins(chunk.x_groq.usage)
         for choice in chunk.choices:
             parts = self._choices.get(choice.index)
             if parts is None:
@@ -501,6 +504,14 @@ def _text_deltas(chunk: Chunk) -> Iterator[str]:
             yield choice.delta.content
 
 
+def _reasoning_deltas(chunk: Chunk) -> Iterator[str]:
+    for choice in chunk.choices:
+        if choice.index == 0 and (
+            text := reasoning_text(choice.delta.reasoning, choice.delta.reasoning_content)
+        ):
+            yield text
+
+
 class _StreamView(Generic[P]):
     """What a stream shows of itself, for both kinds of stream."""
 
@@ -523,8 +534,9 @@ class _StreamView(Generic[P]):
 
 
 class ChatCompletionStream(_StreamView[P]):
-    """A streamed answer: iterate for the chunks, ``text_deltas()`` for the text alone,
-    ``final()`` for the whole result; ``with`` closes the connection, also on ``break``."""
+    """A streamed answer: iterate for the chunks, ``text_deltas()`` for the text alone
+    (``reasoning_deltas()`` for the reasoning), ``final()`` for the whole result; ``with``
+    closes the connection, also on ``break``."""
 
     def __init__(self, response: httpx2.Response, state: StreamState[P]) -> None:
         super().__init__(response, state)
@@ -550,6 +562,14 @@ class ChatCompletionStream(_StreamView[P]):
         """The text of the first choice, piece by piece."""
         for chunk in self._chunks:
             yield from _text_deltas(chunk)
+
+    def reasoning_deltas(self) -> Iterator[str]:
+        """The reasoning of the first choice, piece by piece, whichever field the server
+        sends it in (``reasoning`` or ``reasoning_content``, read as ``choice.reasoning``
+        reads them).  Like ``text_deltas()``, it reads the stream's chunks, the text's
+        among them: the text is then in ``final().choice.text``."""
+        for chunk in self._chunks:
+            yield from _reasoning_deltas(chunk)
 
     def final(self) -> ChatCompletionResult[P]:
         """The whole answer, as a non-streamed ``create`` returns it; reads what is left."""
@@ -599,6 +619,13 @@ class AsyncChatCompletionStream(_StreamView[P]):
         """The text of the first choice, piece by piece."""
         async for chunk in self._chunks:
             for text in _text_deltas(chunk):
+                yield text
+
+    async def reasoning_deltas(self) -> AsyncIterator[str]:
+        """The reasoning of the first choice, piece by piece, as the sync stream's
+        ``reasoning_deltas()`` gives it."""
+        async for chunk in self._chunks:
+            for text in _reasoning_deltas(chunk):
                 yield text
 
     async def final(self) -> ChatCompletionResult[P]:

@@ -723,6 +723,11 @@ class ChatCompletionChunkChoiceLogprobs(Model):
     refusal: list[ChatCompletionTokenLogprob] | None = None
 
 
+class ChatCompletionChunkXGroq(Model):
+    id: str | None = None
+    usage: CompletionUsage | None = None
+
+
 class ChatCompletionCustomToolCustomFormatGrammarFormat(Model, tag_field="type", tag="grammar"):
     grammar: ChatCompletionCustomToolCustomFormatGrammarFormatGrammar
 
@@ -928,6 +933,7 @@ class ChatCompletionChunk(Model):
     object: Literal["chat.completion.chunk"] | str = "chat.completion.chunk"
     usage: CompletionUsage | None = None
     moderation: ChatCompletionModeration | None = None
+    x_groq: ChatCompletionChunkXGroq | None = None
 
 
 class ChatCompletionPredictionContent(Model):

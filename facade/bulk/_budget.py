@@ -26,7 +26,7 @@ from .._exceptions import (
     OpenAIError,
     PermissionDeniedError,
 )
-from .._rate_limit import count, seconds
+from .._rate_limit import WINDOW_SECONDS, count, header_names, reset_seconds
 from .._retry import server_wait
 
 __all__ = ["DEFAULT_COMPLETION_TOKENS", "MAX_PAUSE", "Budget", "Verdict", "classify", "estimate_tokens"]
@@ -168,13 +168,16 @@ def _utc_now() -> datetime.datetime:
 
 
 class _Bucket:
-    """A budget that refills continuously up to its ``limit``: a ``limit / 60`` a second."""
+    """A budget that refills continuously up to its ``limit``: the ``limit`` over its
+    ``window`` (60 seconds for OpenAI's headers, 1 for Together's), a ``limit / window``
+    a second."""
 
-    __slots__ = ("at", "level", "limit", "rate")
+    __slots__ = ("at", "level", "limit", "rate", "window")
 
-    def __init__(self, limit: float, now: float) -> None:
+    def __init__(self, limit: float, now: float, window: float) -> None:
         self.limit = limit
-        self.rate = limit / 60.0
+        self.window = window
+        self.rate = limit / window
         self.level = limit
         self.at = now
 
@@ -201,12 +204,13 @@ class _Bucket:
         level = self.level + amount
         self.level = self.limit if level > self.limit else level if level > 0 else 0.0
 
-    def seed(self, limit: float | None, remaining: float | None, reset: float | None) -> None:
-        """What the server says: its limit, what remains, or failing that the seconds until
-        the budget is whole again."""
-        if limit is not None and limit != self.limit:
+    def seed(self, limit: float | None, remaining: float | None, reset: float | None, window: float) -> None:
+        """What the server says: its limit over its window, what remains, or failing that
+        the seconds until the budget is whole again."""
+        if limit is not None and (limit != self.limit or window != self.window):
             self.limit = limit
-            self.rate = limit / 60.0
+            self.window = window
+            self.rate = limit / window
             self.level = min(self.level, limit)
         if remaining is not None:
             self.level = min(remaining, self.limit)
@@ -227,10 +231,11 @@ class Budget:
     - A concurrency cap, always: at most ``max_concurrency`` requests in flight.
     - A request budget and a token budget once an answer's ``x-ratelimit-limit-*``
       headers tell them: token buckets that refill continuously at a sixtieth of the
-      limit a second (OpenAI's limits are per minute), seeded and corrected from each
-      answer's ``x-ratelimit-remaining-*`` (or, without it, ``x-ratelimit-reset-*``), and
-      from its ``usage``.  A server that sends no such headers (vLLM, Ollama, llama.cpp)
-      leaves the cap alone in charge.
+      limit a second (OpenAI's limits are per minute; Together's headers, its requests'
+      without the ``-requests`` suffix, count per second: the whole limit a second),
+      seeded and corrected from each answer's ``x-ratelimit-remaining-*`` (or, without
+      it, ``x-ratelimit-reset-*``), and from its ``usage``.  A server that sends no such
+      headers (vLLM, Ollama, llama.cpp) leaves the cap alone in charge.
     - After a 429, one pause of the whole run (``rate_limited``): the ``retry-after-ms``
       or ``retry-after`` header when sent, else the longest ``x-ratelimit-reset-*`` of
       the budgets it says are empty, else an exponential backoff with jitter (1 s,
@@ -406,9 +411,10 @@ class Budget:
     def _reset_pause(headers: httpx2.Headers) -> float | None:
         """The longest reset of the budgets the headers say are empty."""
         longest: float | None = None
-        for kind in ("requests", "tokens"):
-            if _integer(headers.get(f"x-ratelimit-remaining-{kind}")) == 0:
-                reset = seconds(headers.get(f"x-ratelimit-reset-{kind}"))
+        per, names = header_names(headers)
+        for _, remaining, reset_name in names.values():
+            if _integer(headers.get(remaining)) == 0:
+                reset = reset_seconds(headers.get(reset_name), per)
                 if reset is not None and (longest is None or reset > longest):
                     longest = reset
         return longest
@@ -417,9 +423,11 @@ class Budget:
 
     def _seed(self, headers: httpx2.Headers, now: float) -> None:
         share = self._share
-        for kind in ("requests", "tokens"):
-            limit = _integer(headers.get(f"x-ratelimit-limit-{kind}"))
-            remaining = _integer(headers.get(f"x-ratelimit-remaining-{kind}"))
+        per, names = header_names(headers)
+        window = WINDOW_SECONDS[per or "minute"]
+        for kind, (limit_name, remaining_name, reset_name) in names.items():
+            limit = _integer(headers.get(limit_name))
+            remaining = _integer(headers.get(remaining_name))
             if limit is None and remaining is None:
                 continue
             bucket = self._requests if kind == "requests" else self._tokens
@@ -427,15 +435,15 @@ class Budget:
             if bucket is None:
                 if shared is None:
                     continue  # a count without its limit: no rate to refill at
-                bucket = _Bucket(shared, now)
+                bucket = _Bucket(shared, now, window)
                 if kind == "requests":
                     self._requests = bucket
                 else:
                     self._tokens = bucket
             else:
                 bucket.refill(now)
-            reset = None if remaining is not None else seconds(headers.get(f"x-ratelimit-reset-{kind}"))
-            bucket.seed(shared, None if remaining is None else remaining * share, reset)
+            reset = None if remaining is not None else reset_seconds(headers.get(reset_name), per)
+            bucket.seed(shared, None if remaining is None else remaining * share, reset, window)
 
     def _delay(self, need: int, now: float) -> float | None:
         """Seconds until a request of ``need`` tokens may go (0.0: now); None while the
