@@ -32,6 +32,7 @@ from ._exceptions import (
     NotFoundError,
     OpenAIError,
     PermissionDeniedError,
+    ProvidersFileError,
     RateLimitError,
     StructuredOutputError,
     ToolLoopError,
@@ -56,6 +57,7 @@ from ._operations import (
     OnTerminate,
     StoredMessage,
 )
+from ._providers import Provider, ProviderProfile
 from ._results import (
     AsyncPage,
     AsyncPages,
@@ -68,6 +70,8 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._async_client import AsyncConversation, AsyncOpenAI
+    from ._probe import ProbeCheck, ProbeReport, probe
+    from ._provider_file import Providers
     from ._rate_limit import RateLimit
     from ._streaming import AsyncChatCompletionStream, AsyncChatCompletionStreamManager, ChatCompletionStream
     from ._tool_loop import OnToolCall, ToolCallRequest, ToolRun
@@ -122,6 +126,12 @@ __all__ = [
     "OpenAIError",
     "Page",
     "PermissionDeniedError",
+    "ProbeCheck",
+    "ProbeReport",
+    "Provider",
+    "ProviderProfile",
+    "Providers",
+    "ProvidersFileError",
     "RateLimit",
     "RateLimitError",
     "RequestOptions",
@@ -135,6 +145,7 @@ __all__ = [
     "__version__",
     "decode_json",
     "encode_json",
+    "probe",
     "tool",
 ]
 
@@ -151,7 +162,11 @@ _LAZY = {
     "ToolCallRequest": "._tool_loop",
     "ToolRun": "._tool_loop",
     "ChatCompletionStream": "._streaming",
+    "ProbeCheck": "._probe",
+    "ProbeReport": "._probe",
+    "Providers": "._provider_file",
     "RateLimit": "._rate_limit",
+    "probe": "._probe",
     "tool": "._tools",
 }
 

@@ -3,6 +3,7 @@ client they send with."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, Self, TypeVar, Unpack
 
@@ -11,6 +12,7 @@ import httpx2
 from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ClientConfig, ClientOptions
 from ._connections import AsyncConnections, Connections
 from ._exceptions import InvalidRequestError
+from ._providers import Provider
 
 __all__ = ["ClientBase", "wrong_http_client"]
 
@@ -42,6 +44,9 @@ class ClientBase(Generic[HttpT, ConnectionsT]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: HttpT | None = None,
+        provider: str | None = None,
+        providers_file: str | os.PathLike[str] | None = None,
+        strict_params: bool = False,
     ) -> None:
         config = ClientConfig.from_arguments(
             api_key=api_key,
@@ -51,6 +56,9 @@ class ClientBase(Generic[HttpT, ConnectionsT]):
             timeout=timeout,
             max_retries=max_retries,
             default_headers=default_headers,
+            provider=provider,
+            providers_file=providers_file,
+            strict_params=strict_params,
         )
         self._set_up(config, http_client, None)
 
@@ -123,6 +131,13 @@ class ClientBase(Generic[HttpT, ConnectionsT]):
 
     def _start(self) -> None:
         """Set up what the client adds: its caller and ``chat`` namespace."""
+
+    @property
+    def provider(self) -> Provider:
+        """The provider the client talks to (``OpenAI(provider="groq")``; OpenAI by default,
+        a ``custom`` one for a ``base_url`` of no provider's): its URL, how it takes its key
+        and, in ``provider.profile``, how its server departs from OpenAI's API."""
+        return self._config.provider
 
     @property
     def base_url(self) -> str:

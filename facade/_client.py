@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, Unpack
 
 import httpx2
 
+from ._adapt import Adaptation, log_once
 from ._base_client import ClientBase, wrong_http_client
 from ._config import ClientConfig, RequestOptions
 from ._connections import Connections
@@ -59,13 +60,17 @@ class Caller:
         self.config = config
         self.connections = connections
         self.clock = Clock()
+        self.adapted: set[Adaptation] = set()
+        """The adaptations this client has logged: each is logged once."""
 
     @property
     def http(self) -> httpx2.Client:
         """The HTTP client this process (and event loop) sends with."""
         return self.connections.current()
 
-    def _attempt(self, http: httpx2.Client, request: httpx2.Request, stream: bool) -> Attempt:
+    def _attempt(
+        self, http: httpx2.Client, request: httpx2.Request, stream: bool, key_header: str | None
+    ) -> Attempt:
         try:
             response = http.send(request, stream=stream)
             if stream and not response.is_success:
@@ -76,19 +81,26 @@ class Caller:
         except httpx2.RequestError as error:  # DecodingError too: a body that does not decompress
             return error
         finally:
-            conceal(request)  # sent: the key must not be read from the response or the error
+            conceal(request, key_header)  # sent: the key must not be read from the response or the error
         return detach(response)
 
     def request(self, call: Call[Any, Any], *, stream: bool = False) -> httpx2.Response:
+        if call.adaptations:
+            log_once(call.adaptations, self.adapted)
         spec = build_request(
-            self.config, call.endpoint, path=call.path, query=call.query, body=call.body, options=call.options
+            call.config or self.config,
+            call.endpoint,
+            path=call.path,
+            query=call.query,
+            body=call.body,
+            options=call.options,
         )
         attempt = 0
         while True:
             # A request of its own for each attempt: the one sent before is concealed.
             http = self.connections.current()
             request = spec.build(http)
-            result = self._attempt(http, request, stream)
+            result = self._attempt(http, request, stream, spec.key_header)
             outcome = decide(attempt, spec.max_retries, result, self.clock.now, call.endpoint.error)
             if outcome.delay is None:
                 return outcome.result()
@@ -136,7 +148,13 @@ class OpenAI(ClientBase[httpx2.Client, Connections]):
     control character inside it) raises ``InvalidRequestError`` (``param="api_key"``),
     which never shows it.  ``timeout`` (600 s) and ``max_retries`` (2) apply to every
     call unless the call says otherwise; ``default_headers`` go with every request.
-    Pass your own ``http_client`` (an ``httpx2.Client``; an httpx 0.28 ``httpx.Client``
+    ``provider="ollama"`` (or groq, vllm, azure...: see "Providers" in the guide) talks to
+    that provider: its base URL, its key's variable (none for a local server), its
+    headers, and requests adapted where its server departs from the API (logged once;
+    ``strict_params=True`` raises instead).  ``model="groq:llama-3.1-8b-instant"`` in any
+    call sends that call to another provider; ``providers_file`` (else
+    ``COMPLETIONKIT_PROVIDERS``, else the user's config folder) adds providers and model
+    aliases.  Pass your own ``http_client`` (an ``httpx2.Client``; an httpx 0.28 ``httpx.Client``
     works too) to share connections or proxies; it is yours to close.  ``with OpenAI()
     as client:`` closes the connections the client opened.
 

@@ -11,12 +11,16 @@ import sys
 import typing
 import urllib.parse
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx2
 
 from ._exceptions import InvalidRequestError, MissingAPIKeyError
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._provider_file import Providers
+    from ._providers import Provider
 
 __all__ = [
     "API_KEY_VARIABLE",
@@ -37,6 +41,7 @@ __all__ = [
     "check_options",
     "check_text",
     "check_timeout",
+    "check_url",
     "shown",
     "unexpected_keyword",
 ]
@@ -131,6 +136,8 @@ class ClientOptions(TypedDict, total=False):
     """Headers added to the client's ``default_headers`` (replacing those of the same name)."""
     set_default_headers: Mapping[str, str]
     """Headers sent instead of the client's ``default_headers``."""
+    strict_params: bool
+    """True: a request its provider would need adapted raises instead (see "Providers")."""
 
 
 _CLIENT_OPTION_NAMES = frozenset(ClientOptions.__annotations__)
@@ -140,7 +147,8 @@ class ClientConfig(typing.NamedTuple):
     """What a client was built with; immutable, shared by every request.  A NamedTuple,
     not a frozen dataclass: defining one costs a cold start a millisecond."""
 
-    api_key: Secret
+    api_key: Secret | None
+    """None for a provider whose server needs no key, when none was given."""
     base_url: str
     organization: str | None
     project: str | None
@@ -150,13 +158,33 @@ class ClientConfig(typing.NamedTuple):
     routes: dict[str, httpx2.URL]
     """The URL of each route without parameters, parsed the first time it is sent: a
     create parses none after its first."""
+    provider: Provider
+    """The provider the client talks to: where, how it takes its key, how it differs."""
+    registry: Providers
+    """Every provider known (built-in, and the providers file's), for ``provider:model``."""
+    others: dict[str, ClientConfig]
+    """The configuration of each other provider a ``provider:model`` call named, made once."""
+    strict_params: bool = False
     api_key_env: str | None = None
-    """The environment variable the key was read from; None for a key given in code.  A
-    pickled client carries this instead of the key, and reads the variable again."""
+    """The environment variable the key was read from; None for a key given in code or
+    read from a providers file.  A pickled client carries this instead of the key, and
+    reads the variable again."""
+    key_in_code: bool = False
+    """The key was given in code (``api_key=``): a pickled client could only carry it in its bytes."""
 
     def shown(self) -> str:
         """The settings worth showing in a client's repr: never the key."""
-        return f"base_url={self.base_url!r}, organization={self.organization!r}, project={self.project!r}"
+        return (
+            f"provider={self.provider.name!r}, base_url={self.base_url!r}, "
+            f"organization={self.organization!r}, project={self.project!r}"
+        )
+
+    @property
+    def key_header(self) -> str | None:
+        """The header the key goes in (None: no key is sent)."""
+        if self.api_key is None:
+            return None
+        return "api-key" if self.provider.profile.auth == "api-key" else "Authorization"
 
     @classmethod
     def from_arguments(
@@ -169,31 +197,46 @@ class ClientConfig(typing.NamedTuple):
         timeout: float | httpx2.Timeout | None,
         max_retries: int,
         default_headers: Mapping[str, str] | None,
+        provider: str | None = None,
+        providers_file: str | os.PathLike[str] | None = None,
+        strict_params: bool = False,
+        registry: Providers | None = None,
         environ: Mapping[str, str] = os.environ,
     ) -> ClientConfig:
-        key = _api_key(api_key if api_key is not None else environ.get(API_KEY_VARIABLE))
-        url = _given_url(base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
-        if not isinstance(url, str):  # typed str, but a caller may pass anything
-            raise InvalidRequestError("base_url", f"expected an http(s) URL, got {type(url).__name__}")
-        check_text("base_url", url)
-        try:
-            parsed = urllib.parse.urlsplit(url)
-            httpx2.URL(url)
-        except (ValueError, httpx2.InvalidURL):
-            parsed = None
-        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise InvalidRequestError("base_url", f"expected an http(s) URL, got {url!r}")
+        if registry is None:
+            from ._provider_file import Providers
+
+            registry = Providers.load(providers_file, environ=environ)
+        chosen = _chosen(provider, base_url, registry, environ)
+        given = base_url or (environ.get("OPENAI_BASE_URL") if provider is None else None) or chosen.base_url
+        if given is None:
+            raise InvalidRequestError(
+                "base_url",
+                f"the provider {chosen.name!r} has no base URL of its own: give base_url= (or base_url in "
+                "the providers file)"
+                + (
+                    ", https://NAME.openai.azure.com/openai/deployments/DEPLOYMENT"
+                    if chosen.name == "azure"
+                    else ""
+                ),
+            )
+        url = check_url("base_url", given)
         _check_retries("max_retries", max_retries)
         check_timeout("timeout", timeout)
-        organization = organization if organization is not None else environ.get("OPENAI_ORG_ID")
-        project = project if project is not None else environ.get("OPENAI_PROJECT_ID")
+        check_flag("strict_params", strict_params)
+        # The environment's organization and project are OpenAI's: not another provider's.
+        openai_like = chosen.name == "openai" or provider is None
+        if organization is None:
+            organization = chosen.organization or (environ.get("OPENAI_ORG_ID") if openai_like else None)
+        if project is None:
+            project = chosen.project or (environ.get("OPENAI_PROJECT_ID") if openai_like else None)
         for name, value in (("organization", organization), ("project", project)):
             if value is not None:
                 check_header_value(name, value)
-        headers = dict(check_headers("default_headers", default_headers or {}))
+        headers = {**chosen.headers, **check_headers("default_headers", default_headers or {})}
+        key, variable = _provider_key(chosen, api_key, environ)
         return cls(
-            api_key_env=API_KEY_VARIABLE if api_key is None else None,
-            api_key=Secret(key),
+            api_key=None if key is None else Secret(key),
             base_url=url.rstrip("/"),
             organization=organization,
             project=project,
@@ -201,7 +244,42 @@ class ClientConfig(typing.NamedTuple):
             max_retries=max_retries,
             default_headers=headers,
             routes={},
+            provider=chosen,
+            registry=registry,
+            others={},
+            strict_params=strict_params,
+            api_key_env=variable,
+            key_in_code=api_key is not None,
         )
+
+    def for_model(self, model: str) -> tuple[ClientConfig, str]:
+        """The configuration a call for ``model`` is sent with, and the model it names:
+        ``groq:llama-3.1-8b-instant`` or an alias of the providers file names another
+        provider (its own configuration, made once); any other name is this client's."""
+        resolved = self.registry.resolve(model)
+        if resolved is None:
+            return self, model
+        provider, name = resolved
+        if provider.name == self.provider.name:
+            return self, name
+        other = self.others.get(provider.name)
+        if other is None:
+            # The client's own settings that are not the provider's: its timeout, its
+            # retries, its strictness.  Not its headers, organization or project, which
+            # were meant for its own server.
+            other = self.others[provider.name] = ClientConfig.from_arguments(
+                api_key=None,
+                base_url=None,
+                organization=None,
+                project=None,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                default_headers=None,
+                provider=provider.name,
+                strict_params=self.strict_params,
+                registry=self.registry,
+            )
+        return other, name
 
     def replaced(self, options: Mapping[str, object], *, also_known: frozenset[str]) -> ClientConfig:
         """This configuration with ``options`` (``with_options``'s keywords) changed, each
@@ -225,26 +303,29 @@ class ClientConfig(typing.NamedTuple):
         # configuration is carried over without a word here.
         arguments: dict[str, Any] = {
             **self._settings(),
-            "api_key": self.api_key.reveal(),
+            "api_key": self.api_key.reveal() if self.api_key is not None else None,
             **options,
             "default_headers": headers,
         }
         arguments.pop("set_default_headers", None)
         # No environment: the client read it when it was made, and the copy is that client
         # with these changes, whatever the environment says now.
-        copy = ClientConfig.from_arguments(**arguments, environ={})
-        return copy if "api_key" in options else copy._replace(api_key_env=self.api_key_env)
+        copy = ClientConfig.from_arguments(**arguments, registry=self.registry, environ={})
+        if "api_key" in options:
+            return copy
+        return copy._replace(api_key_env=self.api_key_env, key_in_code=self.key_in_code)
 
     def pickled(self, client: str) -> dict[str, Any]:
         """What a pickled ``client`` carries: every setting but the key, which is read
-        again from its environment variable where the client is unpickled.  A key given
-        in code, or a default header that may hold a secret, cannot be carried: pickling
-        would write it into the pickle's bytes."""
-        if self.api_key_env is None:
+        again from its environment variable (or its providers file) where the client is
+        unpickled.  A key given in code, or a default header that may hold a secret,
+        cannot be carried: pickling would write it into the pickle's bytes."""
+        if self.key_in_code:
+            variable = self.provider.api_key_env or API_KEY_VARIABLE
             raise InvalidRequestError(
                 "api_key",
                 f"{client} was given its key in code (api_key= or with_options), and pickling would "
-                f"write the key into the pickle's bytes. Set {API_KEY_VARIABLE} in the environment of "
+                f"write the key into the pickle's bytes. Set {variable} in the environment of "
                 f"every process and make the client without api_key= (an unpickled client reads the "
                 "variable again), or make the client in the process that uses it (in a process "
                 "pool's initializer, say)",
@@ -257,35 +338,114 @@ class ClientConfig(typing.NamedTuple):
                     "write into the pickle's bytes; make the client in the process that uses it (in a "
                     "process pool's initializer, say)",
                 )
-        return {**self._settings(), "api_key_env": self.api_key_env}
+        return {**self._settings(), "providers_file": self.registry.source}
 
     def _settings(self) -> dict[str, Any]:
-        """What ``from_arguments`` makes this configuration from, less the key: not the
-        cache of routes (filled again as a copy sends), nor where the key came from."""
+        """What ``from_arguments`` makes this configuration from, less the key and the
+        registry: not the caches (filled again as a copy sends), nor where the key came from."""
         settings = self._asdict()
-        del settings["api_key"], settings["routes"], settings["api_key_env"]
+        for derived in ("api_key", "routes", "api_key_env", "key_in_code", "registry", "others"):
+            del settings[derived]
+        # A registered provider by its name; a server known only by its URL by that URL.
+        known = self.registry.providers.get(self.provider.name) == self.provider
+        settings["provider"] = self.provider.name if known else None
+        # The provider's own headers come with it again.
+        settings["default_headers"] = {
+            name: value
+            for name, value in self.default_headers.items()
+            if self.provider.headers.get(name) != value
+        }
         return settings
 
     @classmethod
     def unpickled(cls, state: Mapping[str, Any]) -> ClientConfig:
-        """The configuration ``pickled`` carried, its key read from this process's environment."""
+        """The configuration ``pickled`` carried, its key read from this process's
+        environment (or its providers file)."""
+        from ._provider_file import Providers
+
         settings = dict(state)
-        variable = settings.pop("api_key_env")
-        key = os.environ.get(variable, "").strip()
-        if not key:
-            raise MissingAPIKeyError(
-                f"This client was pickled without its API key, which it read from {variable}: "
-                f"set {variable} in the environment of this process too."
-            )
+        source = settings.pop("providers_file")
+        registry = Providers.builtin() if source is None else Providers.load(source)
+        name = settings["provider"]
+        provider = registry.get(name) if name is not None else _custom(settings["base_url"])
+        key, variable = _provider_key(provider, None, os.environ, pickled=True)
         # Nothing else from this environment: the client is the one that was pickled.
-        return cls.from_arguments(api_key=key, environ={}, **settings)._replace(api_key_env=variable)
+        config = cls.from_arguments(api_key=key, registry=registry, environ={}, **settings)
+        return config._replace(api_key_env=variable, key_in_code=False)
 
 
-def _given_url(url: object) -> object:
+def _custom(base_url: str) -> Provider:
+    """The provider of a client given only a URL: nothing is known of its server, so no
+    request is adapted, and its key is OpenAI's variable, as the openai package reads it."""
+    from ._providers import COMPATIBLE, Provider
+
+    return Provider("custom", base_url, COMPATIBLE, api_key_env=API_KEY_VARIABLE)
+
+
+def _chosen(
+    provider: object, base_url: str | None, registry: Providers, environ: Mapping[str, str]
+) -> Provider:
+    """The provider a client talks to: the one named, else a server known only by the
+    URL given, else OpenAI (as the providers file may have set it)."""
+    if provider is not None:
+        if not isinstance(provider, str):
+            raise InvalidRequestError(
+                "provider", f"expected a provider's name, got {type(provider).__name__}"
+            )
+        return registry.get(provider)
+    url = base_url or environ.get("OPENAI_BASE_URL")
+    openai = registry.get("openai")
+    # A URL that is no string is refused as base_url's, once it is checked.
+    if not isinstance(url, str) or url.rstrip("/") == (openai.base_url or "").rstrip("/"):
+        return openai
+    return _custom(url)
+
+
+def _provider_key(
+    provider: Provider, api_key: object, environ: Mapping[str, str], *, pickled: bool = False
+) -> tuple[str | None, str | None]:
+    """The key to send (None: none) and the variable it was read from: the one given,
+    else the providers file's, else the provider's variable's; a provider whose server
+    needs none sends none without one."""
+    if api_key is not None:
+        return _api_key(api_key, API_KEY_VARIABLE), None
+    if provider.api_key is not None:
+        return _api_key(provider.api_key.reveal(), f"the providers file's key of {provider.name!r}"), None
+    variable = provider.api_key_env
+    value = environ.get(variable, "").strip() if variable is not None else ""
+    if value:
+        return _api_key(value, variable or API_KEY_VARIABLE), variable
+    if not provider.key_required:
+        return None, None
+    if pickled:
+        raise MissingAPIKeyError(
+            f"This client was pickled without its API key, which it read from {variable}: "
+            f"set {variable} in the environment of this process too."
+        )
+    if variable is None:
+        raise MissingAPIKeyError(f"No API key for the provider {provider.name!r}: pass api_key=.")
+    raise MissingAPIKeyError(
+        f"No API key: pass api_key= or set the {variable} environment variable "
+        "(a local server that needs none still wants a placeholder, such as 'sk-local')."
+    )
+
+
+def check_url(name: str, url: object) -> str:
+    """An http(s) URL with a host, as a base URL must be."""
+    if not isinstance(url, str):  # typed str, but a caller may pass anything
+        raise InvalidRequestError(name, f"expected an http(s) URL, got {type(url).__name__}")
+    check_text(name, url)
+    try:
+        parsed = urllib.parse.urlsplit(url)
+        httpx2.URL(url)
+    except (ValueError, httpx2.InvalidURL):
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InvalidRequestError(name, f"expected an http(s) URL, got {url!r}")
     return url
 
 
-def _api_key(key: object) -> str:
+def _api_key(key: object, source: str) -> str:
     """The key as it is sent: surrounding whitespace (a key read from a file ends with a
     newline) is dropped; a key that cannot be a header value is refused without being
     shown, so that neither the message nor a traceback holds it."""
@@ -294,7 +454,7 @@ def _api_key(key: object) -> str:
     key = (key or "").strip()
     if not key:
         raise MissingAPIKeyError(
-            "No API key: pass api_key= or set the OPENAI_API_KEY environment variable "
+            f"No API key: pass api_key= or set the {source} environment variable "
             "(a local server that needs none still wants a placeholder, such as 'sk-local')."
         )
     if not _FIELD_VALUE.fullmatch(key):

@@ -4,6 +4,7 @@ exceptions works once its import line changes:
 
     OpenAIError
     ├── InvalidRequestError              bad input, caught before anything is sent
+    │   └── ProvidersFileError           a providers file that cannot be read as one
     ├── MissingAPIKeyError               no api_key= and no OPENAI_API_KEY
     ├── ToolLoopError                    run_tools: the model still called tools after max_rounds
     ├── BulkStoppedError                 bulk: an answer no retry can fix stopped the run
@@ -62,6 +63,7 @@ __all__ = [
     "NotFoundError",
     "OpenAIError",
     "PermissionDeniedError",
+    "ProvidersFileError",
     "RateLimitError",
     "StructuredOutputError",
     "ToolLoopError",
@@ -214,6 +216,16 @@ class InvalidRequestError(OpenAIError, TypeError, ValueError):
 
     def __init__(self, param: str, message: str) -> None:
         super().__init__(f"{param}: {message}", param=param)
+
+
+class ProvidersFileError(InvalidRequestError):
+    """A providers file that cannot be read as one: ``path`` names the file and ``param``
+    the key at fault (``providers.groq.base_url``)."""
+
+    def __init__(self, path: str, key: str, message: str) -> None:
+        super().__init__(key, f"{message} (in {path})")
+        self.path = path
+        """The providers file."""
 
 
 class MissingAPIKeyError(OpenAIError):

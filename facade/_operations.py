@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 import httpx2
 import msgspec
 
+from ._adapt import Adaptation, adapt
 from ._answers import decode, says_no_such_completion
 from ._config import ClientConfig, RequestOptions, check_flag, unexpected_keyword
 from ._decoding import error_location
@@ -159,6 +160,11 @@ class Call(NamedTuple, Generic[T, R]):
     body: msgspec.Struct | None = None
     when_not_found: R | _Raise = RAISE
     """What the method returns for a 404 instead of raising (``delete``: False)."""
+    config: ClientConfig | None = None
+    """The configuration it is sent with, when not the client's own: a ``provider:model``
+    call's provider's."""
+    adaptations: tuple[Adaptation, ...] = ()
+    """What was changed in the request for its provider, for the client to log."""
 
     def finish(self, response: httpx2.Response) -> R:
         """What the method returns for a successful answer."""
@@ -283,6 +289,9 @@ def prepare_create(
             raise unexpected_keyword(name, known | _OWN_KEYWORDS.get(method, frozenset()), method)
     if "model" not in fields:
         raise InvalidRequestError("model", f"{method}() needs a model, such as model='gpt-4o-mini'")
+    target = config
+    if isinstance(fields["model"], str):  # else the request's check names it
+        target, fields["model"] = config.for_model(fields["model"])
     if stream:
         fields["stream"] = True
         if streaming.get("stream_options") is not None:
@@ -304,12 +313,16 @@ def prepare_create(
     body = CreateChatCompletionRequest(
         **msgspec.structs.asdict(_convert(fields, _request_of(frozenset(fields))))
     )
+    # Once checked as the caller gave it: an error names the field the caller set.
+    adaptations = adapt(body, target.provider, strict=target.strict_params)
     return CreateCall(
         call=Call(
             endpoints.create_chat_completion,
             typing.cast("RequestOptions", options),
             _interpret(parse),
             body=body,
+            config=None if target is config else target,
+            adaptations=adaptations,
         ),
         stream=stream,
         on_data=_callback("on_data", streaming.get("on_data")),

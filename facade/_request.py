@@ -31,6 +31,7 @@ _JSON_STRING = rb'"(?:[^"\\]|\\.)*"'
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 CONCEALED = "Bearer **********"
+"""What a sent request's key header reads instead of the key (``api-key``'s without "Bearer")."""
 
 # What encoding a body can raise for a value it cannot encode: an object of no JSON
 # type, a lone surrogate, a structure nested too deeply, an integer out of range.
@@ -73,13 +74,16 @@ def _text(name: str, value: object) -> str:
         raise InvalidRequestError(name, "a number too large to send") from None
 
 
-def conceal(request: httpx2.Request) -> None:
+def conceal(request: httpx2.Request, header: str | None = "Authorization") -> None:
     """Hide the key of a request that has been sent: it stays reachable from the response
     and from a transport error (``error.request``, kept as the ``__cause__`` of ours), and
     must not be read there.  Each attempt sends a request of its own, so none is sent
-    concealed.  Every request built here carries the key, so it is overwritten without
-    looking first (a lookup costs more than the write)."""
-    request.headers["Authorization"] = CONCEALED
+    concealed.  ``header`` (the spec's ``key_header``) is the one the key went in, so it is
+    overwritten without looking first (a lookup costs more than the write)."""
+    if header == "Authorization":
+        request.headers["Authorization"] = CONCEALED
+    elif header is not None:
+        request.headers[header] = CONCEALED.removeprefix("Bearer ")
 
 
 def detach(response: httpx2.Response) -> httpx2.Response:
@@ -182,6 +186,8 @@ class RequestSpec(typing.NamedTuple):
     content: bytes | None
     timeout: float | httpx2.Timeout | None
     max_retries: int
+    key_header: str | None = "Authorization"
+    """The header the key goes in, to conceal once sent; None: no key is sent."""
 
     def build(self, http: httpx2.Client | httpx2.AsyncClient) -> httpx2.Request:
         """The request, built by the client that sends it (its own headers and settings added)."""
@@ -209,6 +215,10 @@ def build_request(
     url_path = endpoint.path.format(**{name: _segment(name, value) for name, value in path_values.items()})
     pairs = _query_pairs(endpoint, query) if query is not None else []
     names = [k.partition("[")[0] for k, _ in pairs]
+    if config.provider.query:  # Azure's api-version: before the caller's, which may override it
+        given = {k for k, _ in pairs} | set(options.get("extra_query", {}))
+        pairs.extend((k, v) for k, v in config.provider.query.items() if k not in given)
+        names.extend("base_url" for k in config.provider.query if k not in given)
     extra_query = options.get("extra_query", {})
     pairs.extend((k, _text("extra_query", v)) for k, v in extra_query.items())
     names.extend("extra_query" for _ in extra_query)
@@ -219,11 +229,10 @@ def build_request(
         if fixed:
             config.routes[url_path] = url
 
-    headers = {
-        "Accept": "application/json",
-        "User-Agent": USER_AGENT,
-        "Authorization": f"Bearer {config.api_key.reveal()}",
-    }
+    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    key, key_header = config.api_key, config.key_header
+    if key is not None and key_header is not None:
+        headers[key_header] = f"Bearer {key.reveal()}" if key_header == "Authorization" else key.reveal()
     if config.organization:
         headers["OpenAI-Organization"] = config.organization
     if config.project:
@@ -248,4 +257,5 @@ def build_request(
         content=content,
         timeout=options.get("timeout", config.timeout),
         max_retries=options.get("max_retries", config.max_retries),
+        key_header=key_header,
     )

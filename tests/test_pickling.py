@@ -14,8 +14,10 @@ import inspect
 import json
 import multiprocessing
 import pickle
+import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any, TypedDict, TypeVar
 
 import httpx2
@@ -49,6 +51,7 @@ from completionkit import (
     OpenAI,
     OpenAIError,
     PermissionDeniedError,
+    ProvidersFileError,
     RateLimitError,
     StructuredOutputError,
     ToolLoopError,
@@ -205,6 +208,7 @@ HOLDS: dict[type[OpenAIError], tuple[str, ...]] = {
     OpenAIError: ("status_code", "code", "type", "param", "request_id", "body"),
     InvalidRequestError: ("param",),
     MissingAPIKeyError: ("message",),
+    ProvidersFileError: ("param", "path"),
     ToolLoopError: ("messages",),
     BulkStoppedError: ("error", "summary", "status_code", "code", "request_id"),
     APIError: ("request", "status_code", "code", "type", "param", "request_id", "body", "partial"),
@@ -258,6 +262,10 @@ def _build_errors(server: LocalServer, client: OpenAI) -> list[OpenAIError]:
     with pytest.MonkeyPatch.context() as environment:
         environment.delenv("OPENAI_API_KEY", raising=False)
         raised(lambda: OpenAI(base_url=server.url))
+    with tempfile.TemporaryDirectory() as folder:
+        bad = Path(folder) / "providers.toml"
+        bad.write_text('[providers.work]\nbase_url = 5\n', "utf-8")
+        raised(lambda: OpenAI(api_key=KEY, providers_file=bad))
     server.queue(Reply.calling("get_weather", {"city": "Oslo"}))
     raised(lambda: client.chat.completions.run_tools(USER, model="m", tools=[get_weather], max_rounds=1))
     server.queue(Reply.json({"city": "Oslo", "temperature": "warm"}))
