@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from .._providers import BUILTIN_PROFILES
 from ._app import App, ServerState
 from ._limits import RateLimits
+from ._profiles import resolve_profile
 from ._server import ServingServer, server_config
 
 
@@ -28,7 +30,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--port", type=int, default=8080, help="port to listen on (default: 8080; 0 picks a free one)"
     )
-    parser.add_argument("--api-key", help="require this key as `Authorization: Bearer KEY`")
+    parser.add_argument(
+        "--api-key",
+        help="require this key as `Authorization: Bearer KEY` (as `api-key: KEY` under --profile azure)",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=sorted(BUILTIN_PROFILES),
+        metavar="NAME",
+        help=f"answer as this provider does: {', '.join(sorted(BUILTIN_PROFILES))} (default: as spec/ says)",
+    )
     parser.add_argument("--db", help="SQLite file for stored completions (default: in memory)")
     parser.add_argument(
         "--requests-per-minute",
@@ -46,10 +57,13 @@ def main(argv: list[str] | None = None) -> None:
     limits = RateLimits(
         requests_per_minute=args.requests_per_minute, tokens_per_minute=args.tokens_per_minute
     )
-    state = ServerState(api_key=args.api_key, db=args.db, rate_limits=limits)
+    profile = resolve_profile(args.profile)
+    state = ServerState(api_key=args.api_key, db=args.db, rate_limits=limits, profile=profile)
 
     def announce(port: int) -> None:
-        print(f"completionkit local server listening on http://{args.host}:{port}/v1", flush=True)
+        # The URL stays the line's last word: scripts read it there.
+        played = f" (as {profile.name})" if profile is not None else ""
+        print(f"completionkit local server{played} listening on http://{args.host}:{port}/v1", flush=True)
 
     try:
         ServingServer(server_config(App(state), host=args.host, port=args.port), on_ready=announce).run()

@@ -1,4 +1,6 @@
-"""The local server's ASGI application: the six chat-completions operations of spec/.
+"""The local server's ASGI application: the six chat-completions operations of spec/
+(and ``GET /v1/models``), as spec/ has them or as a provider's server answers them
+(``ServerState.emulation``, from _profiles.py).
 
 Routes come from the generated endpoint stubs and request bodies are judged by the
 generated request types (strictly), so the server speaks exactly the API of spec/.
@@ -30,9 +32,11 @@ import msgspec
 from .._decoding import decode_json, error_location
 from .._generated import endpoints
 from .._generated.endpoints import Endpoint
+from .._providers import ProviderProfile
 from ._faults import Fault
 from ._limits import Limiter, LimitExceededError, RateLimits
 from ._model import Reply, build_chunks, build_completion, charged_tokens, content_text, default_reply
+from ._profiles import Emulation, ProviderError, models_list
 from ._store import Store, UnknownCursorError
 
 __all__ = ["App", "RecordedRequest", "ServerState"]
@@ -49,6 +53,9 @@ METADATA_MAX_PAIRS = 16
 METADATA_MAX_KEY = 64
 METADATA_MAX_VALUE = 512
 LIST_MAX_LIMIT = 100
+# Not an operation of spec/, but every OpenAI-compatible server lists its models there.
+MODELS_PATH = "/v1/models"
+LIST_MODELS = "listModels"
 # Deeper JSON is refused with a 400 before any parser sees it: the parsers recurse.
 JSON_MAX_DEPTH = 128
 # A JSON string; one left open runs to the end of the body, so matching never backtracks.
@@ -71,8 +78,8 @@ class RecordedRequest:
     body: Json
     """The decoded JSON body, the raw bytes when it is not JSON, None when empty."""
     operation_id: str | None
-    """The operation the request was routed to (``createChatCompletion``); None for a path
-    the API does not have."""
+    """The operation the request was routed to (``createChatCompletion``, or
+    ``listModels`` for ``GET /v1/models``); None for a path the API does not have."""
 
     @property
     def params(self) -> dict[str, str]:
@@ -83,10 +90,19 @@ class RecordedRequest:
 class ServerState:
     """Everything one server holds: nothing here is shared between two servers."""
 
-    def __init__(self, *, api_key: str | None, db: str | None, rate_limits: RateLimits | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str | None,
+        db: str | None,
+        rate_limits: RateLimits | None = None,
+        profile: ProviderProfile | None = None,
+    ) -> None:
         self.api_key = api_key
         self.store = Store(db)
         self._lock = threading.Lock()
+        # None: the server of spec/; else the provider it plays.
+        self.emulation = Emulation(profile) if profile is not None else None
         self.rate_limits: RateLimits | None = None
         # None when no limit is set: a create then checks this once and goes on.
         self.limiter: Limiter | None = None
@@ -138,15 +154,22 @@ class ServerState:
 
     def next_reply(self, request: Json) -> Reply:
         with self._lock:
-            if self._replies:
-                return self._replies.popleft()
-        return default_reply(request)
+            reply = self._replies.popleft() if self._replies else None
+        return self._played(request, reply if reply is not None else default_reply(request))
+
+    def _played(self, request: Json, reply: Reply) -> Reply:
+        return reply if self.emulation is None else self.emulation.reply(request, reply)
 
     def set_rate_limits(self, limits: RateLimits | None) -> None:
-        """Keep these limits from now on, with full buckets (None: no limits)."""
+        """Keep these limits from now on, with full buckets (None: no limits, or the
+        default limits of a provider that always sends its rate-limit headers)."""
+        emulation = self.emulation
+        if emulation is not None and (limits is None or not limits.any):
+            limits = emulation.default_limits
+        style = "openai" if emulation is None else emulation.profile.rate_limit_headers
         with self._lock:
             self.rate_limits = limits
-            self.limiter = Limiter(limits) if limits is not None and limits.any else None
+            self.limiter = Limiter(limits, headers=style) if limits is not None and limits.any else None
 
     def admit(self, request: Json, limiter: Limiter) -> tuple[Reply, dict[str, str]]:
         """The next reply and the ``x-ratelimit-*`` headers of its answer, once ``limiter``
@@ -155,7 +178,7 @@ class ServerState:
             # The answer's tokens are charged before it is sent, so the reply is known
             # first; a refused request must leave it for the next one.
             queued = bool(self._replies)
-            reply = self._replies[0] if queued else default_reply(request)
+            reply = self._played(request, self._replies[0] if queued else default_reply(request))
             headers = limiter.charge(charged_tokens(request, reply), str(request["model"]))
             if queued:
                 self._replies.popleft()
@@ -217,6 +240,12 @@ class _Route:
     endpoint: Endpoint[Any, Any, Any, Any, Any] | None
     path_params: dict[str, str]
     error: HTTPError | None = None
+    operation: str | None = None
+    """The id of an operation outside spec/ (``listModels``), which has no endpoint."""
+
+    @property
+    def operation_id(self) -> str | None:
+        return self.endpoint.operation_id if self.endpoint is not None else self.operation
 
 
 def _route_pattern(path: str) -> re.Pattern[str]:
@@ -479,9 +508,9 @@ class App:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         route = self._route(scope["method"], path)
         endpoint = route.endpoint
-        self.state.record(self._recorded(scope, path, headers, body, endpoint))
+        self.state.record(self._recorded(scope, path, headers, body, route.operation_id))
         request_id = self.state.request_id()
-        fault = self.state.take_fault(endpoint.operation_id if endpoint else None)
+        fault = self.state.take_fault(route.operation_id)
         if fault is not None and fault.gather is not None:
             await watch.wait(until=self.state.gather(fault.gather))
         if fault is not None and fault.delay:
@@ -496,6 +525,8 @@ class App:
             await _drop(send)
             return
         try:
+            if self.state.emulation is not None:
+                self.state.emulation.check_query(dict(_query_pairs(scope)))
             self._authorize(headers)
             if fault is not None and fault.body is not None:
                 status = fault.status if fault.status is not None else 200
@@ -511,12 +542,15 @@ class App:
                 )
             if route.error is not None:
                 raise route.error
+            if route.operation == LIST_MODELS:
+                await self._answer(send, models_list(self.state.emulation), request_id, fault)
+                return
             assert endpoint is not None
             await self._dispatch(endpoint, route.path_params, scope, body, send, request_id, fault, watch)
         except sqlite3.Error as error:
             failure = _store_failure(error)
             await self._send_json(send, failure.status, failure.body, request_id, failure.headers)
-        except HTTPError as error:
+        except (HTTPError, ProviderError) as error:
             await self._send_json(send, error.status, error.body, request_id, error.headers)
 
     # --- HTTP plumbing ----------------------------------------------------------
@@ -536,7 +570,7 @@ class App:
         path: str,
         headers: dict[str, str],
         body: bytes,
-        endpoint: Endpoint[Any, Any, Any, Any, Any] | None,
+        operation_id: str | None,
     ) -> RecordedRequest:
         decoded: Json = None
         if body:
@@ -552,10 +586,16 @@ class App:
             query,
             shown,
             decoded,
-            endpoint.operation_id if endpoint else None,
+            operation_id,
         )
 
     def _route(self, method: str, path: str) -> _Route:
+        if path == MODELS_PATH:
+            if method == "GET":
+                return _Route(None, {}, operation=LIST_MODELS)
+            return _Route(
+                None, {}, HTTPError(405, f"Method {method} is not allowed on {path}; allowed: GET.")
+            )
         allowed: list[str] = []
         for pattern, endpoint in self._routes:
             match = pattern.match(path)
@@ -574,6 +614,9 @@ class App:
 
     def _authorize(self, headers: Mapping[str, str]) -> None:
         if self.state.api_key is None:
+            return
+        emulation = self.state.emulation
+        if emulation is not None and emulation.authorize(headers, self.state.api_key):
             return
         given = headers.get("authorization", "")
         if not given.startswith("Bearer "):
@@ -793,6 +836,12 @@ class App:
         body, send, request_id, fault = call.body, call.send, call.request_id, call.fault
         self._body(call.endpoint, body)  # judged by the generated request type; 400 names the field
         request = _load_json(body)
+        emulation = self.state.emulation
+        if emulation is not None:
+            # The provider's own refusals come first: it reads the fields it does not take
+            # before it would judge them.
+            emulation.refuse(request)
+            request = emulation.understood(request)
         if request.get("top_logprobs") is not None and not request.get("logprobs"):
             raise HTTPError(400, "top_logprobs requires logprobs to be true.", param="top_logprobs")
         if request.get("stream_options") is not None and not request.get("stream"):
@@ -824,12 +873,21 @@ class App:
             return
         completion_id = f"chatcmpl-{secrets.token_hex(12)}"
         created = int(time.time())
-        completion = build_completion(request, reply, completion_id, created)
+        field = "reasoning" if emulation is None else emulation.reasoning_field
+        completion = build_completion(request, reply, completion_id, created, reasoning_field=field)
         if request.get("store"):
             messages = [_stored_message(completion_id, i, m) for i, m in enumerate(request["messages"])]
             self.state.store.add({**completion, "metadata": metadata}, metadata, messages)
         if request.get("stream"):
-            chunks = build_chunks(request, reply, completion_id, created)
+            chunks = build_chunks(
+                request,
+                reply,
+                completion_id,
+                created,
+                usage="when_asked" if emulation is None else emulation.profile.stream_usage,
+                usage_in_x_groq=emulation is not None and emulation.style.usage_in_x_groq,
+                reasoning_field=field,
+            )
             await self._stream(send, chunks, request_id, fault, call.watch, limits)
         else:
             await self._answer(send, completion, request_id, fault, limits)

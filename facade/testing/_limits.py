@@ -12,8 +12,12 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable
+from typing import Literal
 
-__all__ = ["LimitExceededError", "Limiter", "RateLimits", "duration"]
+__all__ = ["HeaderStyle", "LimitExceededError", "Limiter", "RateLimits", "duration"]
+
+HeaderStyle = Literal["openai", "per_second", "none"]
+"""The rate-limit headers a server sends (``ProviderProfile.rate_limit_headers``)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -65,11 +69,14 @@ def duration(seconds: float) -> str:
 class _Bucket:
     __slots__ = ("at", "kind", "level", "limit", "per_second")
 
-    def __init__(self, kind: str, limit: int, now: float) -> None:
+    def __init__(self, kind: str, limit: int, now: float, *, per_second: bool = False) -> None:
         self.kind = kind
-        self.limit = limit
+        # Kept per second, a bucket holds a second's share of the per-minute limit (at
+        # least one request's worth, or nothing would ever pass) and refills at the same
+        # pace: the limit is the same, counted in seconds.
+        self.limit = max(1, math.ceil(limit / 60)) if per_second else limit
         self.per_second = limit / 60.0
-        self.level = float(limit)
+        self.level = float(self.limit)
         self.at = now
 
     def refill(self, now: float) -> None:
@@ -85,6 +92,15 @@ class _Bucket:
         out[f"x-ratelimit-remaining-{self.kind}"] = str(max(0, math.floor(self.level)))
         out[f"x-ratelimit-reset-{self.kind}"] = duration((self.limit - self.level) / self.per_second)
 
+    def per_second_headers(self, out: dict[str, str]) -> None:
+        # Together's names: the requests' headers have no suffix, and only they say
+        # when the bucket is full again (in whole seconds).
+        suffix = "" if self.kind == "requests" else "-tokens"
+        out[f"x-ratelimit-limit{suffix}"] = str(self.limit)
+        out[f"x-ratelimit-remaining{suffix}"] = str(max(0, math.floor(self.level)))
+        if self.kind == "requests":
+            out["x-ratelimit-reset"] = str(math.ceil((self.limit - self.level) / self.per_second - 1e-9))
+
 
 class LimitExceededError(Exception):
     """A request the buckets refuse: the 429 to answer, its error fields and headers."""
@@ -97,28 +113,52 @@ class LimitExceededError(Exception):
 
 
 _PER_MINUTE = {"requests": "requests per min (RPM)", "tokens": "tokens per min (TPM)"}
+_PER_SECOND = {"requests": "requests per second", "tokens": "tokens per second"}
 
 
 class Limiter:
     """The buckets of one server's ``RateLimits``, full when made.
 
+    ``headers`` is how the answers tell them: OpenAI's ``x-ratelimit-*`` per minute,
+    Together's per second (the buckets then hold a second's share of each limit), or
+    not at all (a 429 then carries no header either).
+
     Not thread-safe: its owner (``ServerState``) calls it under its lock.
     """
 
-    def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limits: RateLimits,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        headers: HeaderStyle = "openai",
+    ) -> None:
         self.limits = limits
+        self.style: HeaderStyle = headers
         self._clock = clock
         now = clock()
+        per_second = headers == "per_second"
+        self._units = _PER_SECOND if per_second else _PER_MINUTE
         self._requests = (
-            _Bucket("requests", limits.requests_per_minute, now) if limits.requests_per_minute else None
+            _Bucket("requests", limits.requests_per_minute, now, per_second=per_second)
+            if limits.requests_per_minute
+            else None
         )
-        self._tokens = _Bucket("tokens", limits.tokens_per_minute, now) if limits.tokens_per_minute else None
+        self._tokens = (
+            _Bucket("tokens", limits.tokens_per_minute, now, per_second=per_second)
+            if limits.tokens_per_minute
+            else None
+        )
         self._buckets = tuple(b for b in (self._requests, self._tokens) if b is not None)
 
     def _headers(self) -> dict[str, str]:
         out: dict[str, str] = {}
-        for bucket in self._buckets:
-            bucket.headers(out)
+        if self.style == "openai":
+            for bucket in self._buckets:
+                bucket.headers(out)
+        elif self.style == "per_second":
+            for bucket in self._buckets:
+                bucket.per_second_headers(out)
         return out
 
     def charge(self, tokens: int, model: str) -> dict[str, str]:
@@ -132,7 +172,7 @@ class Limiter:
             # No wait makes room for it: no retry-after, as the API's "Request too large".
             raise LimitExceededError(
                 "tokens",
-                f"Request too large for {model} on {_PER_MINUTE['tokens']}: Limit {self._tokens.limit}, "
+                f"Request too large for {model} on {self._units['tokens']}: Limit {self._tokens.limit}, "
                 f"Requested {tokens}. The input or output tokens must be reduced in order to run "
                 "successfully.",
                 self._headers(),
@@ -144,11 +184,12 @@ class Limiter:
             wait = max(b.wait(wanted[b.kind]) for b in short)
             used = math.ceil(first.limit - first.level - 1e-9)
             headers = self._headers()
-            headers["retry-after"] = str(max(1, math.ceil(wait)))
-            headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
+            if self.style != "none":  # a server that tells nothing tells no wait either
+                headers["retry-after"] = str(max(1, math.ceil(wait)))
+                headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
             raise LimitExceededError(
                 first.kind,
-                f"Rate limit reached for {model} on {_PER_MINUTE[first.kind]}: Limit {first.limit}, "
+                f"Rate limit reached for {model} on {self._units[first.kind]}: Limit {first.limit}, "
                 f"Used {used}, Requested {wanted[first.kind]}. Please try again in {duration(wait)}.",
                 headers,
             )

@@ -5,7 +5,8 @@ By default the model answers with the text of the last user message; under a
 _instances.py), and under ``json_object`` with ``{"echo": text}``.  When the last user
 message names offered function tools, it calls them (``tool_choice`` can force a call);
 after tool results it sums them up.  A test queues the next replies instead: text, tool
-calls, a refusal, JSON, or recorded wire bytes to serve back as they are.
+calls, a refusal, JSON, or recorded wire bytes to serve back as they are; any of them
+with the model's reasoning before it.
 A "token" is a word with its leading white space, so streams go word by word and the
 usage counts are easy to predict.
 """
@@ -20,6 +21,7 @@ import secrets
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .._providers import StreamUsage
 from ._instances import as_array, as_object, instance
 
 __all__ = [
@@ -30,11 +32,16 @@ __all__ = [
     "charged_tokens",
     "content_text",
     "count_prompt_tokens",
+    "default_reasoning",
     "default_reply",
     "tokens",
 ]
 
 Json = Any
+
+# How many words of the user's message the default reasoning repeats: enough to tell
+# answers apart, short enough not to swamp the usage counts.
+_REASONING_WORDS = 12
 
 SYSTEM_FINGERPRINT = "fp_completionkit"
 
@@ -65,11 +72,15 @@ class Reply:
     """Served byte for byte as the whole response body (the replay mode)."""
     raw_content_type: str = "text/event-stream"
     """The ``content-type`` a ``raw`` body is served with."""
+    reasoning: str | None = None
+    """The model's reasoning before its answer, sent in the reasoning field (``reasoning``,
+    or the field of the server's profile); None: the server's default (none, or under a
+    reasoning profile a short text of its own); ``""``: none."""
 
     @classmethod
-    def text(cls, content: str) -> Reply:
-        """An answer with this text."""
-        return cls(content=content)
+    def text(cls, content: str, *, reasoning: str | None = None) -> Reply:
+        """An answer with this text (and this reasoning before it)."""
+        return cls(content=content, reasoning=reasoning)
 
     @classmethod
     def json(cls, value: Json) -> Reply:
@@ -112,6 +123,16 @@ def content_text(content: Json) -> str | None:
 
 def count_prompt_tokens(messages: list[Json]) -> int:
     return sum(len(tokens(content_text(m.get("content")) or "")) for m in messages)
+
+
+def default_reasoning(request: Json) -> str:
+    """What a reasoning model thinks when no reply says: the user's last words again."""
+    users = [m for m in request["messages"] if m.get("role") == "user"]
+    words = tokens((content_text(users[-1].get("content")) if users else None) or "")
+    if not words:
+        return "The user said nothing."
+    said = "".join(words[:_REASONING_WORDS]).strip()
+    return f"The user said: {said}{' ...' if len(words) > _REASONING_WORDS else ''}"
 
 
 def default_reply(request: Json) -> Reply:
@@ -256,18 +277,22 @@ class _Answer:
     finish_reason: str
     content_tokens: list[str]
     completion_tokens: int
+    """The answer's tokens, its reasoning's included (as the API counts them)."""
+    reasoning_tokens: list[str] = dataclasses.field(default_factory=list[str])
+    """The reasoning's words, which the token budget does not cut."""
 
 
 def _answer(request: Json, reply: Reply) -> _Answer:
     limit = request.get("max_completion_tokens")
     if limit is None:
         limit = request.get("max_tokens")
+    thought = tokens(reply.reasoning) if reply.reasoning else []
     if reply.tool_calls:
         calls = tuple(
             ToolCall(c.name, c.arguments, c.id or f"call_{secrets.token_hex(12)}") for c in reply.tool_calls
         )
         used = sum(len(tokens(c.arguments)) + 1 for c in calls)
-        return _Answer(None, None, calls, "tool_calls", [], used)
+        return _Answer(None, None, calls, "tool_calls", [], used + len(thought), thought)
     text = reply.refusal if reply.refusal is not None else (reply.content or "")
     pieces = tokens(text)
     finish = "stop"
@@ -275,8 +300,8 @@ def _answer(request: Json, reply: Reply) -> _Answer:
         pieces, finish = pieces[:limit], "length"
     cut = "".join(pieces)
     if reply.refusal is not None:
-        return _Answer(None, cut, (), finish, [], len(pieces))
-    return _Answer(cut, None, (), finish, pieces, len(pieces))
+        return _Answer(None, cut, (), finish, [], len(pieces) + len(thought), thought)
+    return _Answer(cut, None, (), finish, pieces, len(pieces) + len(thought), thought)
 
 
 def charged_tokens(request: Json, reply: Reply) -> int:
@@ -292,14 +317,14 @@ def charged_tokens(request: Json, reply: Reply) -> int:
     return count_prompt_tokens(request["messages"]) + per_choice * int(n)
 
 
-def _usage(prompt: int, completion: int) -> Json:
+def _usage(prompt: int, completion: int, reasoning: int = 0) -> Json:
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
         "completion_tokens_details": {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": reasoning,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
@@ -312,8 +337,11 @@ def _service_tier(request: Json) -> str:
     return "default" if tier in (None, "auto") else str(tier)
 
 
-def build_completion(request: Json, reply: Reply, completion_id: str, created: int) -> Json:
-    """The ``chat.completion`` object answering ``request`` with ``reply``."""
+def build_completion(
+    request: Json, reply: Reply, completion_id: str, created: int, *, reasoning_field: str = "reasoning"
+) -> Json:
+    """The ``chat.completion`` object answering ``request`` with ``reply`` (its reasoning,
+    if any, in ``reasoning_field``)."""
     answer = _answer(request, reply)
     n = request.get("n") or 1
     message: Json = {
@@ -322,6 +350,8 @@ def build_completion(request: Json, reply: Reply, completion_id: str, created: i
         "refusal": answer.refusal,
         "annotations": [],
     }
+    if answer.reasoning_tokens:
+        message[reasoning_field] = "".join(answer.reasoning_tokens)
     if answer.tool_calls:
         message["tool_calls"] = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
@@ -343,19 +373,42 @@ def build_completion(request: Json, reply: Reply, completion_id: str, created: i
         "created": created,
         "model": request["model"],
         "choices": choices,
-        "usage": _usage(count_prompt_tokens(request["messages"]), answer.completion_tokens * n),
+        "usage": _usage(
+            count_prompt_tokens(request["messages"]),
+            answer.completion_tokens * n,
+            len(answer.reasoning_tokens) * n,
+        ),
         "service_tier": _service_tier(request),
         "system_fingerprint": SYSTEM_FINGERPRINT,
     }
 
 
-def build_chunks(request: Json, reply: Reply, completion_id: str, created: int) -> Iterator[Json]:
-    """The ``chat.completion.chunk`` objects of a streamed answer, word by word."""
+def build_chunks(
+    request: Json,
+    reply: Reply,
+    completion_id: str,
+    created: int,
+    *,
+    usage: StreamUsage = "when_asked",
+    usage_in_x_groq: bool = False,
+    reasoning_field: str = "reasoning",
+) -> Iterator[Json]:
+    """The ``chat.completion.chunk`` objects of a streamed answer, word by word.
+
+    ``usage`` says when the usage comes: in a last chunk of its own when
+    ``stream_options`` asks for it (the spec), ``"always"`` (asked or not: unasked, the
+    last chunk carries it, in ``x_groq.usage`` with ``usage_in_x_groq``, as Groq sends
+    it), or ``"never"``.  The reasoning, if any, comes first, in ``reasoning_field``.
+    """
     answer = _answer(request, reply)
     n = request.get("n") or 1
     stream_options: Json = request.get("stream_options") or {}
-    include_usage = bool(stream_options.get("include_usage"))
+    asked = bool(stream_options.get("include_usage"))
+    include_usage = asked and usage != "never"
+    # Unasked, a server that always tells the usage puts it on its last chunk.
+    usage_on_last = usage == "always" and not asked
     top = request.get("top_logprobs") or 0
+    x_groq_id = f"req_{completion_id.removeprefix('chatcmpl-')}"
 
     def chunk(choices: list[Json]) -> Json:
         out: Json = {
@@ -374,8 +427,15 @@ def build_chunks(request: Json, reply: Reply, completion_id: str, created: int) 
     def choice(index: int, delta: Json, logprobs: Json = None, finish: str | None = None) -> Json:
         return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
 
+    def usage_of() -> Json:
+        return _usage(
+            count_prompt_tokens(request["messages"]),
+            answer.completion_tokens * n,
+            len(answer.reasoning_tokens) * n,
+        )
+
     for i in range(n):
-        yield chunk(
+        first = chunk(
             [
                 choice(
                     i,
@@ -387,6 +447,11 @@ def build_chunks(request: Json, reply: Reply, completion_id: str, created: int) 
                 )
             ]
         )
+        if usage_in_x_groq and i == 0:
+            first["x_groq"] = {"id": x_groq_id}
+        yield first
+        for piece in answer.reasoning_tokens:
+            yield chunk([choice(i, {reasoning_field: piece})])
         for position, piece in enumerate(answer.content_tokens):
             logprobs = None
             if request.get("logprobs"):
@@ -407,8 +472,14 @@ def build_chunks(request: Json, reply: Reply, completion_id: str, created: int) 
                 yield chunk(
                     [choice(i, {"tool_calls": [{"index": call_index, "function": {"arguments": piece}}]})]
                 )
-        yield chunk([choice(i, {}, None, answer.finish_reason)])
+        finish = chunk([choice(i, {}, None, answer.finish_reason)])
+        if usage_on_last and i == n - 1:
+            if usage_in_x_groq:
+                finish["x_groq"] = {"id": x_groq_id, "usage": usage_of()}
+            else:
+                finish["usage"] = usage_of()
+        yield finish
     if include_usage:
         last = chunk([])
-        last["usage"] = _usage(count_prompt_tokens(request["messages"]), answer.completion_tokens * n)
+        last["usage"] = usage_of()
         yield last

@@ -13,10 +13,12 @@ from typing import Any
 import httpx2
 import uvicorn
 
+from .._providers import ProviderProfile
 from ._app import App, RecordedRequest, ServerState
 from ._faults import Fault
 from ._limits import RateLimits
 from ._model import Reply
+from ._profiles import resolve_profile
 from ._store import Store
 
 __all__ = ["LocalServer", "ServingServer", "server_config"]
@@ -176,24 +178,31 @@ class LocalServer:
     the server), answers faults on demand (``inject``), keeps rate limits when given
     them (``rate_limits=``) and records every request (``requests``).  Two servers in
     one process share nothing.
+
+    ``profile`` makes it answer as a provider does (``"groq"``, any name of
+    ``BUILTIN_PROFILES``, or a ``ProviderProfile``): its refusals, its field names, its
+    headers.  None (the default) is the server of spec/.  ``ValueError`` for an unknown name.
     """
 
     def __init__(
         self,
+        profile: str | ProviderProfile | None = None,
         *,
         port: int = 0,
         api_key: str | None = None,
         db: str | None = None,
         rate_limits: RateLimits | None = None,
     ) -> None:
-        self._state = ServerState(api_key=api_key, db=db, rate_limits=rate_limits)
+        self._profile = resolve_profile(profile)
+        self._state = ServerState(api_key=api_key, db=db, rate_limits=rate_limits, profile=self._profile)
         self._server = ServingServer(server_config(App(self._state), host="127.0.0.1", port=port))
         self._thread: threading.Thread | None = None
         self._port: int | None = None
 
     def __repr__(self) -> str:
         state = f"url={self.url!r}" if self._port is not None else "stopped"
-        return f"LocalServer({state}, auth={'on' if self._state.api_key else 'off'})"
+        played = f", profile={self._profile.name!r}" if self._profile is not None else ""
+        return f"LocalServer({state}, auth={'on' if self._state.api_key else 'off'}{played})"
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -251,6 +260,11 @@ class LocalServer:
         return self._port
 
     @property
+    def profile(self) -> ProviderProfile | None:
+        """The provider the server plays; None: the server of spec/."""
+        return self._profile
+
+    @property
     def store(self) -> Store:
         """The stored completions, to inspect or to fill directly."""
         return self._state.store
@@ -267,11 +281,13 @@ class LocalServer:
 
     @property
     def rate_limits(self) -> RateLimits | None:
-        """The limits the server keeps on create requests (None: none, and no ``x-ratelimit-*`` headers)."""
+        """The limits the server keeps on create requests (None: none, and no ``x-ratelimit-*``
+        headers); a profile that always sends rate-limit headers keeps generous ones unless told."""
         return self._state.rate_limits
 
     def set_rate_limits(self, limits: RateLimits | None) -> None:
-        """Keep ``limits`` from the next request on, their buckets full (None: no limits)."""
+        """Keep ``limits`` from the next request on, their buckets full (None: no limits,
+        or the generous ones of a profile that always sends rate-limit headers)."""
         self._state.set_rate_limits(limits)
 
     @property
