@@ -102,8 +102,12 @@ def error_from_response(
     try:
         error = decode_json(response.content, error_type).error
     except msgspec.DecodeError:
-        # Not the API's error object: a proxy's HTML page, plain text, invalid UTF-8, nothing.
-        message = f"Error code {status}: {_text(response.content) or response.reason_phrase or 'no body'}"
+        flat = _flat_error(response.content)
+        if flat is not None:
+            message, type_, param, code = flat
+        else:
+            # Not an error object: a proxy's HTML page, plain text, invalid UTF-8, nothing.
+            message = f"Error code {status}: {_text(response.content) or response.reason_phrase or 'no body'}"
         routed = False
     else:
         message = error.message or f"Error code {status}"
@@ -121,6 +125,49 @@ def error_from_response(
         param=param,
         attempts=attempts,
     )
+
+
+def _flat_error(content: bytes) -> tuple[str, str | None, str | None, str | None] | None:
+    """The message, type, param and code of an error object at the top of the body, not
+    in an ``error`` member: vLLM's (``{"object": "error", "message": ...}``) and
+    Mistral's (its message a FastAPI ``{"detail": [...]}`` of each field it refused).
+    None for a body that is neither (a bare FastAPI ``{"detail": ...}`` is quoted whole)."""
+    try:
+        body = decode_plain_json(content)
+    except msgspec.DecodeError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    fields = typing.cast("dict[str, object]", body)
+    if fields.get("object") != "error":
+        return None
+    said = fields.get("message")
+    if isinstance(said, dict):
+        said = typing.cast("dict[str, object]", said).get("detail")
+    param = _text_of(fields.get("param"))
+    if isinstance(said, list):
+        problems: list[str] = []
+        for item in typing.cast("list[object]", said):
+            place = _member(item, "loc")
+            names = (
+                [str(p) for p in typing.cast("list[object]", place) if p != "body"]
+                if isinstance(place, list)
+                else []
+            )
+            where = ".".join(names)
+            param = param or where or None
+            problems.append(f"{where}: {_member(item, 'msg')}" if where else str(_member(item, "msg")))
+        said = "; ".join(problems)
+    if not isinstance(said, str) or not said:
+        return None
+    return said, _text_of(fields.get("type")), param, _text_of(fields.get("code"))
+
+
+def _text_of(value: object) -> str | None:
+    """A field of an error object as text: vLLM's ``code`` is the status, a number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    return value if isinstance(value, str) else str(value) if isinstance(value, int) else None
 
 
 def _base_url_hint(response: httpx2.Response) -> str:

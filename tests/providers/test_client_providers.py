@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from completionkit import (
     AsyncOpenAI,
@@ -325,3 +327,51 @@ def test_a_key_from_the_providers_file_is_read_again_not_pickled(tmp_path: Path,
     assert server.last_request.headers["authorization"] == "[redacted]"
     assert "sk-file-secret" not in repr(copy.provider)
     client.close()
+
+
+# --- errors in a provider's own shape ------------------------------------------------------
+
+
+def test_mistral_s_and_vllm_s_error_objects_are_read_for_their_message() -> None:
+    from completionkit import BadRequestError, UnprocessableEntityError
+
+    with LocalServer(profile="mistral") as mistral, OpenAI(base_url=mistral.url, api_key="k") as client:
+        with pytest.raises(UnprocessableEntityError) as refused:
+            client.chat.completions.create(HELLO, model="m", seed=3, max_completion_tokens=4)
+        assert refused.value.param == "max_completion_tokens"
+        assert "seed" in refused.value.message
+        assert not refused.value.message.startswith("Error code")
+    with LocalServer(profile="vllm") as vllm, OpenAI(base_url=vllm.url, api_key="k") as client:
+        with pytest.raises(BadRequestError) as bad:
+            client.chat.completions.create(HELLO, model="m", tool_choice="none")
+        assert "tools" in bad.value.message
+        assert bad.value.code == "400"
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
+_ERROR_KEYS = st.sampled_from(["message", "detail", "loc", "msg", "type", "param", "code", "object"])
+
+
+@given(
+    body=st.dictionaries(_ERROR_KEYS, _JSON, max_size=6),
+    status=st.sampled_from([400, 404, 422, 500]),
+)
+def test_any_top_level_error_object_is_a_typed_error(body: dict[str, object], status: int) -> None:
+    import httpx2
+
+    from completionkit import APIStatusError
+    from completionkit._answers import error_from_response
+    from completionkit._decoding import encode_json
+    from completionkit._generated.models import ErrorResponse
+
+    request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
+    error = error_from_response(
+        httpx2.Response(status, content=encode_json(body), request=request), ErrorResponse
+    )
+    assert isinstance(error, APIStatusError)
+    assert isinstance(error.message, str)
+    assert error.message
