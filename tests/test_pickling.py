@@ -264,7 +264,7 @@ def _build_errors(server: LocalServer, client: OpenAI) -> list[OpenAIError]:
         raised(lambda: OpenAI(base_url=server.url))
     with tempfile.TemporaryDirectory() as folder:
         bad = Path(folder) / "providers.toml"
-        bad.write_text('[providers.work]\nbase_url = 5\n', "utf-8")
+        bad.write_text("[providers.work]\nbase_url = 5\n", "utf-8")
         raised(lambda: OpenAI(api_key=KEY, providers_file=bad))
     server.queue(Reply.calling("get_weather", {"city": "Oslo"}))
     raised(lambda: client.chat.completions.run_tools(USER, model="m", tools=[get_weather], max_rounds=1))
