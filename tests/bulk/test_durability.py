@@ -98,7 +98,11 @@ def test_killed_at_any_moment_then_run_again(server: LocalServer, tmp_path: Path
 
 
 def test_interrupted_then_run_again_sends_nothing_twice(server: LocalServer, tmp_path: Path) -> None:
-    server.inject(Fault.slow(0.002), times=COUNT)
+    # The requests after the first 60 take five seconds: the run holds still while the
+    # Ctrl-C is sent, however loaded the machine is (with every answer at 2 ms, a slow
+    # reader saw the run end before its signal arrived).  Ctrl-C waits for those in flight.
+    server.inject(Fault.slow(0.002), times=60)
+    server.inject(Fault.slow(5.0), times=CONCURRENCY)
     journal = tmp_path / "journal.jsonl"
     printed = _stop_after(_child(server, journal), 60, signal.SIGINT)
     assert printed[-1] == "interrupted"
