@@ -14,7 +14,10 @@ owner's public name:
   ``choices`` → ``ChatCompletionChoice``), or the name and ``Item`` when the singular is
   taken or there is none;
 - a member of a union: the union's name and the member's kind (``Text``, ``Array``,
-  ``Object``, ``Integer``, ...), or its title when it has one and the kinds clash.
+  ``Object``, ``Integer``, ...), or its title when it has one and the kinds clash;
+- the keys and the values of a map (a constrained string, say): the map's name and
+  ``Key`` or ``Value`` (``Metadata`` + ``{key}`` → ``MetadataKey``, ``{value}`` →
+  ``MetadataValue``); datamodel-codegen checks a map's keys only when they are named.
 
 The same schema at the same place therefore gets the same name in every upstream
 version. A place is spelled from the upstream name of the component that holds it
@@ -238,6 +241,9 @@ class _Namer:
         if isinstance(properties, dict):
             for prop, sub in list(properties.items()):
                 properties[prop] = self.child(sub, f"{place}.{prop}", name + _pascal(prop))
+        for key, part in (("propertyNames", "key"), ("additionalProperties", "value")):
+            if isinstance(schema.get(key), dict):
+                schema[key] = self.child(schema[key], f"{place}{{{part}}}", name + _pascal(part))
         items = schema.get("items")
         if isinstance(items, dict):
             singular = _singular(name)
@@ -279,16 +285,23 @@ def _refs_to(node: Json, names: set[str]) -> list[Json]:
     return found
 
 
+def _bounded_map(schema: Json) -> bool:
+    """Whether ``schema`` is a map whose number of pairs is bounded (Metadata's 16)."""
+    return schema.get("type") == "object" and ("maxProperties" in schema or "minProperties" in schema)
+
+
 def _unwrap_nullable_components(document: Json) -> None:
     """A component that is ``anyOf: [<object>, null]`` becomes the object, and each
     reference to it ``anyOf: [<ref>, null]``: the same JSON, and the class takes the
-    component's own name instead of a numbered one beside an alias."""
+    component's own name instead of a numbered one beside an alias.  So does a map whose
+    number of pairs is bounded: datamodel-codegen checks that bound only on a map alias
+    that null is no member of (and ``Metadata`` is then the official SDK's, a dict)."""
     schemas = document["components"]["schemas"]
     unwrapped: set[str] = set()
     for name, schema in schemas.items():
         members = _members(schema)
         inner = [m for m in members if not _is_null(m)]
-        if len(inner) == 1 and len(members) == 2 and _becomes_a_type(inner[0]):
+        if len(inner) == 1 and len(members) == 2 and (_becomes_a_type(inner[0]) or _bounded_map(inner[0])):
             meta = {k: v for k, v in schema.items() if k not in ("anyOf", "oneOf", "default")}
             schemas[name] = {**inner[0], **meta}
             unwrapped.add(name)
@@ -318,5 +331,5 @@ def name_schemas(document: Json) -> Json:
 def schema_names(document: Json) -> dict[str, str]:
     """The name each schema of ``document`` that becomes a type gets, by its place (a
     component's upstream name, ``Owner.property`` for a property, ``[]`` for items,
-    ``|kind`` for a union member)."""
+    ``|kind`` for a union member, ``{key}`` and ``{value}`` for a map's keys and values)."""
     return _named(document)[1]

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import {typing_imports}
 
-{msgspec_import}from ._endpoint import Endpoint, NoParameters, QueryParameter
+{msgspec_import}from ._endpoint import {endpoint_imports}
 from .models import (
 {model_imports}
 )
@@ -75,15 +75,36 @@ class _Names:
         return name
 
 
+# A parameter's constraints, as msgspec.Meta spells them: the query Struct carries them,
+# so that the client refuses a value before sending it and the server the same value.
+_CONSTRAINTS = {
+    "minimum": "ge",
+    "maximum": "le",
+    "exclusiveMinimum": "gt",
+    "exclusiveMaximum": "lt",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "pattern": "pattern",
+}
+
+
 def _python_type(schema: Json, names: _Names) -> str:
     if "$ref" in schema:
         return names.model(schema["$ref"])
+    members = [m for m in schema.get("anyOf", []) if m.get("type") != "null"]
+    if len(members) == 1 and len(schema["anyOf"]) == 2:
+        return _python_type(members[0], names)  # a query string has no null
     if "enum" in schema:
         names.typing.add("Literal")
         return "Literal[" + ", ".join(repr(v) for v in schema["enum"]) + "]"
     kind = schema.get("type")
     if kind in query.SCALAR_TYPES:
-        return query.SCALAR_TYPES[kind]
+        meta = [f"{_CONSTRAINTS[k]}={schema[k]!r}" for k in _CONSTRAINTS if k in schema]
+        if not meta:
+            return query.SCALAR_TYPES[kind]
+        names.typing.add("Annotated")
+        names.msgspec.add("Meta")
+        return f"Annotated[{query.SCALAR_TYPES[kind]}, Meta({', '.join(meta)})]"
     if kind == "array" and "items" in schema:
         return f"list[{_python_type(schema['items'], names)}]"
     raise ValueError(f"unsupported parameter schema {schema!r}")
@@ -128,6 +149,66 @@ def _parameter_struct(name: str, doc: str, parameters: list[Json], names: _Names
     return "\n".join(lines) + "\n"
 
 
+def _properties(schema: Json, document: Json) -> set[str]:
+    """The property names of an object schema, its ``allOf`` parts' included."""
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    found = set(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        found |= _properties(part, document)
+    return found
+
+
+def _body_rule(combination: Json) -> tuple[str, str, Json] | None:
+    """The rule a refused combination of fields states, in the one form the stubs carry:
+    ``{required: [<field>], properties: {<field>: {not: {type: null}}, <needs>: {not:
+    {const: <value>}}}}`` ("``field`` given and not null, ``needs`` not ``value``"), read as
+    (field, needs, value); None for any other form."""
+    if not isinstance(combination, dict) or set(combination) != {"required", "properties"}:
+        return None
+    required, properties = combination["required"], combination["properties"]
+    if not (isinstance(required, list) and len(required) == 1 and isinstance(properties, dict)):
+        return None
+    field = required[0]
+    needs = [name for name in properties if name != field]
+    if len(properties) != 2 or len(needs) != 1 or properties.get(field) != {"not": {"type": "null"}}:
+        return None
+    refused = properties[needs[0]]
+    if not (isinstance(refused, dict) and set(refused) == {"not"}):
+        return None
+    if not (isinstance(refused["not"], dict) and set(refused["not"]) == {"const"}):
+        return None
+    return field, needs[0], refused["not"]["const"]
+
+
+def _body_rules(operation_id: str, ref: str, document: Json) -> list[str]:
+    """The ``BodyRule``s of a request body, as source, from its schema's ``not: {anyOf:
+    [...]}``: the combinations of fields the body may not hold.  Another form, or a field
+    the body lacks, is an error, never dropped."""
+    schema = document["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    if "not" not in schema:
+        return []
+    refused = schema["not"]
+    combinations = refused.get("anyOf") if isinstance(refused, dict) and set(refused) == {"anyOf"} else None
+    if not isinstance(combinations, list):
+        raise ValueError(f"{operation_id}: the body's `not` is not an anyOf of refused combinations")
+    fields = _properties(schema, document)
+    rules: list[str] = []
+    for combination in combinations:
+        rule = _body_rule(combination)
+        if rule is None:
+            raise ValueError(
+                f"{operation_id}: the body's `not` holds {combination!r}, not a field given and not null "
+                "with another field that lacks a const value"
+            )
+        field, needs, value = rule
+        missing = sorted({field, needs} - fields)
+        if missing or isinstance(value, list | dict) or value is None:
+            raise ValueError(f"{operation_id}: a rule of the body names {missing or value!r}")
+        rules.append(f"BodyRule({field!r}, {needs!r}, {value!r})")
+    return rules
+
+
 def _error_type(document: Json, names: _Names) -> str:
     refs: set[str] = set()
     responses = document.get("components", {}).get("responses", {})
@@ -157,7 +238,8 @@ def render(document: Json, model_names: Collection[str], *, header: str) -> str:
     queries = query.operations(document)
     structs: list[str] = []
     endpoints: list[str] = []
-    exported: list[str] = ["Endpoint", "NoParameters", "QueryParameter"]
+    runtime_names = ["Endpoint", "NoParameters", "QueryParameter"]
+    exported: list[str] = list(runtime_names)
     by_id = {
         item[method]["operationId"]: (path, method, item)
         for path, item in document["paths"].items()
@@ -197,11 +279,16 @@ def render(document: Json, model_names: Collection[str], *, header: str) -> str:
         )
 
         body = "None"
+        rules: list[str] = []
         if "requestBody" in operation:
             ref = _schema_ref(operation["requestBody"].get("content", {}), "application/json")
             if ref is None:
                 raise ValueError(f"{operation_id}: only JSON request bodies are supported")
             body = names.model(ref)
+            rules = _body_rules(operation_id, ref, document)
+            if rules and "BodyRule" not in runtime_names:
+                runtime_names.insert(0, "BodyRule")
+                exported.append("BodyRule")
         ok = operation["responses"].get("200") or operation["responses"].get("201")
         response_ref = _schema_ref(ok.get("content", {}), "application/json")
         if response_ref is None:
@@ -226,7 +313,9 @@ def render(document: Json, model_names: Collection[str], *, header: str) -> str:
             f"    response={response},\n"
             f"    stream_chunk={chunk},\n"
             f"    error={error},\n"
-            f")\n" + (f'"""{summary}"""\n' if summary else "")
+            + (f"    body_rules=({', '.join(rules)},),\n" if rules else "")
+            + ")\n"
+            + (f'"""{summary}"""\n' if summary else "")
         )
     exported.append("ENDPOINTS")
     variables = ", ".join(_snake(o) for o in OPERATIONS)
@@ -240,6 +329,7 @@ def render(document: Json, model_names: Collection[str], *, header: str) -> str:
         header=header,
         typing_imports=", ".join(sorted(names.typing)),
         msgspec_import=f"from msgspec import {', '.join(msgspec_names)}\n\n" if msgspec_names else "",
+        endpoint_imports=", ".join(runtime_names),
         model_imports="\n".join(f"    {n}," for n in sorted(names.used)),
         all_names="\n".join(f'    "{n}",' for n in sorted(exported)),
         parameter_structs="".join(structs),

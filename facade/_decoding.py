@@ -113,8 +113,9 @@ _MISSING = re.compile(r"missing required field `([^`]+)`")
 def error_location(error: msgspec.ValidationError) -> tuple[str, str]:
     """Where a msgspec validation error is, and what it says: ``("messages[1].role",
     "Invalid value 'wizard'")``.  The path has no ``$.``; a missing field is named in it;
-    a map's keys (msgspec's ``[...]``) are left out, so the map itself is named."""
-    message, _, at = str(error).partition(" - at `$")
+    a map's keys (msgspec's ``[...]``, or "at `key` in" for a refused key) are left out,
+    so the map itself is named."""
+    message, _, at = str(error).replace(" - at `key` in `$", " - at `$").partition(" - at `$")
     path = at.rstrip("`").replace("[...]", "").lstrip(".")
     missing = _MISSING.search(message)
     if missing:

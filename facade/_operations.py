@@ -42,7 +42,7 @@ from ._generated.params import (
     ListChatCompletionsQueryParams,
 )
 from ._messages import message_payloads
-from ._request import check_id, unsendable
+from ._request import check_id, check_path_id, unsendable
 from ._results import ChatCompletionOutcome, ChatCompletionResult, P, PageData, listed_results
 
 if TYPE_CHECKING:
@@ -249,6 +249,17 @@ def _request_of(names: frozenset[str]) -> type[msgspec.Struct]:
     )
 
 
+def _check_rules(endpoint: Endpoint[Any, Any, Any, Any, Any], body: msgspec.Struct) -> None:
+    """Refuse a body that breaks a rule across its fields that the spec states
+    (``top_logprobs`` needs ``logprobs``: true), as the server would."""
+    if not endpoint.body_rules:
+        return
+    attributes = dict(zip(type(body).__struct_encode_fields__, type(body).__struct_fields__, strict=True))
+    for rule in endpoint.body_rules:
+        if rule.broken_by(lambda name: getattr(body, attributes[name], None)):
+            raise InvalidRequestError(rule.field, rule.message)
+
+
 def _callback(name: str, value: object) -> Any:
     if value is not None and not callable(value):
         raise InvalidRequestError(name, f"expected a function, got {type(value).__name__}")
@@ -281,7 +292,8 @@ def prepare_create(
         elif name in _STREAM_NAMES:
             streaming[name] = value
         elif name == "stream" and not stream:
-            stream = check_flag("stream", value)
+            # The spec's stream is a boolean or null, null (as absent) meaning not streamed.
+            stream = value is not None and check_flag("stream", value)
         elif name in _API_NAMES:
             fields[name] = value
         else:
@@ -313,6 +325,7 @@ def prepare_create(
     body = CreateChatCompletionRequest(
         **msgspec.structs.asdict(_convert(fields, _request_of(frozenset(fields))))
     )
+    _check_rules(endpoints.create_chat_completion, body)
     # Once checked as the caller gave it: an error names the field the caller set.
     adaptations = adapt(body, target.provider, strict=target.strict_params)
     return CreateCall(
@@ -378,7 +391,7 @@ Completion = ChatCompletion
 def prepare_retrieve(
     completion_id: str, options: RequestOptions
 ) -> Call[Completion, ChatCompletionResult[Any]]:
-    check_id("completion_id", completion_id)
+    check_path_id("completion_id", completion_id)
     path = endpoints.GetChatCompletionPathParameters(completion_id=completion_id)
     return Call(endpoints.get_chat_completion, options, _completion, path=path)
 
@@ -386,7 +399,7 @@ def prepare_retrieve(
 def prepare_update(
     completion_id: str, metadata: Mapping[str, str] | None, options: RequestOptions
 ) -> Call[Completion, ChatCompletionResult[Any]]:
-    check_id("completion_id", completion_id)
+    check_path_id("completion_id", completion_id)
     path = endpoints.UpdateChatCompletionPathParameters(completion_id=completion_id)
     given = None if metadata is None else dict(_mapping("metadata", metadata))
     body = _convert({"metadata": given}, UpdateChatCompletionRequest)
@@ -399,7 +412,7 @@ def _deleted(deleted: ChatCompletionDeleted, response: httpx2.Response) -> bool:
 
 def prepare_delete(completion_id: str, options: RequestOptions) -> Call[ChatCompletionDeleted, bool]:
     """Delete answers True when the completion was deleted and False when there was none."""
-    check_id("completion_id", completion_id)
+    check_path_id("completion_id", completion_id)
     path = endpoints.DeleteChatCompletionPathParameters(completion_id=completion_id)
     return Call(endpoints.delete_chat_completion, options, _deleted, path=path, when_not_found=False)
 
@@ -426,8 +439,6 @@ def _query_and_options(
         if name in _OPTION_NAMES:
             options[name] = value
         elif name in fields:
-            if name == "limit" and isinstance(value, int) and not isinstance(value, bool) and value < 1:
-                raise InvalidRequestError(name, f"expected a number of items of at least 1, got {value}")
             if value is not None:
                 # A mapping (metadata) is copied: the caller's object is not kept.
                 query[name] = (
@@ -454,7 +465,7 @@ def prepare_messages_list(
 ) -> Call[ChatCompletionMessageList, PageData[StoredMessage]]:
     """One page of ``messages.list``."""
     endpoint = endpoints.get_chat_completion_messages
-    check_id("completion_id", completion_id)
+    check_path_id("completion_id", completion_id)
     path = endpoints.GetChatCompletionMessagesPathParameters(completion_id=completion_id)
     if after is not None:
         check_id("after", after)

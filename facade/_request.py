@@ -18,14 +18,22 @@ from ._decoding import encode_json
 from ._exceptions import InvalidRequestError
 from ._generated.endpoints import Endpoint, NoParameters
 
-__all__ = ["MAX_ID_LENGTH", "RequestSpec", "build_request", "check_id", "conceal", "unsendable"]
-
-MAX_ID_LENGTH = 4096
-"""The longest id (or cursor) sent: the API's are a few dozen characters, and a URL
-longer than 64 KiB is refused by httpx2 itself."""
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "RequestSpec",
+    "build_request",
+    "check_id",
+    "check_path_id",
+    "conceal",
+    "unsendable",
+]
 
 MAX_JSON_DEPTH = 128
-"""How deep a body's arrays and objects may nest: the API refuses deeper ones."""
+"""How deep a body's arrays and objects may nest to be sent.  Not a rule of the API
+(spec/ cannot state one, and the API documents none): JSON implementations may limit
+nesting (RFC 8259, section 9), and Python's encoder stops near its recursion limit,
+which moves with the caller's stack and with whatever raised it.  A fixed bound, which
+the local server keeps too, makes "cannot be sent" the same on every call."""
 # Compiled by `re` when first used, not at import: only a body of many brackets needs it.
 _JSON_STRING = rb'"(?:[^"\\]|\\.)*"'
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
@@ -46,20 +54,27 @@ _ENCODING_ERRORS = (
 
 
 def check_id(name: str, value: object) -> str:
-    """An id as it may be sent: a non-blank string that UTF-8 encodes, of sane length."""
+    """An id (or cursor) as it can be sent: a string that UTF-8 encodes.  The spec sets
+    no other bound (a blank or unknown id is the server's to answer, and a URL too
+    long to send is refused when it is built)."""
     if not isinstance(value, str):
         raise InvalidRequestError(name, f"expected a string id, got {type(value).__name__}")
-    if not value.strip():
-        raise InvalidRequestError(name, "an id must not be empty or blank")
-    if len(value) > MAX_ID_LENGTH:
-        raise InvalidRequestError(name, f"an id of {len(value)} characters; at most {MAX_ID_LENGTH}")
     check_text(name, value)
     return value
 
 
+def check_path_id(name: str, value: object) -> str:
+    """An id that goes in the path: as ``check_id``, and not empty, which would make the
+    path another operation's (``/chat/completions/`` instead of one completion's)."""
+    text = check_id(name, value)
+    if not text:
+        raise InvalidRequestError(name, "an empty id would make the path another operation's")
+    return text
+
+
 def _segment(name: str, value: object) -> str:
     # One path segment, whatever the id holds: "/" and "?" included.
-    return urllib.parse.quote(check_id(name, value), safe="")
+    return urllib.parse.quote(check_path_id(name, value), safe="")
 
 
 def _text(name: str, value: object) -> str:
@@ -119,16 +134,18 @@ def _query_pairs(endpoint: Endpoint[Any, Any, Any, Any, Any], query: msgspec.Str
     return pairs
 
 
-def _url(base: str, pairs: list[tuple[str, str]], names: list[str]) -> httpx2.URL:
+def _url(base: str, pairs: list[tuple[str, str]], names: list[str], segments: dict[str, str]) -> httpx2.URL:
     """The URL with its query, parsed: httpx2 takes it as it is instead of parsing it
-    again.  One httpx2 would refuse (too long) names the longest pair's parameter
-    (``names[i]`` is the parameter of ``pairs[i]``)."""
+    again.  One httpx2 would refuse (too long) names its longest part's parameter: a
+    pair's (``names[i]`` is the parameter of ``pairs[i]``) or a path parameter's
+    (``segments``, each by name)."""
     url = base + ("?" + urllib.parse.urlencode(pairs) if pairs else "")
     try:
         return httpx2.URL(url)
     except httpx2.InvalidURL as error:
-        lengths = [len(k) + len(v) for k, v in pairs]
-        name = names[lengths.index(max(lengths))] if pairs else "completion_id"
+        lengths = [(len(k) + len(v), name) for (k, v), name in zip(pairs, names, strict=True)]
+        lengths += [(len(segment), name) for name, segment in segments.items()]
+        name = max(lengths)[1] if lengths else "base_url"
         raise InvalidRequestError(name, f"the request's URL cannot be sent ({error})") from None
 
 
@@ -154,7 +171,7 @@ def unsendable(fields: Iterable[tuple[str, object]]) -> str:
 
 
 def _encode(body: msgspec.Struct, extra: Mapping[str, object] | None) -> bytes:
-    """The JSON body; a value that cannot be encoded, or nests too deeply for the API,
+    """The JSON body; a value that cannot be encoded, or nests deeper than MAX_JSON_DEPTH,
     names its field (or its key of ``extra_body``)."""
     try:
         content = encode_json({**msgspec.to_builtins(body), **extra} if extra else body)
@@ -212,7 +229,8 @@ def build_request(
     path_values: dict[str, object] = {}
     if path is not None and not isinstance(path, NoParameters):
         path_values = {f.encode_name: getattr(path, f.name) for f in msgspec.structs.fields(path)}
-    url_path = endpoint.path.format(**{name: _segment(name, value) for name, value in path_values.items()})
+    segments = {name: _segment(name, value) for name, value in path_values.items()}
+    url_path = endpoint.path.format(**segments)
     pairs = _query_pairs(endpoint, query) if query is not None else []
     names = [k.partition("[")[0] for k, _ in pairs]
     if config.provider.query:  # Azure's api-version: before the caller's, which may override it
@@ -225,7 +243,7 @@ def build_request(
     fixed = not pairs and not path_values  # the same URL every time: parsed once a client
     url = config.routes.get(url_path) if fixed else None
     if url is None:
-        url = _url(config.base_url + url_path, pairs, names)
+        url = _url(config.base_url + url_path, pairs, names, segments)
         if fixed:
             config.routes[url_path] = url
 

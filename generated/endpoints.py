@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from msgspec import UNSET, Struct, UnsetType
 
-from ._endpoint import Endpoint, NoParameters, QueryParameter
+from ._endpoint import BodyRule, Endpoint, NoParameters, QueryParameter
 from .models import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -21,6 +21,7 @@ from .models import (
 )
 
 __all__ = [
+    "BodyRule",
     "DeleteChatCompletionPathParameters",
     "ENDPOINTS",
     "Endpoint",
@@ -107,6 +108,10 @@ create_chat_completion: Endpoint[
     response=ChatCompletion,
     stream_chunk=ChatCompletionChunk,
     error=ErrorResponse,
+    body_rules=(
+        BodyRule("top_logprobs", "logprobs", True),
+        BodyRule("stream_options", "stream", True),
+    ),
 )
 """**Starting a new project?** We recommend trying [Responses](/docs/api-reference/responses) to take advantage of the latest OpenAI platform features. Compare [Chat Completions with Responses](/docs/guides/responses-vs-chat-completions?api-mode=responses). --- Creates a model response for the given chat conversation. Learn more in the [text generation](/docs/guides/text-generation), [vision](/docs/guides/vision), and [audio](/docs/guides/audio) guides. Parameter support can differ depending on the model used to generate the response, particularly for newer reasoning models. Parameters that are only supported for reasoning models are noted below. For the current state of unsupported parameters in reasoning models, [refer to the reasoning guide](/docs/guides/reasoning). Returns a chat completion object, or a streamed sequence of chat completion chunk objects if the request is streamed."""
 

@@ -81,9 +81,6 @@ class ErrorResponse(Model):
 FunctionParameters: TypeAlias = dict[str, Any]
 
 
-Metadata: TypeAlias = dict[str, str] | None
-
-
 ModelIdsShared: TypeAlias = (
     str
     | Literal[
@@ -237,10 +234,6 @@ ResponseModalities: TypeAlias = list[Literal["text", "audio"]] | None
 
 
 ServiceTier: TypeAlias = Literal["auto", "default", "flex", "scale", "priority", "fast"] | str | None
-
-
-class UpdateChatCompletionRequest(Model):
-    metadata: Metadata
 
 
 Verbosity: TypeAlias = Literal["low", "medium", "high"] | None
@@ -406,6 +399,12 @@ class ChatCompletionCustomToolCustomFormatTextFormat(Model, tag_field="type", ta
 class ChatCompletionCustomToolCustomFormatGrammarFormatGrammar(Model):
     definition: str
     syntax: Literal["lark", "regex"]
+
+
+MetadataKey: TypeAlias = Annotated[str, Meta(max_length=64)]
+
+
+MetadataValue: TypeAlias = Annotated[str, Meta(max_length=512)]
 
 
 ModelResponsePropertiesTopLogprobs: TypeAlias = Annotated[int, Meta(ge=0, le=20)]
@@ -596,8 +595,11 @@ class FunctionObject(Model):
     strict: bool | None | UnsetType = UNSET
 
 
+Metadata: TypeAlias = Annotated[dict[MetadataKey, MetadataValue], Meta(max_length=16)]
+
+
 class ModelResponseProperties(Model):
-    metadata: Metadata | UnsetType = UNSET
+    metadata: Metadata | None | UnsetType = UNSET
     top_logprobs: ModelResponsePropertiesTopLogprobs | None | UnsetType = UNSET
     temperature: ModelResponsePropertiesTemperature | None | UnsetType = UNSET
     top_p: ModelResponsePropertiesTopP | None | UnsetType = UNSET
@@ -644,6 +646,10 @@ class ResponseFormatJsonSchema(Model, tag_field="type", tag="json_schema"):
 
 
 StopConfiguration: TypeAlias = str | StopConfigurationArray | None
+
+
+class UpdateChatCompletionRequest(Model):
+    metadata: Metadata | None
 
 
 VoiceIdsOrCustomVoice: TypeAlias = Annotated[VoiceIdsShared | CustomVoice, Meta(title="Voice")]
@@ -907,7 +913,7 @@ class ChatCompletion(Model):
     choices: list[ChatCompletionChoice] = field(default_factory=list)
     created: int = 0
     model: str = ""
-    metadata: Metadata | None = None
+    metadata: dict[str, str] | None = None
     service_tier: ServiceTier | None = None
     system_fingerprint: str | None = None
     object: Literal["chat.completion"] | str = "chat.completion"

@@ -144,7 +144,6 @@ __all__ = [
     "GetChatCompletionMessagesQueryParams",
     "JsonSchemaParam",
     "ListChatCompletionsQueryParams",
-    "MetadataParam",
     "ModerationConfigParam",
     "ModerationParam",
     "ModerationPolicyParam",
@@ -771,9 +770,6 @@ else:  # a TypedDict makes a plain dict
     ChatCompletionCustomToolParam = dict
 
 
-MetadataParam: TypeAlias = Mapping[str, str] | None
-"""The dict form of ``Metadata``."""
-
 ResponseModalitiesParam: TypeAlias = Sequence[Literal["text", "audio"]] | None
 """The dict form of ``ResponseModalities``."""
 
@@ -910,7 +906,7 @@ ChatCompletionToolUnionParam: TypeAlias = (
 class CreateChatCompletionParams(TypedDict, total=False):
     """The fields of ``CreateChatCompletionRequest`` as keyword arguments; every key is optional here."""
 
-    metadata: MetadataParam
+    metadata: Mapping[str, str] | None
     temperature: float | None
     top_p: float | None
     user: str
@@ -1043,7 +1039,7 @@ CREATE_CHAT_COMPLETION_KEYWORD_EXCLUSIONS: Mapping[str, str] = {
 class UpdateChatCompletionParams(TypedDict, total=False):
     """The fields of ``UpdateChatCompletionRequest`` as keyword arguments; every key is optional here."""
 
-    metadata: MetadataParam
+    metadata: Mapping[str, str] | None
 
 
 class ListChatCompletionsQueryParams(TypedDict, total=False):

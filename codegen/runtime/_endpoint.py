@@ -7,13 +7,14 @@ generated from the spec.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Generic, Literal, TypeVar
 
-from msgspec import Struct
+from msgspec import UNSET, Struct, json
 
 from .models import ErrorResponse
 
-__all__ = ["Endpoint", "NoParameters", "QueryParameter"]
+__all__ = ["BodyRule", "Endpoint", "NoParameters", "QueryParameter"]
 
 PathT = TypeVar("PathT", bound=Struct)
 QueryT = TypeVar("QueryT", bound=Struct)
@@ -40,6 +41,37 @@ class QueryParameter(Struct, frozen=True):
     explode: bool = True
 
 
+class BodyRule(Struct, frozen=True):
+    """A rule across two fields of a request body, which the body's type cannot hold:
+    ``field``, given and not null, needs ``needs`` to be ``value``.  The spec states it
+    as a combination the body's schema refuses (``not: {anyOf: [...]}``, which
+    codegen.stubs reads); the client checks it before sending and the local server
+    before answering, with one message.
+    """
+
+    field: str
+    """The field that needs another, as the API spells it (``top_logprobs``)."""
+    needs: str
+    """The field it needs (``logprobs``)."""
+    value: bool | int | float | str
+    """The value that field must have (``True``)."""
+
+    def broken_by(self, value_of: Callable[[str], object]) -> bool:
+        """Whether a body breaks the rule; ``value_of(name)`` is the body's value of the
+        field the API calls ``name``, None or ``UNSET`` when it is not given."""
+        given = value_of(self.field)
+        if given is None or given is UNSET:
+            return False
+        needed = value_of(self.needs)
+        # `1 == True` in Python, not in JSON: the type must match too.
+        return not (type(needed) is type(self.value) and needed == self.value)
+
+    @property
+    def message(self) -> str:
+        """What an error says of a body that breaks it."""
+        return f"{self.field} is only allowed when {self.needs} is {json.encode(self.value).decode()}"
+
+
 class Endpoint(Struct, Generic[PathT, QueryT, BodyT, ResponseT, ChunkT], frozen=True):
     """One operation of the API, as the spec describes it."""
 
@@ -55,3 +87,5 @@ class Endpoint(Struct, Generic[PathT, QueryT, BodyT, ResponseT, ChunkT], frozen=
     stream_chunk: type[ChunkT] | None
     """The type of one server-sent event's data when the operation streams."""
     error: type[ErrorResponse]
+    body_rules: tuple[BodyRule, ...] = ()
+    """The rules across the fields of the body that its type cannot hold."""

@@ -55,19 +55,41 @@ def test_delete_is_true_then_false(client: OpenAI) -> None:
     assert client.chat.completions.delete(completion_id) is False
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "\t\n"])
-def test_empty_or_blank_ids_raise_before_sending(server: LocalServer, client: OpenAI, bad: str) -> None:
+def test_an_empty_id_raises_before_sending(server: LocalServer, client: OpenAI) -> None:
+    # The path would be another operation's: `/chat/completions/` names no completion.
     completions = client.chat.completions
     for call in (
-        lambda: completions.retrieve(bad),
-        lambda: completions.update(bad, {}),
-        lambda: completions.delete(bad),
-        lambda: completions.messages.list(bad),
+        lambda: completions.retrieve(""),
+        lambda: completions.update("", {}),
+        lambda: completions.delete(""),
+        lambda: completions.messages.list(""),
     ):
         with pytest.raises(InvalidRequestError) as raised:
             call()
         assert raised.value.param == "completion_id"
     assert server.requests == []
+
+
+@pytest.mark.parametrize("blank", ["   ", "\t\n"])
+def test_a_blank_id_is_sent_and_the_server_answers(server: LocalServer, client: OpenAI, blank: str) -> None:
+    # spec/ sets no bound on an id but its type: a blank one is the server's to answer.
+    completions = client.chat.completions
+    with pytest.raises(NotFoundError):
+        completions.retrieve(blank)
+    with pytest.raises(NotFoundError):
+        completions.update(blank, {})
+    with pytest.raises(NotFoundError):
+        completions.messages.list(blank)
+    assert completions.delete(blank) is False
+    assert {r.path for r in server.requests} == {
+        f"/v1/chat/completions/{blank}",
+        f"/v1/chat/completions/{blank}/messages",
+    }
+    # ...and so is a blank or empty cursor, which names no completion: the list from its start.
+    ids = _stored(client, 2)
+    for after in ("", blank):
+        assert [c.id for c in completions.list(after=after).data] == ids
+        assert server.last_request.params["after"] == after
 
 
 def test_ids_are_one_url_encoded_path_segment(server: LocalServer, client: OpenAI) -> None:
@@ -115,6 +137,25 @@ def test_list_filters_go_out_as_the_api_wants(server: LocalServer, client: OpenA
         ("metadata[team]", "2"),
         ("order", "desc"),
     )
+
+
+def test_a_limit_of_zero_is_sent_and_answered(server: LocalServer, client: OpenAI) -> None:
+    ids = _stored(client, 2)
+    page = client.chat.completions.list(limit=0)
+    assert server.last_request.query == (("limit", "0"),)
+    assert (page.data, page.has_more) == ([], True)
+    messages = client.chat.completions.messages.list(ids[0], limit=0)
+    assert server.last_request.query == (("limit", "0"),)
+    assert (messages.data, messages.has_more) == ([], True)
+
+
+def test_list_after_a_completion_outside_the_filters(client: OpenAI) -> None:
+    first = _stored(client, 1, metadata={"team": "1"})
+    other = _stored(client, 1, metadata={"team": "2"})
+    last = _stored(client, 1, metadata={"team": "1"})
+    listed = client.chat.completions.list(metadata={"team": "1"}, after=other[0])
+    assert [c.id for c in listed.data] == last
+    assert [c.id for c in client.chat.completions.list(metadata={"team": "1"})] == first + last
 
 
 def test_list_checks_its_parameters_before_sending(server: LocalServer, client: OpenAI) -> None:

@@ -119,6 +119,51 @@ def test_an_inline_schema_is_named_from_its_place() -> None:
     }
 
 
+def test_a_bounded_map_is_unwrapped_and_its_keys_and_values_named() -> None:
+    # datamodel-codegen checks a map's number of pairs only on an alias null is no member
+    # of, and its keys only when they are a named type (spec/overlay.yaml bounds Metadata).
+    document: dict[str, Any] = {
+        "components": {
+            "schemas": {
+                "Metadata": {
+                    "anyOf": [
+                        {
+                            "type": "object",
+                            "maxProperties": 16,
+                            "propertyNames": {"type": "string", "maxLength": 64},
+                            "additionalProperties": {"type": "string", "maxLength": 512},
+                        },
+                        {"type": "null"},
+                    ]
+                },
+                "Tags": {"type": "object", "additionalProperties": {"type": "string"}},
+                "Holder": {
+                    "type": "object",
+                    "properties": {
+                        "metadata": {"$ref": "#/components/schemas/Metadata"},
+                        "tags": {"$ref": "#/components/schemas/Tags"},
+                    },
+                },
+            }
+        }
+    }
+    names = schema_names(document)
+    assert (names["Metadata{key}"], names["Metadata{value}"]) == ("MetadataKey", "MetadataValue")
+    assert not [place for place in names if place.startswith("Tags{")]  # plain keys and values stay inline
+    named = name_schemas(document)["components"]["schemas"]
+    assert named["Metadata"] == {
+        "type": "object",
+        "maxProperties": 16,
+        "propertyNames": {"$ref": "#/components/schemas/MetadataKey"},
+        "additionalProperties": {"$ref": "#/components/schemas/MetadataValue"},
+    }
+    assert named["MetadataKey"] == {"type": "string", "maxLength": 64}
+    assert named["Holder"]["properties"]["metadata"] == {
+        "anyOf": [{"$ref": "#/components/schemas/Metadata"}, {"type": "null"}]
+    }
+    assert named["Holder"]["properties"]["tags"] == {"$ref": "#/components/schemas/Tags"}
+
+
 def test_a_name_that_is_taken_is_an_error_not_a_number() -> None:
     document = {
         "components": {

@@ -56,6 +56,14 @@ def test_valid_create_is_accepted(prism: httpx2.Client) -> None:
             {**VALID, "stream_options": {"include_usage": "yes"}},
             ("request.body.stream_options.include_usage", "type"),
         ),
+        # What spec/overlay.yaml writes down from upstream's descriptions.
+        (
+            {**VALID, "metadata": {f"k{i}": "v" for i in range(17)}},
+            ("request.body.metadata", "maxProperties"),
+        ),
+        ({**VALID, "metadata": {"k" * 65: "v"}}, ("request.body.metadata", "propertyNames")),
+        ({**VALID, "top_logprobs": 2}, ("request.body", "not")),
+        ({**VALID, "stream_options": {"include_usage": True}}, ("request.body", "not")),
     ],
 )
 def test_invalid_create_gets_422(
@@ -64,6 +72,11 @@ def test_invalid_create_gets_422(
     response = prism.post("/chat/completions", json=body)
     assert response.status_code == 422
     assert expected in _violations(response), _violations(response)
+
+
+def test_what_the_rules_allow_is_accepted(prism: httpx2.Client) -> None:
+    for fields in ({"top_logprobs": 2, "logprobs": True}, {"top_logprobs": None}, {"stream_options": None}):
+        assert prism.post("/chat/completions", json={**VALID, **fields}).status_code == 200, fields
 
 
 def test_update_requires_string_metadata(prism: httpx2.Client) -> None:
