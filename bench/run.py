@@ -14,7 +14,9 @@ is asserted.
 Workloads (BENCH_ONLY names): stream, rps, cold, create, logprobs, listing (peak memory
 and the listing series), growth (the stream and logprobs series), held (what a long
 stream holds), bulk (bulk() against the loop users write by hand, resuming, and bulk()'s
-peak memory at 100,000 requests), limited (both again, with the server's rate limits on).
+peak memory at 100,000 requests), limited (both again, with the server's rate limits on),
+writes (the local server with and without write coalescing, handing a stream's events to
+uvicorn together or one by one).
 """
 
 from __future__ import annotations
@@ -52,7 +54,19 @@ FEW_ROUNDS = min(ROUNDS, 3)
 # A sample lasts at least this long, so that the timer's and the scheduler's noise stays
 # small against it: a fast call is repeated as often as that takes.
 MIN_SAMPLE = 0.2
-WORKLOADS = ("stream", "rps", "cold", "create", "logprobs", "listing", "growth", "held", "bulk", "limited")
+WORKLOADS = (
+    "stream",
+    "rps",
+    "cold",
+    "create",
+    "logprobs",
+    "listing",
+    "growth",
+    "held",
+    "bulk",
+    "limited",
+    "writes",
+)
 ONLY = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name}
 
 # --- canned answers ------------------------------------------------------------------
@@ -880,6 +894,273 @@ def rate_limited(size: int = LIMITED_REQUESTS) -> dict[str, dict[str, Any]]:
     return figures
 
 
+# --- 9. the local server's writes ----------------------------------------------------------
+
+# The four servers differ by a few per cent where they differ at all, on a machine whose
+# noise is larger than that: many short rounds, never fewer than 21.
+WRITES_ROUNDS = max(3 * ROUNDS, 21)
+# The default model echoes it word by word: a stream of 32 events and [DONE].
+WORDS_30 = [{"role": "user", "content": " ".join(f"word{i}" for i in range(30))}]
+# name: (each event of a stream handed to uvicorn as a message of its own, write coalescing)
+WRITERS = {
+    "as it is": (False, False),
+    "+ write coalescing": (False, True),
+    "events one by one": (True, False),
+    "events one by one + write coalescing": (True, True),
+}
+
+
+class _CoalescingTransport:
+    """The write coalescing the local server had until its streams handed their events
+    over together: what one turn of the loop writes leaves in one send (at most 64 KiB
+    held), so that uvicorn's writes of a head, a body and each event of a stream make
+    one TCP segment.  Closing or aborting sends what is held first."""
+
+    def __init__(self, transport: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: list[bytes] = []
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        if not self._held:
+            self._loop.call_soon(self.flush)
+        self._held.append(bytes(data))
+        self._size += len(data)
+        if self._size >= 64 * 1024:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._held:
+            data = b"".join(self._held)
+            self._held.clear()
+            self._size = 0
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self.flush()
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class _CountingTransport:
+    """Counts the writes that reach the connection's own transport (a TCP segment each:
+    asyncio and uvloop set TCP_NODELAY)."""
+
+    def __init__(self, transport: Any, counts: dict[str, int]) -> None:
+        self._transport = transport
+        self._counts = counts
+
+    def write(self, data: bytes) -> None:
+        self._counts["writes"] += 1
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def _writer_protocol(coalesce: bool, counts: dict[str, int] | None) -> type:
+    """uvicorn's own HTTP protocol (httptools' when installed), on a coalescing transport
+    if asked, on a counting one under it if asked."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    class Protocol(AutoHTTPProtocol):  # type: ignore[misc, valid-type]
+        def connection_made(self, transport: Any) -> None:
+            if counts is not None:
+                transport = _CountingTransport(transport, counts)
+            if coalesce:
+                transport = _CoalescingTransport(transport, asyncio.get_running_loop())
+            super().connection_made(transport)
+
+    return Protocol
+
+
+class _EventByEvent:
+    """The local server's application; with ``one_by_one``, each event of a stream goes to
+    uvicorn as a message of its own, as the server sent them until it handed them over
+    together (the other servers pass through the same wrapper, doing nothing)."""
+
+    def __init__(self, app: Any, one_by_one: bool) -> None:
+        self.app = app
+        self.one_by_one = one_by_one
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if not self.one_by_one:
+            await self.app(scope, receive, send)
+            return
+
+        async def each(message: dict[str, Any]) -> None:
+            body = message.get("body")
+            # An answer in JSON never holds a raw b"\n\n": only a stream's events end so.
+            if message["type"] != "http.response.body" or not body or b"\n\n" not in body:
+                await send(message)
+                return
+            *events, rest = body.split(b"\n\n")
+            for event in events:
+                await send({"type": "http.response.body", "body": event + b"\n\n", "more_body": True})
+            await send(
+                {"type": "http.response.body", "body": rest, "more_body": message.get("more_body", False)}
+            )
+
+        await self.app(scope, receive, each)
+
+
+@contextlib.contextmanager
+def _writers(counts: dict[str, dict[str, int]] | None = None) -> Iterator[dict[str, str]]:
+    """A local server of each of WRITERS, each in a thread of this process as
+    LocalServer runs (its clients share the interpreter with it, as a test suite's do):
+    their URLs, by name."""
+    import threading
+
+    from completionkit.testing._app import App
+    from completionkit.testing._server import ServingServer, server_config
+    from completionkit.testing._state import ServerState
+
+    running = []
+    urls: dict[str, str] = {}
+    try:
+        for name, (one_by_one, coalesce) in WRITERS.items():
+            state = ServerState(api_key=None, db=None)
+            config = server_config(_EventByEvent(App(state), one_by_one), host="127.0.0.1", port=0)  # type: ignore[arg-type]
+            config.http = _writer_protocol(coalesce, None if counts is None else counts[name])
+            server = ServingServer(config)
+            thread = threading.Thread(target=server.run, daemon=True)
+            thread.start()
+            server.ready.wait()
+            running.append((server, thread, state))
+            urls[name] = f"http://127.0.0.1:{server.bound_port}/v1"
+        yield urls
+    finally:
+        for server, thread, state in running:
+            server.should_exit = True
+            thread.join()
+            state.store.close()
+
+
+def _writes_calls(url: str) -> dict[str, Callable[[], tuple[int, float, float]]]:
+    """Each workload of 9 against the server at ``url``.  A run makes its client, opens its
+    connections with requests of its own kind, then makes its requests: it returns how
+    many requests it made in all, and the time and the CPU time per request of the latter."""
+    import httpx2
+
+    from completionkit import AsyncOpenAI, OpenAI
+
+    def sync(stream: bool, n: int) -> Callable[[], tuple[int, float, float]]:
+        def run() -> tuple[int, float, float]:
+            client = OpenAI(api_key="k", base_url=url)
+            try:
+                if stream:
+                    one = lambda: client.chat.completions.create(WORDS_30, model="m", stream=True)  # noqa: E731
+                else:
+                    one = lambda: client.chat.completions.create(MESSAGES, model="m")  # noqa: E731
+                one()
+                start, start_cpu = time.perf_counter(), time.process_time()
+                for _ in range(n):
+                    one()
+                return n + 1, (time.perf_counter() - start) / n, (time.process_time() - start_cpu) / n
+            finally:
+                client.close()
+
+        return run
+
+    def in_flight(stream: bool, n: int, at_once: int) -> Callable[[], tuple[int, float, float]]:
+        async def main() -> tuple[int, float, float]:
+            pool = httpx2.AsyncClient(
+                limits=httpx2.Limits(max_connections=at_once, max_keepalive_connections=at_once)
+            )
+            client = AsyncOpenAI(api_key="k", base_url=url, http_client=pool)
+            gate = asyncio.Semaphore(at_once)
+
+            async def one() -> None:
+                async with gate:
+                    if stream:
+                        await client.chat.completions.create(WORDS_30, model="m", stream=True)
+                    else:
+                        await client.chat.completions.create(MESSAGES, model="m")
+
+            try:
+                await asyncio.gather(*(one() for _ in range(at_once)))
+                start, start_cpu = time.perf_counter(), time.process_time()
+                await asyncio.gather(*(one() for _ in range(n)))
+                return n + at_once, (time.perf_counter() - start) / n, (time.process_time() - start_cpu) / n
+            finally:
+                await client.close()
+
+        return lambda: asyncio.run(main())
+
+    return {
+        "creates, one at a time (sync)": sync(False, 150),
+        "32-event streams, one at a time (sync)": sync(True, 60),
+        "creates, 50 in flight (async)": in_flight(False, 200, 50),
+        "32-event streams, 25 in flight (async)": in_flight(True, 100, 25),
+    }
+
+
+@contextlib.contextmanager
+def _counting_reads(counts: dict[str, int]) -> Iterator[None]:
+    """Counts the reads of both clients' connections (httpcore2's, under httpx2)."""
+    from httpcore2._backends.anyio import AnyIOStream
+    from httpcore2._backends.sync import SyncStream
+
+    sync_read, async_read = SyncStream.read, AnyIOStream.read
+
+    def read(self: Any, max_bytes: int, timeout: float | None = None) -> bytes:
+        counts["reads"] += 1
+        return sync_read(self, max_bytes, timeout)
+
+    async def aread(self: Any, max_bytes: int, timeout: float | None = None) -> bytes:
+        counts["reads"] += 1
+        return await async_read(self, max_bytes, timeout)
+
+    SyncStream.read, AnyIOStream.read = read, aread  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        SyncStream.read, AnyIOStream.read = sync_read, async_read  # type: ignore[method-assign]
+
+
+def server_writes() -> dict[str, Any]:
+    """Every workload of 9 on every server of WRITERS: the time and the CPU time (the
+    client's and the server's: one process) per request, in rounds; then, in a run of each
+    apart, the server's writes and the client's reads per request."""
+    time_taken: dict[str, Samples] = {}
+    cpu: dict[str, Samples] = {}
+    with _writers() as urls:
+        runs = {name: _writes_calls(url) for name, url in urls.items()}
+        for workload in runs["as it is"]:
+            cpu[workload] = {name: [] for name in urls}
+
+            def measure(name: str, workload: str = workload) -> Callable[[], float]:
+                def sample() -> float:
+                    _, per_request, cpu_per_request = runs[name][workload]()
+                    cpu[workload][name].append(cpu_per_request)
+                    return per_request
+
+                return sample
+
+            time_taken[workload] = _rounds({name: measure(name) for name in urls}, WRITES_ROUNDS)
+    counts: dict[str, dict[str, int]] = {name: {"writes": 0, "reads": 0} for name in WRITERS}
+    per_request: dict[str, dict[str, tuple[float, float]]] = {}
+    with _writers(counts) as urls:
+        for workload in time_taken:
+            per_request[workload] = {}
+            for name, url in urls.items():
+                counts[name].update(writes=0, reads=0)
+                with _counting_reads(counts[name]):
+                    made, _, _ = _writes_calls(url)[workload]()
+                per_request[workload][name] = (counts[name]["writes"] / made, counts[name]["reads"] / made)
+    return {"time": time_taken, "cpu": cpu, "counts": per_request}
+
+
 # --- the report ----------------------------------------------------------------------------
 
 
@@ -1083,6 +1364,56 @@ def _bulk_lines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _writes_lines(results: dict[str, Any]) -> list[str]:
+    if "writes" not in results:
+        return []
+    w = results["writes"]
+
+    def per_request(v: float) -> str:
+        return f"{v * 1e6:,.0f} µs"
+
+    def to_as_it_is(samples: Samples, name: str) -> str:
+        return "" if name == "as it is" else f"{_ratio(samples, name, 'as it is'):.2f}×"
+
+    def spread(over: str, under: str) -> str:
+        ratios = [
+            _ratio(w[kind][workload], over, under) for workload in w["time"] for kind in ("time", "cpu")
+        ]
+        return f"{min(ratios):.2f}× to {max(ratios):.2f}×"
+
+    lines = [
+        "## The local server's writes",
+        "",
+        "Workload 9: the local server four ways (see Workloads), each figure the median of "
+        f"{WRITES_ROUNDS} rounds, each ratio the median of the per-round ratios to the server as it is.",
+        "",
+        "| workload | server | time per request | ÷ as it is | CPU time per request | ÷ as it is "
+        "| server writes per request | client reads per request |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for workload, samples in w["time"].items():
+        cpu = w["cpu"][workload]
+        for name in WRITERS:
+            writes, reads = w["counts"][workload][name]
+            lines.append(
+                f"| {workload if name == 'as it is' else ''} | {name} | {per_request(_median(samples, name))} "
+                f"| {to_as_it_is(samples, name)} | {per_request(_median(cpu, name))} | {to_as_it_is(cpu, name)} "
+                f"| {writes:.2f} | {reads:.2f} |"
+            )
+    lines += [
+        "",
+        "Over the four workloads, time and CPU time: write coalescing takes the server as it is "
+        f"{spread('+ write coalescing', 'as it is')} as long; on a server handing uvicorn a stream's "
+        f"events one by one, {spread('events one by one + write coalescing', 'events one by one')}. "
+        "The server as it is takes "
+        f"{spread('as it is', 'events one by one + write coalescing')} as long as the one with both "
+        "(events one by one and write coalescing, as the local server was before it handed a "
+        "stream's events over together).",
+        "",
+    ]
+    return lines
+
+
 def _growth_lines(results: dict[str, Any]) -> list[str]:
     series = _series(results)
     if not series:
@@ -1224,6 +1555,18 @@ WORKLOAD_NOTES = [
     f"and the rest meet the limit ({BULK_REQUESTS:,} requests at 20 a second would take 17 minutes); "
     "openai's `max_retries` is 1,000, so that no request fails for want of retries; the 429s are "
     "counted by an httpx2 response hook on each client's pool.",
+    "**9. The local server's writes**: the local server in a thread of the benchmark's process, "
+    "as `LocalServer` runs (its client shares the interpreter with it, as a test suite's does), "
+    "four ways: as it is (uvicorn's own HTTP protocol, a stream's ready events handed to uvicorn "
+    "in one message); with write coalescing (a transport under uvicorn's protocol that sends what "
+    "one turn of the loop writes in one send: an answer's head and body in one TCP segment, a "
+    "stream's events too); handing uvicorn each event of a stream as a message of its own, which "
+    "uvicorn writes apart; and both. completionkit's clients: 150 creates and 60 streams of 32 "
+    "events one at a time (sync); 200 creates with 50 in flight and 100 streams with 25 in flight "
+    "(async); each run after requests of its own kind that open its connections. The time and the "
+    "CPU time (of the process: client and server) per request. Writes are those that reach the "
+    "connection's transport (a TCP segment each: asyncio and uvloop set TCP_NODELAY), reads those "
+    "of the client's connections, counted in a run apart, connection-opening requests included.",
 ]
 
 
@@ -1260,6 +1603,7 @@ def _report(results: dict[str, Any]) -> str:
         ]
     lines += _bulk_lines(results)
     lines += _growth_lines(results)
+    lines += _writes_lines(results)
     lines += ["## Workloads", "", *(f"- {note}" for note in WORKLOAD_NOTES), ""]
     if "cold" in results:
         c = results["cold"]
@@ -1309,6 +1653,7 @@ def main() -> None:
         "held": held_while_streaming,
         "bulk": bulk_runs,
         "limited": rate_limited,
+        "writes": server_writes,
     }
     results: dict[str, Any] = {}
     began = time.perf_counter()

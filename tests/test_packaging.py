@@ -4,6 +4,7 @@ nothing else, and that installs and runs."""
 
 from __future__ import annotations
 
+import configparser
 import subprocess
 import sys
 import tarfile
@@ -64,6 +65,14 @@ def test_generated_code_installs_under_the_package(built: Artifacts) -> None:
         "completionkit/_generated/endpoints.py",
     } <= names
     assert not any(n.startswith(("facade/", "generated/", "codegen/", "tests/")) for n in names)
+
+
+def test_the_wheel_registers_the_pytest_plugin(built: Artifacts) -> None:
+    (name,) = [n for n in built.wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
+    entry_points = configparser.ConfigParser()
+    entry_points.read_string(built.wheel.read(name).decode())
+    assert dict(entry_points["pytest11"]) == {"completionkit": "completionkit._pytest_plugin"}
+    assert "completionkit/_pytest_plugin.py" in built.wheel.namelist()
 
 
 def _metadata(wheel: zipfile.ZipFile) -> Message:

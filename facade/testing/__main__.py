@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 
 from .._providers import BUILTIN_PROFILES
-from ._app import App, ServerState
+from ._app import App
+from ._cassette import CassettePlayer
 from ._limits import RateLimits
 from ._profiles import resolve_profile
 from ._server import ServingServer, server_config
+from ._state import ServerState
 
 
 def _per_minute(text: str) -> int:
@@ -26,7 +28,15 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m completionkit.testing",
         description="An OpenAI-compatible chat-completions server with a deterministic model.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help=(
+            "address to listen on (default: 127.0.0.1, this machine only); another address "
+            "exposes the control routes (/_completionkit/: reset, queue replies and faults, "
+            "read the requests) to whoever reaches it, unless --no-control"
+        ),
+    )
     parser.add_argument(
         "--port", type=int, default=8080, help="port to listen on (default: 8080; 0 picks a free one)"
     )
@@ -53,12 +63,35 @@ def main(argv: list[str] | None = None) -> None:
         metavar="N",
         help="answer 429 past N tokens a minute of create requests (default: no limit)",
     )
+    parser.add_argument(
+        "--cassette",
+        metavar="FILE",
+        help="answer with the recorded answers of this cassette (a file that testing.Cassette recorded)",
+    )
+    parser.add_argument(
+        "--no-control",
+        dest="control",
+        action="store_false",
+        help=(
+            "turn off the control routes under /_completionkit/ (by which a test in another "
+            "process drives the server: completionkit.testing.ServerControl)"
+        ),
+    )
     args = parser.parse_args(argv)
+    cassette: CassettePlayer | None = None
+    if args.cassette is not None:
+        try:
+            cassette = CassettePlayer(args.cassette)
+        except (OSError, ValueError) as error:  # CassetteError is a ValueError, naming the line
+            parser.error(f"--cassette: {error}")
     limits = RateLimits(
         requests_per_minute=args.requests_per_minute, tokens_per_minute=args.tokens_per_minute
     )
     profile = resolve_profile(args.profile)
-    state = ServerState(api_key=args.api_key, db=args.db, rate_limits=limits, profile=profile)
+    state = ServerState(
+        api_key=args.api_key, db=args.db, rate_limits=limits, profile=profile, control=args.control
+    )
+    state.use_cassette(cassette, setting=True)
 
     def announce(port: int) -> None:
         # The URL stays the line's last word: scripts read it there.

@@ -2,110 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
+import os
 import threading
 import types
-import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import httpx2
 import uvicorn
 
 from .._providers import ProviderProfile
-from ._app import App, RecordedRequest, ServerState
+from ._app import App
+from ._cassette import Cassette, CassettePlayer, Interaction
+from ._control import Only, check_operation, store_completion
 from ._faults import Fault
 from ._limits import RateLimits
 from ._model import Reply
 from ._profiles import resolve_profile
+from ._state import RecordedRequest, ServerState
 from ._store import Store
 
 __all__ = ["LocalServer", "ServingServer", "server_config"]
 
 STARTUP_TIMEOUT = 30.0
-
-
-# Anything held longer than this is sent at once: a long stream goes out in pieces.
-_COALESCE_LIMIT = 64 * 1024
-
-
-class _CoalescingTransport:
-    """A connection's transport that sends what one turn of the loop writes in one go.
-
-    uvicorn writes a response's head and its body separately, and each write is a send
-    of its own: two TCP segments, so a client reads twice (and an async client waits on
-    its loop twice) for one answer.  Held until the loop's next turn, they leave as one.
-    Closing or aborting sends what is held first: a connection dropped half way through
-    an answer (Fault.drop) still delivers the half.  Everything else is the transport's.
-    """
-
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
-        self._transport = transport
-        self._loop = loop
-        self._held: list[bytes] = []
-        self._size = 0
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        if not data:
-            return
-        if not self._held:
-            self._loop.call_soon(self.flush)
-        self._held.append(bytes(data))
-        self._size += len(data)
-        if self._size >= _COALESCE_LIMIT:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._held:
-            data = b"".join(self._held)
-            self._held.clear()
-            self._size = 0
-            if not self._transport.is_closing():
-                self._transport.write(data)
-
-    def close(self) -> None:
-        self.flush()
-        self._transport.close()
-
-    def abort(self) -> None:
-        self.flush()
-        self._transport.abort()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
-def _coalescing(transport: asyncio.BaseTransport) -> asyncio.Transport:
-    # uvloop's transports are asyncio.Transports in all but their class; and the
-    # coalescing one stands in for the transport it holds.
-    held = _CoalescingTransport(typing.cast(asyncio.Transport, transport), asyncio.get_running_loop())
-    return typing.cast(asyncio.Transport, held)
-
-
-class _OnCoalescingTransport(asyncio.Protocol):
-    """Put before one of uvicorn's HTTP protocols: it is handed the coalescing transport."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(_coalescing(transport))
-
-
-def _protocol_class() -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol, on a coalescing transport: httptools' (in C) when the
-    `testing` extra installed it, h11's when not."""
-    if importlib.util.find_spec("httptools") is not None:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-        class HttpTools(_OnCoalescingTransport, HttpToolsProtocol):
-            pass
-
-        return HttpTools
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-
-    class H11(_OnCoalescingTransport, H11Protocol):
-        pass
-
-    return H11
 
 
 def server_config(app: App, *, host: str, port: int) -> uvicorn.Config:
@@ -120,7 +39,12 @@ def server_config(app: App, *, host: str, port: int) -> uvicorn.Config:
         # httptools and uvloop (the `testing` extra installs both) when they are there,
         # h11 and asyncio's own loop when not: the same server, in C where it can be.
         # Either way a request costs the server a fraction of what it costs a client.
-        http=_protocol_class(),
+        # uvicorn's own protocol writes an answer's head and body apart: two TCP segments
+        # where one would do.  Coalescing them (a transport under uvicorn's protocol)
+        # changed the time of a request by 4% at most, either way, creates and streams,
+        # sync and async (bench/run.py, workload 9): not worth reaching into uvicorn.
+        # A write per stream event did cost; _streaming.py hands them over together.
+        http="auto",
         loop="auto",
         # Nothing here reads the client's address: X-Forwarded-For is not worth a
         # middleware on every request.
@@ -167,6 +91,10 @@ class ServingServer(uvicorn.Server):
             self.ready.set()  # a failed startup must not leave start() waiting
 
 
+def _player(cassette: str | os.PathLike[str] | Cassette) -> CassettePlayer:
+    return CassettePlayer(cassette.path if isinstance(cassette, Cassette) else cassette)
+
+
 class LocalServer:
     """An OpenAI-compatible chat-completions server on 127.0.0.1, for tests and demos:
 
@@ -182,6 +110,14 @@ class LocalServer:
     ``profile`` makes it answer as a provider does (``"groq"``, any name of
     ``BUILTIN_PROFILES``, or a ``ProviderProfile``): its refusals, its field names, its
     headers.  None (the default) is the server of spec/.  ``ValueError`` for an unknown name.
+
+    ``cassette`` (a file a ``Cassette`` recorded) makes it answer every request with the
+    recorded answer of the interaction the request matches (see ``play``).
+
+    The API is served at the root too (``/chat/completions``, ``root_url``).  Below
+    ``/_completionkit/`` are its control routes: what this object does (``reset``,
+    ``queue``, ``inject``, ``store_completion``, ``requests``), over HTTP, for a test in
+    another process (``ServerControl``); ``control=False`` turns them off.
     """
 
     def __init__(
@@ -192,9 +128,15 @@ class LocalServer:
         api_key: str | None = None,
         db: str | None = None,
         rate_limits: RateLimits | None = None,
+        cassette: str | os.PathLike[str] | Cassette | None = None,
+        control: bool = True,
     ) -> None:
         self._profile = resolve_profile(profile)
-        self._state = ServerState(api_key=api_key, db=db, rate_limits=rate_limits, profile=self._profile)
+        self._state = ServerState(
+            api_key=api_key, db=db, rate_limits=rate_limits, profile=self._profile, control=control
+        )
+        if cassette is not None:
+            self._state.use_cassette(_player(cassette), setting=True)
         self._server = ServingServer(server_config(App(self._state), host="127.0.0.1", port=port))
         self._thread: threading.Thread | None = None
         self._port: int | None = None
@@ -253,6 +195,12 @@ class LocalServer:
         return f"http://127.0.0.1:{self._port}/v1"
 
     @property
+    def root_url(self) -> str:
+        """The server's root, ``http://127.0.0.1:PORT``: it serves the API there too
+        (``/chat/completions``), and its control routes below ``/_completionkit/``."""
+        return self.url.removesuffix("/v1")
+
+    @property
     def port(self) -> int:
         """The port the server listens on (chosen by the system unless ``port=`` said)."""
         if self._port is None:
@@ -269,15 +217,67 @@ class LocalServer:
         """The stored completions, to inspect or to fill directly."""
         return self._state.store
 
-    def queue(self, *replies: Reply) -> None:
-        """Make these the model's next answers, one per create request, in order."""
-        self._state.queue(replies)
+    def queue(self, *replies: Reply, only: Only | None = None) -> None:
+        """Make these the model's next answers, one per create request, in order.
+
+        ``only="stream"`` keeps them for streamed create requests (``stream: true``),
+        ``only="plain"`` for the others; a request takes the first queued reply meant for
+        its kind, and leaves the others queued.
+        """
+        if only not in (None, "stream", "plain"):
+            raise ValueError(f"only must be 'stream', 'plain' or None, not {only!r}")
+        self._state.queue(replies, only)
+
+    @property
+    def queued_replies(self) -> int:
+        """How many queued replies no request has taken yet."""
+        return self._state.queued_replies()
+
+    def clear_replies(self) -> None:
+        """Forget the queued replies: the deterministic model answers again."""
+        self._state.clear_replies()
 
     def inject(self, fault: Fault, *, times: int = 1, operation: str | None = None) -> None:
-        """Apply ``fault`` to the next ``times`` requests (of ``operation``, an operation id, if given)."""
+        """Apply ``fault`` to the next ``times`` requests (of ``operation``, an operation id, if given).
+
+        ``ValueError`` for an operation id the server has not (``createChatCompletion``,
+        ``getChatCompletion``, ... and ``listModels`` are).
+        """
         if times < 1:
             raise ValueError("times must be at least 1")
+        check_operation(operation)
         self._state.inject(fault, times, operation)
+
+    def clear_faults(self) -> None:
+        """Forget the injected faults no request has met (``pending_faults`` is 0 again)."""
+        self._state.clear_faults()
+
+    def store_completion(
+        self,
+        completion: Mapping[str, Any],
+        messages: Sequence[Mapping[str, Any]] = (),
+        *,
+        metadata: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Store a completion with the id of your choice, as if a create with ``store: true``
+        had made it, and return it as ``retrieve`` answers it.
+
+        ``completion`` is a ``chat.completion`` object with its ``id``; the fields it leaves
+        out are the deterministic model's answer to ``messages`` (a create request's
+        messages, listed by ``messages.list``), so ``{"id": "chatcmpl-1"}`` is enough.
+        ``metadata`` (else the completion's own) must keep the API's limits.  ``ValueError``
+        names what is wrong: a field, a message, an id already stored.
+        """
+        stored: dict[str, Any] = store_completion(self._state, completion, messages, metadata)
+        return stored
+
+    def reset(self) -> None:
+        """Back to a server just started, for the next test: no completion stored, no reply
+        or fault queued, no request recorded, ``max_in_flight`` 0, the rate limits it was
+        made with, their buckets full, and the cassette it was made with (if any) from its
+        start (one given to ``play`` is forgotten).  Its profile, key and store's file
+        stay.  Safe while the server runs (a request in flight meets either state)."""
+        self._state.reset()
 
     @property
     def rate_limits(self) -> RateLimits | None:
@@ -320,3 +320,24 @@ class LocalServer:
     def replay(self, streams: Iterable[bytes]) -> None:
         """Serve these recorded bodies, byte for byte, to the next create requests."""
         self.queue(*(Reply.replay(body) for body in streams))
+
+    def play(self, cassette: str | os.PathLike[str] | Cassette | None) -> None:
+        """Answer from now on with the recorded answers of ``cassette`` (a file a
+        ``Cassette`` recorded, or the ``Cassette``); None: the server answers again.
+
+        A request gets the answer of the first interaction not yet played with the same
+        method, path (with ``/v1`` or without), query and JSON body: status, headers and
+        body byte for byte, a stream as a stream; one that matches none gets a 404 of type
+        ``cassette_error`` naming the request and the cassette.  Faults injected still
+        come first; authorization too, when the server has an ``api_key``.
+        ``reset()`` forgets it (a cassette given to ``LocalServer()`` it keeps, and plays
+        from its start again).  ``CassetteError`` (a ``ValueError``) for a file that is not
+        a cassette.
+        """
+        self._state.use_cassette(None if cassette is None else _player(cassette))
+
+    @property
+    def unplayed(self) -> list[Interaction]:
+        """The interactions of the cassette played that no request has been answered with yet."""
+        player = self._state.cassette
+        return player.unplayed if player is not None else []

@@ -10,7 +10,9 @@ import threading
 from collections.abc import Generator
 from typing import Any, Literal
 
-__all__ = ["DEFAULT_BUSY_TIMEOUT", "Page", "Store", "UnknownCursorError"]
+from ._model import content_text
+
+__all__ = ["DEFAULT_BUSY_TIMEOUT", "Page", "Store", "stored_message"]
 
 Json = Any
 
@@ -41,10 +43,6 @@ class Page:
 
     items: list[Json]
     has_more: bool
-
-
-class UnknownCursorError(LookupError):
-    """``after`` names no item of the list."""
 
 
 class Store:
@@ -146,6 +144,12 @@ class Store:
             deleted = db.execute("DELETE FROM completions WHERE id = ?", (completion_id,)).rowcount
         return deleted > 0
 
+    def clear(self) -> None:
+        """Delete every completion and its messages, all or nothing."""
+        with self._write() as db:
+            db.execute("DELETE FROM messages")
+            db.execute("DELETE FROM completions")
+
     def count(self) -> int:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM completions").fetchone()[0])
@@ -159,6 +163,9 @@ class Store:
         model: str | None = None,
         metadata: dict[str, str] | None = None,
     ) -> Page:
+        """One page of the stored completions that match ``model`` and ``metadata``: see
+        ``_page`` for ``after`` and ``limit``.  ``after`` may name a completion outside
+        the filters: the page holds the matching ones after its place in the order."""
         where: list[str] = []
         args: list[object] = []
         if model is not None:
@@ -167,8 +174,8 @@ class Store:
         for key, value in (metadata or {}).items():
             where.append("EXISTS (SELECT 1 FROM json_each(completions.metadata) WHERE key = ? AND value = ?)")
             args += [key, value]
-        rows = self._page("completions", "metadata, body", where, args, after, limit, order)
-        return Page([self._completion(*row) for row in rows[:limit]], len(rows) > limit)
+        rows = self._page("completions", "metadata, body", ([], []), (where, args), after, limit, order)
+        return Page([self._completion(*row) for row in rows[: _size(limit)]], len(rows) > _size(limit))
 
     def messages(
         self,
@@ -178,34 +185,79 @@ class Store:
         limit: int = 20,
         order: Literal["asc", "desc"] = "asc",
     ) -> Page | None:
-        """The input messages of a stored completion, or None when there is no such completion."""
+        """One page of the input messages of a stored completion (see ``_page`` for
+        ``after`` and ``limit``), or None when there is no such completion."""
         with self._lock:
             exists = self._db.execute("SELECT 1 FROM completions WHERE id = ?", (completion_id,)).fetchone()
         if exists is None:
             return None
-        rows = self._page("messages", "body", ["completion_id = ?"], [completion_id], after, limit, order)
-        return Page([json.loads(row[0]) for row in rows[:limit]], len(rows) > limit)
+        # The list is one completion's messages.
+        own: tuple[list[str], list[object]] = (["completion_id = ?"], [completion_id])
+        rows = self._page("messages", "body", own, ([], []), after, limit, order)
+        return Page([json.loads(row[0]) for row in rows[: _size(limit)]], len(rows) > _size(limit))
 
     def _page(
         self,
         table: str,
         columns: str,
-        where: list[str],
-        args: list[object],
+        own: tuple[list[str], list[object]],
+        filters: tuple[list[str], list[object]],
         after: str | None,
         limit: int,
         order: Literal["asc", "desc"],
     ) -> list[tuple[Any, ...]]:
+        """The rows of a page, and one more if there is one (so that the caller knows).
+
+        The list is the rows of ``table`` that the conditions ``own`` select (with their
+        arguments), the page those of them that ``filters`` select too.  The spec bounds
+        neither ``limit`` nor ``after``, so neither is refused: a page of ``limit`` items
+        (none for 0 or less, with ``has_more`` telling whether any follow), after the item
+        ``after`` names.  That item is looked for in the whole list, not only among the
+        filtered rows: the spec does not say it must match the filters, and its place in
+        the order is all a page needs.  An ``after`` that names no item of the list marks
+        no place, so nothing is skipped: the page begins where the list begins.  (Neither
+        the spec nor the API's documentation says what the API answers then; the first
+        page repeats items a caller has seen, where an empty page would end a paging loop
+        that a deleted cursor had silently cut short.)
+        """
         # Insertion order (seq) is the time order, exact even within one second.
+        where, args = [*own[0], *filters[0]], [*own[1], *filters[1]]
         with self._lock:
             if after is not None:
-                scope = " AND ".join(["id = ?", *where])
-                row = self._db.execute(f"SELECT seq FROM {table} WHERE {scope}", [after, *args]).fetchone()  # noqa: S608
-                if row is None:
-                    raise UnknownCursorError(after)
-                where = [*where, "seq > ?" if order == "asc" else "seq < ?"]
-                args = [*args, row[0]]
+                scope = " AND ".join(["id = ?", *own[0]])
+                cursor = f"SELECT seq FROM {table} WHERE {scope}"  # noqa: S608
+                known = self._db.execute(cursor, [after, *own[1]]).fetchone()
+                if known is not None:
+                    where.append("seq > ?" if order == "asc" else "seq < ?")
+                    args.append(known[0])
             clause = f"WHERE {' AND '.join(where)}" if where else ""
             direction = "ASC" if order == "asc" else "DESC"
             query = f"SELECT {columns} FROM {table} {clause} ORDER BY seq {direction} LIMIT ?"  # noqa: S608
-            return self._db.execute(query, [*args, limit + 1]).fetchall()
+            # SQLite's integers stop at 2**63 - 1; a negative LIMIT means no limit.
+            wanted = _size(limit) + 1
+            return self._db.execute(query, [*args, wanted if wanted < 2**62 else -1]).fetchall()
+
+
+def _size(limit: int) -> int:
+    """How many items a page of ``limit`` holds: none for 0 or less."""
+    return max(0, limit)
+
+
+def stored_message(completion_id: str, index: int, message: Json) -> Json:
+    """The stored form of a create request's message ``index``: what
+    ``GET /v1/chat/completions/{id}/messages`` lists."""
+    content: Json = message.get("content")
+    parts: Json = None if isinstance(content, str) else content
+    stored: Json = {
+        "id": f"{completion_id}-{index}",
+        "role": message["role"],
+        "content": content_text(content) or None,
+        "content_parts": parts,
+        # The spec's stored message is a ChatCompletionMessage, which requires a
+        # refusal; the API leaves it out of the messages it was sent, the spec does not.
+        "refusal": message.get("refusal"),
+    }
+    for key in ("name", "tool_calls", "tool_call_id"):
+        if key in message:
+            stored[key] = message[key]
+    return stored

@@ -31,9 +31,9 @@ class RecordingClock:
 
 
 @pytest.fixture
-def server() -> Iterator[LocalServer]:
-    with LocalServer() as running:
-        yield running
+def server(completionkit_server: LocalServer) -> LocalServer:
+    """The session's server of completionkit's pytest plugin, reset for this test."""
+    return completionkit_server
 
 
 @pytest.fixture

@@ -233,18 +233,20 @@ def _hint(origin: str) -> str:
 
 
 def test_a_base_url_without_v1_gets_a_hint(server: LocalServer) -> None:
-    origin = _origin(server)
-    with OpenAI(api_key=KEY, base_url=origin, max_retries=0) as client:
+    # The local server serves the API at its root as well as under /v1: a base URL of
+    # another path is the wrong one here.
+    base = f"{_origin(server)}/api"
+    with OpenAI(api_key=KEY, base_url=base, max_retries=0) as client:
         with pytest.raises(NotFoundError) as raised:
             client.chat.completions.create(USER, model="m")
-        assert raised.value.message == "Invalid URL (POST /chat/completions)" + _hint(origin)
+        assert raised.value.message == "Invalid URL (POST /api/chat/completions)" + _hint(base)
         with pytest.raises(NotFoundError) as retrieved:
             client.chat.completions.retrieve("chatcmpl-1")
-        assert retrieved.value.message == "Invalid URL (GET /chat/completions/chatcmpl-1)" + _hint(origin)
+        assert retrieved.value.message == "Invalid URL (GET /api/chat/completions/chatcmpl-1)" + _hint(base)
         server.inject(Fault.raw(b"404 page not found", status=404, content_type="text/plain"))
         with pytest.raises(NotFoundError) as bare:
             client.chat.completions.create(USER, model="m")
-        assert bare.value.message == "Error code 404: 404 page not found" + _hint(origin)
+        assert bare.value.message == "Error code 404: 404 page not found" + _hint(base)
 
 
 def test_the_hint_shows_no_credentials_of_the_url(server: LocalServer) -> None:

@@ -215,8 +215,8 @@ def test_against_the_local_server(server: LocalServer, client: OpenAI) -> None:
     ):
         server.inject(fault)
         assert not says_no_such_completion(_retrieve_404(client))
-    # A base URL without /v1: the server's own 404 for a route it does not have.
-    with OpenAI(api_key="k", base_url=server.url.removesuffix("/v1"), max_retries=0) as wrong:
+    # A base URL of a wrong path: the server's own 404 for a route it does not have.
+    with OpenAI(api_key="k", base_url=f"{server.root_url}/api", max_retries=0) as wrong:
         assert not says_no_such_completion(_retrieve_404(wrong))
 
 
@@ -225,7 +225,7 @@ def test_delete_of_a_missing_completion_is_still_false(client: OpenAI) -> None:
 
 
 def test_delete_through_a_wrong_route_raises(server: LocalServer) -> None:
-    with OpenAI(api_key="k", base_url=server.url.removesuffix("/v1"), max_retries=0) as wrong:
+    with OpenAI(api_key="k", base_url=f"{server.root_url}/api", max_retries=0) as wrong:
         try:
             deleted = wrong.chat.completions.delete("chatcmpl-missing")
         except NotFoundError:

@@ -28,9 +28,9 @@ HELLO = [Message.user("Hello there")]
 
 
 @pytest.fixture
-def server() -> Iterator[LocalServer]:
-    with LocalServer() as running:
-        yield running
+def server(completionkit_server: LocalServer) -> LocalServer:
+    """The session's server of completionkit's pytest plugin, reset for this test."""
+    return completionkit_server
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Fixtures for the local server's tests: a fresh server per test and a checking client.
+"""Fixtures for the local server's tests: a server reset per test and a checking client.
 
 The client checks every JSON answer against the generated types, strictly: 2xx bodies
 against the operation's response type, errors against ErrorResponse.
@@ -18,7 +18,10 @@ from completionkit._generated.endpoints import ENDPOINTS
 from completionkit._generated.models import ChatCompletionChunk, ErrorResponse
 from completionkit.testing import LocalServer
 
-_ROUTES = [(re.compile("/v1" + re.sub(r"\{\w+\}", "[^/]+", e.path) + "$"), e.method, e) for e in ENDPOINTS]
+# The API is served under /v1 and at the root.
+_ROUTES = [
+    (re.compile("(?:/v1)?" + re.sub(r"\{\w+\}", "[^/]+", e.path) + "$"), e.method, e) for e in ENDPOINTS
+]
 
 
 def check_response(response: httpx2.Response) -> None:
@@ -52,9 +55,9 @@ def sse_data(body: bytes) -> list[bytes]:
 
 
 @pytest.fixture
-def server() -> Iterator[LocalServer]:
-    with LocalServer() as running:
-        yield running
+def server(completionkit_server: LocalServer) -> LocalServer:
+    """The session's server of the pytest plugin, reset for this test."""
+    return completionkit_server
 
 
 @pytest.fixture

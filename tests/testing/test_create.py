@@ -214,7 +214,17 @@ BODY_DOES_NOT_FIT = "Invalid request body: "
         (
             {"model": "m", "messages": [{"role": "user", "content": "x"}], "top_logprobs": 2},
             "top_logprobs",
-            "top_logprobs requires logprobs",
+            "top_logprobs is only allowed when logprobs is true",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [{"role": "user", "content": "x"}],
+                "top_logprobs": 2,
+                "logprobs": False,
+            },
+            "top_logprobs",
+            "top_logprobs is only allowed when logprobs is true",
         ),
         (
             {
@@ -232,7 +242,12 @@ BODY_DOES_NOT_FIT = "Invalid request body: "
                 "metadata": {f"k{i}": "v" for i in range(17)},
             },
             "metadata",
-            "metadata may hold at most 16 pairs",
+            BODY_DOES_NOT_FIT,
+        ),
+        (
+            {"model": "m", "messages": [{"role": "user", "content": "x"}], "metadata": {"k" * 65: "v"}},
+            "metadata",
+            BODY_DOES_NOT_FIT,
         ),
     ],
 )
@@ -245,6 +260,33 @@ def test_invalid_bodies_get_400_naming_the_field(
     assert error["type"] == "invalid_request_error"
     assert error["param"] == param
     assert error["message"].startswith(opening)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"top_logprobs": 2, "logprobs": True},
+        {"top_logprobs": None},
+        {"top_logprobs": None, "logprobs": False},
+        {"stream_options": None},
+        {"stream_options": None, "stream": False},
+        {"metadata": {f"{i:02d}" + "k" * 62: "v" * 512 for i in range(16)}},
+    ],
+    ids=[
+        "top_logprobs with logprobs",
+        "null top_logprobs",
+        "null top_logprobs, logprobs false",
+        "null stream_options",
+        "null stream_options, stream false",
+        "metadata at its limits",
+    ],
+)
+def test_what_the_rules_across_fields_allow_is_served(client: httpx2.Client, fields: dict[str, Any]) -> None:
+    # A null field is not used: the field it would need is not needed.
+    response = client.post(
+        "/chat/completions", json={"model": "m", "messages": [{"role": "user", "content": "x"}], **fields}
+    )
+    assert response.status_code == 200, response.text
 
 
 def test_a_body_that_is_not_json_gets_400(client: httpx2.Client) -> None:

@@ -11,7 +11,8 @@ import pytest
 from completionkit._generated.endpoints import ENDPOINTS, Endpoint, NoParameters
 from completionkit._generated.models import ChatCompletionDeleted, ErrorResponse
 from completionkit.testing import LocalServer
-from completionkit.testing._app import App, ServerState, _Call
+from completionkit.testing._app import App, _Call
+from completionkit.testing._state import ServerState
 
 # An operation the spec might gain one day, which the server has no handler for.
 ARCHIVE: Endpoint[NoParameters, NoParameters, None, ChatCompletionDeleted, None] = Endpoint(

@@ -11,6 +11,7 @@ import httpx2
 import pytest
 
 from completionkit.testing import Fault, LocalServer
+from completionkit.testing._streaming import HANDOVER_BYTES
 
 from .conftest import create, sse_data
 
@@ -151,6 +152,44 @@ class TestStreamFaults:
     ) -> None:
         server.inject(Fault.slow_stream(0.01))
         assert sse_data(create(raw_client, "a b c", stream=True).content)[-1] == b"[DONE]"
+
+    @pytest.mark.parametrize("keepalive", [False, True])
+    def test_a_stream_of_several_handovers_arrives_whole(
+        self, server: LocalServer, raw_client: httpx2.Client, keepalive: bool
+    ) -> None:
+        # The server hands a stream's events over HANDOVER_BYTES at a time: none is lost
+        # or reordered at the seams.
+        if keepalive:
+            server.inject(Fault.stream_keepalive())
+        text = " ".join(f"w{i}" for i in range(HANDOVER_BYTES // 50))
+        body = create(raw_client, text, stream=True).content
+        assert len(body) > 3 * HANDOVER_BYTES
+        data = sse_data(body)
+        assert data[-1] == b"[DONE]"
+        chunks = [json.loads(d) for d in data[:-1]]
+        assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]) == text
+        assert body.count(b": keep-alive\n\n") == (len(data) if keepalive else 0)
+
+    def test_a_cut_after_several_handovers(self, server: LocalServer, raw_client: httpx2.Client) -> None:
+        server.inject(Fault.stream_cut(after_events=1000))
+        received = bytearray()
+        body = {
+            "model": "m",
+            "stream": True,
+            "messages": [{"role": "user", "content": " ".join(f"w{i}" for i in range(HANDOVER_BYTES // 50))}],
+        }
+        with (  # noqa: PT012 - the error comes while reading
+            pytest.raises(httpx2.RemoteProtocolError),
+            raw_client.stream("POST", "/chat/completions", json=body) as response,
+        ):
+            for part in response.iter_raw():
+                received += part
+        events = bytes(received).split(b"\n\n")
+        assert len(received) > HANDOVER_BYTES
+        assert len(events) == 1001  # a thousand whole events, then half of one
+        assert all(json.loads(e.removeprefix(b"data: ")) for e in events[:1000])
+        assert events[1000].startswith(b"data: {")
+        assert not events[1000].endswith(b"}")
 
 
 def test_faults_combine(server: LocalServer, client: httpx2.Client) -> None:

@@ -32,10 +32,12 @@ def test_stop_closes_the_port() -> None:
         httpx2.get(f"http://127.0.0.1:{port}/v1/chat/completions")
 
 
-def test_paths_outside_v1_are_unknown(client: httpx2.Client, server: LocalServer) -> None:
-    response = httpx2.get(f"http://127.0.0.1:{server.port}/chat/completions")
-    check_response(response)
-    assert response.status_code == 404
+def test_paths_of_no_operation_are_unknown(client: httpx2.Client, server: LocalServer) -> None:
+    # The API is at the root and under /v1 (test_control.py), nowhere else.
+    for path in ("/v2/chat/completions", "/v1/v1/chat/completions", "/v1", "/"):
+        response = httpx2.get(f"{server.root_url}{path}")
+        check_response(response)
+        assert response.status_code == 404
     assert client.put("/chat/completions").status_code == 405
 
 

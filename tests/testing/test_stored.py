@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx2
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from completionkit.testing import LocalServer
 
@@ -131,16 +133,91 @@ def test_list_of_nothing_stored_is_empty(client: httpx2.Client) -> None:
 @pytest.mark.parametrize(
     ("params", "param"),
     [
-        ({"limit": 0}, "limit"),
-        ({"limit": 101}, "limit"),
         ({"order": "sideways"}, "order"),
-        ({"after": "nope"}, "after"),
+        ({"limit": "ten"}, "limit"),
+        # The metadata filter has Metadata's schema, whose limits spec/overlay.yaml states.
+        ({f"metadata[k{i}]": "v" for i in range(17)}, "metadata"),
+        ({"metadata[" + "k" * 65 + "]": "v"}, "metadata"),
+        ({"metadata[k]": "v" * 513}, "metadata"),
     ],
+    ids=["order", "limit", "17 filter pairs", "65-char filter key", "513-char filter value"],
 )
 def test_bad_list_parameters_get_400(client: httpx2.Client, params: dict[str, Any], param: str) -> None:
     response = client.get("/chat/completions", params=params)
     assert response.status_code == 400
     assert response.json()["error"]["param"] == param
+
+
+def _page(client: httpx2.Client, path: str = "/chat/completions", **params: Any) -> tuple[list[str], bool]:
+    response = client.get(path, params=params)
+    check_response(response)
+    page = response.json()
+    return [item["id"] for item in page["data"]], page["has_more"]
+
+
+@pytest.mark.parametrize("limit", [0, -1, -(2**70)])
+def test_a_limit_of_zero_or_less_is_an_empty_page(client: httpx2.Client, limit: int) -> None:
+    # spec/ declares `limit` an integer with no bounds: the page holds none, and says more follow.
+    assert _page(client, limit=limit) == ([], False)
+    ids = _store(client, 2)
+    assert client.get("/chat/completions", params={"limit": limit}).json() == {
+        "object": "list",
+        "data": [],
+        "first_id": "",
+        "last_id": "",
+        "has_more": True,
+    }
+    assert _page(client, limit=limit, after=ids[0]) == ([], True)
+    assert _page(client, limit=limit, after=ids[1]) == ([], False)
+    assert _page(client, f"/chat/completions/{ids[0]}/messages", limit=limit) == ([], True)
+
+
+@pytest.mark.parametrize("limit", [101, 2**63, 10**30])
+def test_a_limit_beyond_any_count_is_the_whole_rest(client: httpx2.Client, limit: int) -> None:
+    ids = _store(client, 3)
+    assert _page(client, limit=limit) == (ids, False)
+    assert _page(client, limit=limit, after=ids[0], order="asc") == (ids[1:], False)
+    assert _page(client, f"/chat/completions/{ids[0]}/messages", limit=limit) == ([f"{ids[0]}-0"], False)
+
+
+def test_after_a_completion_outside_the_filters_pages_on_from_its_place(client: httpx2.Client) -> None:
+    a1 = create(client, store=True, model="a").json()["id"]
+    b1 = create(client, store=True, model="b", metadata={"team": "2"}).json()["id"]
+    a2 = create(client, store=True, model="a").json()["id"]
+    b2 = create(client, store=True, model="b", metadata={"team": "2"}).json()["id"]
+    a3 = create(client, store=True, model="a").json()["id"]
+    assert _page(client, model="a", after=b1) == ([a2, a3], False)
+    assert _page(client, model="a", after=b1, limit=1) == ([a2], True)
+    assert _page(client, model="a", after=b2, order="desc") == ([a2, a1], False)
+    assert _page(client, **{"metadata[team]": "2"}, after=a1) == ([b1, b2], False)
+    assert _page(client, **{"metadata[team]": "2"}, after=a3) == ([], False)
+
+
+@pytest.mark.parametrize("after", ["nope", "", " ", "chatcmpl-deleted"])
+def test_after_an_id_of_no_completion_starts_at_the_beginning(client: httpx2.Client, after: str) -> None:
+    # What the API answers is not documented; a cursor that names nothing skips nothing.
+    ids = _store(client, 3)
+    assert _page(client, after=after, limit=2) == (ids[:2], True)
+    assert _page(client, after=after, order="desc") == (ids[::-1], False)
+    assert _page(client, model="nobody", after=after) == ([], False)
+
+
+def test_a_deleted_cursor_repeats_the_list_rather_than_ending_it(client: httpx2.Client) -> None:
+    ids = _store(client, 3)
+    first, _ = _page(client, limit=2)
+    assert client.delete(f"/chat/completions/{first[-1]}").status_code == 200
+    assert _page(client, after=first[-1], limit=2) == ([ids[0], ids[2]], False)
+
+
+def test_messages_after_an_id_of_none_of_them_start_at_the_beginning(client: httpx2.Client) -> None:
+    body = {"model": "m", "messages": [{"role": "user", "content": f"m{i}"} for i in range(3)], "store": True}
+    one, other = (client.post("/chat/completions", json=body).json()["id"] for _ in range(2))
+    path = f"/chat/completions/{one}/messages"
+    own = [f"{one}-{i}" for i in range(3)]
+    assert _page(client, path, after=f"{one}-0") == (own[1:], False)
+    # Another completion's message names no message of this list.
+    assert _page(client, path, after=f"{other}-1") == (own, False)
+    assert _page(client, path, after="nope", limit=1) == (own[:1], True)
 
 
 def test_messages_are_the_stored_input_messages(client: httpx2.Client) -> None:
@@ -213,3 +290,32 @@ def test_two_servers_share_nothing() -> None:
         assert len(one.requests) == 1
         assert two.requests == []
         assert one.url != two.url
+
+
+QUERY_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+QUERY_NAMES = st.one_of(
+    st.sampled_from(["limit", "after", "order", "model", "metadata[k]", "metadata[]", "metadata", "other"]),
+    QUERY_TEXT.map(lambda key: f"metadata[{key}]"),
+)
+QUERY_VALUES = st.one_of(
+    QUERY_TEXT,
+    st.integers().map(str),
+    st.sampled_from(["asc", "desc", "1e3", "1.5", "-0", "+1", " 1", "0x10", "9" * 5000]),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(pairs=st.lists(st.tuples(QUERY_NAMES, QUERY_VALUES), max_size=6))
+def test_any_list_query_is_answered_never_with_a_500(
+    server: LocalServer, client: httpx2.Client, pairs: list[tuple[str, str]]
+) -> None:
+    server.reset()
+    completion_id = create(client, store=True).json()["id"]
+    for path in ("/chat/completions", f"/chat/completions/{completion_id}/messages"):
+        response = client.get(path, params=pairs)  # the fixture checks the answer's shape
+        assert response.status_code in (200, 400), response.text
