@@ -46,7 +46,7 @@ import msgspec
 # The client's own rules, reused: which header names may hold a secret, which are names.
 from .._config import _SECRET_HEADER, _TOKEN, CONNECTION_LIMITS  # pyright: ignore[reportPrivateUsage]
 from .._generated import endpoints
-from ._http import HTTPError, Scope, Send, drop, load_json, query_pairs
+from ._http import HTTPError, Scope, Send, decoded_body, drop, query_pairs
 
 __all__ = [
     "DEFAULT_REDACTED",
@@ -754,12 +754,7 @@ def _shown_body(body: Json) -> str:
 async def answer_from(player: CassettePlayer, scope: Scope, path: str, body: bytes, send: Send) -> None:
     """Answer a request with the recorded answer of the interaction it matches; an
     ``HTTPError`` (404, type ``cassette_error``) saying why when none does."""
-    decoded: Json = None
-    if body:
-        try:
-            decoded = load_json(body)
-        except HTTPError:
-            decoded = body
+    decoded = decoded_body(body)
     found = player.take(scope["method"], path, query_pairs(scope), decoded)
     if isinstance(found, str):
         raise HTTPError(404, found, type="cassette_error", code="no_recorded_answer")

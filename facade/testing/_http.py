@@ -27,6 +27,7 @@ __all__ = [
     "Scope",
     "Send",
     "Watch",
+    "decoded_body",
     "drop",
     "extra_headers",
     "load_json",
@@ -122,6 +123,17 @@ def load_json(body: bytes) -> Json:
         return json.loads(body)
     except (ValueError, RecursionError):
         raise HTTPError(400, "We could not parse the JSON body of your request.") from None
+
+
+def decoded_body(body: bytes) -> Json:
+    """A request body as a record shows it: its JSON, the bytes themselves when it is not
+    JSON, None when empty."""
+    if not body:
+        return None
+    try:
+        return load_json(body)
+    except HTTPError:
+        return body
 
 
 # --- answering --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Literal
 from .._providers import ProviderProfile
 from ._cassette import CassettePlayer
 from ._faults import Fault
-from ._http import HTTPError, Json, Scope, load_json, query_pairs
+from ._http import Json, Scope, decoded_body, query_pairs
 from ._limits import Limiter, RateLimits
 from ._model import Reply, charged_tokens, default_reply
 from ._profiles import Emulation
@@ -61,12 +61,7 @@ def recorded_request(
     operation_id: str | None,
 ) -> RecordedRequest:
     """The record of one request, its secret headers redacted."""
-    decoded: Json = None
-    if body:
-        try:
-            decoded = load_json(body)
-        except HTTPError:
-            decoded = body
+    decoded = decoded_body(body)
     shown = {k: (REDACTED if k in ("authorization", "api-key") else v) for k, v in headers.items()}
     query = tuple(query_pairs(scope))
     return RecordedRequest(
