@@ -7,12 +7,17 @@ It prints each answered custom_id as it comes (flushed), then ``done``; on Ctrl-
 
 from __future__ import annotations
 
+import signal
 import sys
 
 from completionkit import OpenAI
 
 
 def main() -> None:
+    # Ctrl-C raises KeyboardInterrupt, as in a program run from a terminal: a process
+    # started in the background of a non-interactive shell inherits SIGINT ignored, and
+    # this child then never saw the test's signal.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     url, journal, count, concurrency = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     requests = [
         {"custom_id": f"r-{n}", "body": {"model": "m", "messages": [{"role": "user", "content": f"r {n}"}]}}
