@@ -152,7 +152,7 @@ def typecheck(session: nox.Session) -> None:
         tmp = Path(folder).resolve()
         _, wheel = _build(session, tmp / "dist")
         python = _fresh_venv(
-            session, tmp / "venv", f"{wheel}[testing,progress]", *_group("typecheck-consumers")
+            session, tmp / "venv", f"{wheel}[testing,progress,cli,otel]", *_group("typecheck-consumers")
         )
         site = session.run(
             str(python),
@@ -240,7 +240,12 @@ def _run_tests(session: nox.Session, pins: dict[str, Requirement] | None = None)
     ``pins``, its requirements are held to them, and the session fails unless exactly those
     versions are installed."""
     pins = pins or {}
-    session.install(".[testing,progress]", *map(str, pins.values()), *_group("test"), *_group("spec"))
+    test = list(_group("test"))
+    if "opentelemetry-api" in pins:
+        # The SDK comes in the API's own version: the lowest API's SDK with the lowest API.
+        lowest = pins["opentelemetry-api"].specifier
+        test = [r for r in test if not r.startswith("opentelemetry-sdk")] + [f"opentelemetry-sdk{lowest}"]
+    session.install(".[testing,progress,cli,otel]", *map(str, pins.values()), *test, *_group("spec"))
     if pins:
         _check_installed(session, pins)
     _install_prism(session)
@@ -254,12 +259,13 @@ def tests(session: nox.Session) -> None:
 
 
 def _lower_bounds() -> dict[str, Requirement]:
-    """Each runtime and `testing` requirement of pyproject.toml pinned to its lower bound
+    """Each runtime, `testing`, `cli` and `otel` requirement of pyproject.toml pinned to its lower bound
     (``msgspec>=0.22`` gives ``msgspec==0.22``), by name; those whose marker does not
     hold here (uvloop on Windows) are left out, as pip leaves them out."""
     project = PYPROJECT["project"]
     pins: dict[str, Requirement] = {}
-    for text in [*project["dependencies"], *project["optional-dependencies"]["testing"]]:
+    extras = project["optional-dependencies"]
+    for text in [*project["dependencies"], *(r for name in ("testing", "cli", "otel") for r in extras[name])]:
         requirement = Requirement(text)
         if requirement.marker is not None and not requirement.marker.evaluate():
             continue
@@ -321,7 +327,7 @@ def docs(session: nox.Session) -> None:
 
     The site is built in the session's temporary directory, whose path the log shows.
     """
-    session.install(".[testing]", *_group("docs"))
+    session.install(".[testing,cli,otel]", *_group("docs"))
     site = Path(session.create_tmp()).resolve() / "site"
     quiet = {"NO_MKDOCS_2_WARNING": "1"}  # the Material theme's notice about its future
     session.run("mkdocs", "build", "--strict", "--site-dir", str(site), env=quiet)

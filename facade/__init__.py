@@ -70,6 +70,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._async_client import AsyncConversation, AsyncOpenAI
+    from ._hooks import OnRequest, OnResponse, OnRetry, RequestEvent, ResponseEvent, RetryEvent
     from ._probe import ProbeCheck, ProbeReport, probe
     from ._provider_file import Providers
     from ._rate_limit import RateLimit
@@ -120,6 +121,9 @@ __all__ = [
     "MissingAPIKeyError",
     "NotFoundError",
     "OnData",
+    "OnRequest",
+    "OnResponse",
+    "OnRetry",
     "OnTerminate",
     "OnToolCall",
     "OpenAI",
@@ -134,7 +138,10 @@ __all__ = [
     "ProvidersFileError",
     "RateLimit",
     "RateLimitError",
+    "RequestEvent",
     "RequestOptions",
+    "ResponseEvent",
+    "RetryEvent",
     "StoredMessage",
     "StructuredOutputError",
     "Tool",
@@ -150,9 +157,15 @@ __all__ = [
 ]
 
 
-# Streaming, asyncio, the rate limits and tools load on first use: a cold start that
-# needs none of them skips them.
+# Streaming, asyncio, the rate limits, tools and hooks load on first use: a cold start
+# that needs none of them skips them.
 _LAZY = {
+    "OnRequest": "._hooks",
+    "OnResponse": "._hooks",
+    "OnRetry": "._hooks",
+    "RequestEvent": "._hooks",
+    "ResponseEvent": "._hooks",
+    "RetryEvent": "._hooks",
     "AsyncChatCompletionStream": "._streaming",
     "AsyncChatCompletionStreamManager": "._streaming",
     "AsyncConversation": "._async_client",

@@ -15,7 +15,7 @@ import httpx2
 
 from ._adapt import Adaptation, log_once
 from ._base_client import ClientBase, wrong_http_client
-from ._config import ClientConfig, RequestOptions
+from ._config import ClientConfig, RequestOptions, watching
 from ._connections import AsyncConnections
 from ._exceptions import NotFoundError, OpenAIError
 from ._httpx_compat import legacy_async_client
@@ -41,6 +41,7 @@ from ._retry import Attempt, Clock, decide
 
 if TYPE_CHECKING:
     from ._streaming import AsyncChatCompletionStream, AsyncChatCompletionStreamManager
+    from ._telemetry import Watch
     from ._tool_loop import History, OnToolCall, ToolRun
     from .bulk import BulkProgress, BulkRequest
     from .bulk._runner import AsyncBulkRun
@@ -82,49 +83,74 @@ class AsyncCaller:
             conceal(request, key_header)  # sent: the key must not be read from the response or the error
         return detach(response)
 
-    async def request(self, call: Call[Any, Any], *, stream: bool = False) -> httpx2.Response:
+    async def request(
+        self, call: Call[Any, Any], watch: Watch | None = None, *, stream: bool = False
+    ) -> httpx2.Response:
+        """The answer to ``call``, retried as the policy says; ``watch`` (None: nothing to
+        tell) sees each attempt, and the call's failure."""
         if call.adaptations:
             log_once(call.adaptations, self.adapted)
-        spec = build_request(
-            call.config or self.config,
-            call.endpoint,
-            path=call.path,
-            query=call.query,
-            body=call.body,
-            options=call.options,
-        )
-        attempt = 0
-        while True:
-            # A request of its own for each attempt: the one sent before is concealed.
-            http = self.connections.current()
-            request = spec.build(http)
-            result = await self._attempt(http, request, stream, spec.key_header)
-            outcome = decide(attempt, spec.max_retries, result, self.clock.now, call.endpoint.error)
-            if outcome.delay is None:
-                return outcome.result()
-            await self.clock.asleep(outcome.delay)
-            attempt += 1
+        try:
+            spec = build_request(
+                call.config or self.config,
+                call.endpoint,
+                path=call.path,
+                query=call.query,
+                body=call.body,
+                options=call.options,
+            )
+            attempt = 0
+            while True:
+                # A request of its own for each attempt: the one sent before is concealed.
+                http = self.connections.current()
+                request = spec.build(http)
+                if watch is not None:
+                    watch.sending(request, spec.content, attempt)
+                result = await self._attempt(http, request, stream, spec.key_header)
+                outcome = decide(attempt, spec.max_retries, result, self.clock.now, call.endpoint.error)
+                if watch is not None:
+                    try:
+                        watch.answered(result, outcome)
+                    except BaseException:  # a hook's: a stream's answer is still open
+                        if isinstance(result, httpx2.Response):
+                            await result.aclose()
+                        raise
+                if outcome.delay is None:
+                    return outcome.result()
+                await self.clock.asleep(outcome.delay)
+                attempt += 1
+        except BaseException as error:
+            if watch is not None:
+                watch.failed(error)
+            raise
 
     async def run(self, call: Call[T, R]) -> R:
+        watch = watching(call.config or self.config, call, False)
         try:
-            response = await self.request(call)
+            response = await self.request(call, watch)
         except NotFoundError as error:
             return call.not_found(error)
-        return call.finish(response)
+        return call.finish(response) if watch is None else watch.finish(call.finish, response)
 
     async def open_stream(self, prepared: CreateCall) -> AsyncChatCompletionStream[Any]:
         # Imported here: a client that never streams does not pay for it at start-up.
         from ._streaming import AsyncChatCompletionStream, StreamState
 
+        watch = watching(prepared.call.config or self.config, prepared.call, True)
         try:
-            response = await self.request(prepared.call, stream=True)
+            response = await self.request(prepared.call, watch, stream=True)
         except OpenAIError as error:
             prepared.terminated(error)
             raise
         return AsyncChatCompletionStream(
             response,
             StreamState(
-                response, prepared.call.endpoint, prepared.on_data, prepared.on_terminate, prepared.parse
+                response,
+                prepared.call.endpoint,
+                prepared.on_data,
+                prepared.on_terminate,
+                prepared.parse,
+                watch,
             ),
         )
 
@@ -155,6 +181,11 @@ class AsyncOpenAI(ClientBase[httpx2.AsyncClient, AsyncConnections]):
     aliases.  Pass your own ``http_client`` (an ``httpx2.AsyncClient``; an httpx 0.28 ``httpx.Client``
     works too) to share connections or proxies; it is yours to close.  ``async with AsyncOpenAI()
     as client:`` closes the connections the client opened.
+
+    ``on_request``, ``on_response`` and ``on_retry`` are called with the events of each
+    attempt (``RequestEvent``, ``ResponseEvent``, ``RetryEvent``), which never show the
+    key; with the ``otel`` extra and a tracer or meter provider set up, each call makes
+    OpenTelemetry spans and metrics: see "Telemetry and hooks" in the guide.
 
     A client pickles with its settings but never its key (read again from
     ``OPENAI_API_KEY`` where it is unpickled), each process it is used in after an

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, Generic, Self, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, Unpack
 
 import httpx2
 
@@ -13,6 +13,9 @@ from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ClientConfig, ClientO
 from ._connections import AsyncConnections, Connections
 from ._exceptions import InvalidRequestError
 from ._providers import Provider
+
+if TYPE_CHECKING:
+    from ._hooks import OnRequest, OnResponse, OnRetry
 
 __all__ = ["ClientBase", "wrong_http_client"]
 
@@ -47,6 +50,9 @@ class ClientBase(Generic[HttpT, ConnectionsT]):
         provider: str | None = None,
         providers_file: str | os.PathLike[str] | None = None,
         strict_params: bool = False,
+        on_request: OnRequest | None = None,
+        on_response: OnResponse | None = None,
+        on_retry: OnRetry | None = None,
     ) -> None:
         config = ClientConfig.from_arguments(
             api_key=api_key,
@@ -59,6 +65,9 @@ class ClientBase(Generic[HttpT, ConnectionsT]):
             provider=provider,
             providers_file=providers_file,
             strict_params=strict_params,
+            on_request=on_request,
+            on_response=on_response,
+            on_retry=on_retry,
         )
         self._set_up(config, http_client, None)
 

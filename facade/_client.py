@@ -17,7 +17,7 @@ import httpx2
 
 from ._adapt import Adaptation, log_once
 from ._base_client import ClientBase, wrong_http_client
-from ._config import ClientConfig, RequestOptions
+from ._config import ClientConfig, RequestOptions, watching
 from ._connections import Connections
 from ._exceptions import NotFoundError, OpenAIError
 from ._httpx_compat import legacy_client
@@ -43,6 +43,7 @@ from ._retry import Attempt, Clock, decide
 
 if TYPE_CHECKING:
     from ._streaming import ChatCompletionStream
+    from ._telemetry import Watch
     from ._tool_loop import History, OnToolCall, ToolRun
     from .bulk import BulkProgress, BulkRequest
     from .bulk._runner import BulkRun
@@ -84,49 +85,74 @@ class Caller:
             conceal(request, key_header)  # sent: the key must not be read from the response or the error
         return detach(response)
 
-    def request(self, call: Call[Any, Any], *, stream: bool = False) -> httpx2.Response:
+    def request(
+        self, call: Call[Any, Any], watch: Watch | None = None, *, stream: bool = False
+    ) -> httpx2.Response:
+        """The answer to ``call``, retried as the policy says; ``watch`` (None: nothing to
+        tell) sees each attempt, and the call's failure."""
         if call.adaptations:
             log_once(call.adaptations, self.adapted)
-        spec = build_request(
-            call.config or self.config,
-            call.endpoint,
-            path=call.path,
-            query=call.query,
-            body=call.body,
-            options=call.options,
-        )
-        attempt = 0
-        while True:
-            # A request of its own for each attempt: the one sent before is concealed.
-            http = self.connections.current()
-            request = spec.build(http)
-            result = self._attempt(http, request, stream, spec.key_header)
-            outcome = decide(attempt, spec.max_retries, result, self.clock.now, call.endpoint.error)
-            if outcome.delay is None:
-                return outcome.result()
-            self.clock.sleep(outcome.delay)
-            attempt += 1
+        try:
+            spec = build_request(
+                call.config or self.config,
+                call.endpoint,
+                path=call.path,
+                query=call.query,
+                body=call.body,
+                options=call.options,
+            )
+            attempt = 0
+            while True:
+                # A request of its own for each attempt: the one sent before is concealed.
+                http = self.connections.current()
+                request = spec.build(http)
+                if watch is not None:
+                    watch.sending(request, spec.content, attempt)
+                result = self._attempt(http, request, stream, spec.key_header)
+                outcome = decide(attempt, spec.max_retries, result, self.clock.now, call.endpoint.error)
+                if watch is not None:
+                    try:
+                        watch.answered(result, outcome)
+                    except BaseException:  # a hook's: a stream's answer is still open
+                        if isinstance(result, httpx2.Response):
+                            result.close()
+                        raise
+                if outcome.delay is None:
+                    return outcome.result()
+                self.clock.sleep(outcome.delay)
+                attempt += 1
+        except BaseException as error:
+            if watch is not None:
+                watch.failed(error)
+            raise
 
     def run(self, call: Call[T, R]) -> R:
+        watch = watching(call.config or self.config, call, False)
         try:
-            response = self.request(call)
+            response = self.request(call, watch)
         except NotFoundError as error:
             return call.not_found(error)
-        return call.finish(response)
+        return call.finish(response) if watch is None else watch.finish(call.finish, response)
 
     def open_stream(self, prepared: CreateCall) -> ChatCompletionStream[Any]:
         # Imported here: a client that never streams does not pay for it at start-up.
         from ._streaming import ChatCompletionStream, StreamState
 
+        watch = watching(prepared.call.config or self.config, prepared.call, True)
         try:
-            response = self.request(prepared.call, stream=True)
+            response = self.request(prepared.call, watch, stream=True)
         except OpenAIError as error:
             prepared.terminated(error)
             raise
         return ChatCompletionStream(
             response,
             StreamState(
-                response, prepared.call.endpoint, prepared.on_data, prepared.on_terminate, prepared.parse
+                response,
+                prepared.call.endpoint,
+                prepared.on_data,
+                prepared.on_terminate,
+                prepared.parse,
+                watch,
             ),
         )
 
@@ -157,6 +183,11 @@ class OpenAI(ClientBase[httpx2.Client, Connections]):
     aliases.  Pass your own ``http_client`` (an ``httpx2.Client``; an httpx 0.28 ``httpx.Client``
     works too) to share connections or proxies; it is yours to close.  ``with OpenAI()
     as client:`` closes the connections the client opened.
+
+    ``on_request``, ``on_response`` and ``on_retry`` are called with the events of each
+    attempt (``RequestEvent``, ``ResponseEvent``, ``RetryEvent``), which never show the
+    key; with the ``otel`` extra and a tracer or meter provider set up, each call makes
+    OpenTelemetry spans and metrics: see "Telemetry and hooks" in the guide.
 
     A client pickles with its settings but never its key (read again from
     ``OPENAI_API_KEY`` where it is unpickled), each process it is used in after an

@@ -10,7 +10,7 @@ import re
 import sys
 import typing
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx2
@@ -19,8 +19,11 @@ from ._exceptions import InvalidRequestError, MissingAPIKeyError
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._hooks import OnRequest, OnResponse, OnRetry
+    from ._operations import Call
     from ._provider_file import Providers
     from ._providers import Provider
+    from ._telemetry import Watch
 
 __all__ = [
     "API_KEY_VARIABLE",
@@ -31,6 +34,7 @@ __all__ = [
     "USER_AGENT",
     "ClientConfig",
     "ClientOptions",
+    "Hooks",
     "RequestOptions",
     "Secret",
     "check_flag",
@@ -44,6 +48,7 @@ __all__ = [
     "check_url",
     "shown",
     "unexpected_keyword",
+    "watching",
 ]
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -138,9 +143,93 @@ class ClientOptions(TypedDict, total=False):
     """Headers sent instead of the client's ``default_headers``."""
     strict_params: bool
     """True: a request its provider would need adapted raises instead (see "Providers")."""
+    on_request: OnRequest | None
+    """Another ``on_request`` hook, instead of the client's (None: none)."""
+    on_response: OnResponse | None
+    """Another ``on_response`` hook, instead of the client's (None: none)."""
+    on_retry: OnRetry | None
+    """Another ``on_retry`` hook, instead of the client's (None: none)."""
 
 
 _CLIENT_OPTION_NAMES = frozenset(ClientOptions.__annotations__)
+_HOOK_NAMES = ("on_request", "on_response", "on_retry")
+
+
+class Hooks(typing.NamedTuple):
+    """The hooks a client was given, each None where it has none; a client given none
+    holds no ``Hooks`` at all, so that a request checks one thing to know it calls none."""
+
+    on_request: OnRequest | None
+    on_response: OnResponse | None
+    on_retry: OnRetry | None
+
+    @classmethod
+    def checked(cls, hooks: Mapping[str, object]) -> Hooks | None:
+        """The hooks given by name (``on_request=...``), each checked; None when none is set."""
+        for name in _HOOK_NAMES:
+            _check_hook(name, hooks.get(name))
+        if all(hooks.get(name) is None for name in _HOOK_NAMES):
+            return None
+        return cls(*(typing.cast("Any", hooks.get(name)) for name in _HOOK_NAMES))
+
+    def arguments(self) -> dict[str, Any]:
+        """The hooks as a client's keyword arguments."""
+        return self._asdict()
+
+
+_opentelemetry: bool | None = None
+"""Whether the OpenTelemetry API is installed; None until the first call looks."""
+
+
+def opentelemetry_installed() -> bool:
+    """Whether the OpenTelemetry API can be imported: looked up once, without importing it."""
+    global _opentelemetry
+    if _opentelemetry is None:
+        import importlib.util
+
+        try:
+            _opentelemetry = importlib.util.find_spec("opentelemetry") is not None
+        except (ImportError, ValueError):  # an import hook that refuses it, a broken install
+            _opentelemetry = False
+    return _opentelemetry
+
+
+_watch: Callable[[ClientConfig, Call[Any, Any], bool], Watch | None] | None = None
+"""``_telemetry.watch``, once imported."""
+
+
+def watching(config: ClientConfig, call: Call[Any, Any], stream: bool) -> Watch | None:
+    """The ``_telemetry.Watch`` of a call about to be made with ``config``, or None when
+    there is nothing to tell: the client has no hook, and OpenTelemetry is not installed
+    (or not set up).  Every call asks, so it is here, with the hooks: a client without
+    hooks, where OpenTelemetry is not installed, pays a None check and never imports
+    ``_telemetry``."""
+    global _watch
+    if config.hooks is None and (_opentelemetry is False or not opentelemetry_installed()):
+        return None
+    if _watch is None:
+        from ._telemetry import watch
+
+        _watch = watch
+    return _watch(config, call, stream)
+
+
+def _check_hook(name: str, hook: object) -> None:
+    """A hook is a plain function of one event.  A coroutine function is refused: a hook is
+    called in the request's path, without awaiting, and its coroutine would never run."""
+    if hook is None:
+        return
+    if not callable(hook):
+        raise InvalidRequestError(name, f"expected a function, got {type(hook).__name__}")
+    import inspect  # only a client given a hook pays for it
+
+    # An object with an ``async def __call__`` is an async function too.
+    if inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(type(hook).__call__):
+        raise InvalidRequestError(
+            name,
+            "a hook is called in the request's path without being awaited, so it must be a plain "
+            "function, not an async one; one that has to await can hand the event to a task or a queue",
+        )
 
 
 class ClientConfig(typing.NamedTuple):
@@ -171,6 +260,8 @@ class ClientConfig(typing.NamedTuple):
     reads the variable again."""
     key_in_code: bool = False
     """The key was given in code (``api_key=``): a pickled client could only carry it in its bytes."""
+    hooks: Hooks | None = None
+    """The client's ``on_request``, ``on_response`` and ``on_retry``; None when it has none."""
 
     def shown(self) -> str:
         """The settings worth showing in a client's repr: never the key."""
@@ -200,6 +291,9 @@ class ClientConfig(typing.NamedTuple):
         provider: str | None = None,
         providers_file: str | os.PathLike[str] | None = None,
         strict_params: bool = False,
+        on_request: OnRequest | None = None,
+        on_response: OnResponse | None = None,
+        on_retry: OnRetry | None = None,
         registry: Providers | None = None,
         environ: Mapping[str, str] = os.environ,
     ) -> ClientConfig:
@@ -224,6 +318,7 @@ class ClientConfig(typing.NamedTuple):
         _check_retries("max_retries", max_retries)
         check_timeout("timeout", timeout)
         check_flag("strict_params", strict_params)
+        hooks = Hooks.checked({"on_request": on_request, "on_response": on_response, "on_retry": on_retry})
         # The environment's organization and project are OpenAI's: not another provider's.
         openai_like = chosen.name == "openai" or provider is None
         if organization is None:
@@ -250,6 +345,7 @@ class ClientConfig(typing.NamedTuple):
             strict_params=strict_params,
             api_key_env=variable,
             key_in_code=api_key is not None,
+            hooks=hooks,
         )
 
     def for_model(self, model: str) -> tuple[ClientConfig, str]:
@@ -265,8 +361,8 @@ class ClientConfig(typing.NamedTuple):
         other = self.others.get(provider.name)
         if other is None:
             # The client's own settings that are not the provider's: its timeout, its
-            # retries, its strictness.  Not its headers, organization or project, which
-            # were meant for its own server.
+            # retries, its strictness, its hooks.  Not its headers, organization or
+            # project, which were meant for its own server.
             other = self.others[provider.name] = ClientConfig.from_arguments(
                 api_key=None,
                 base_url=None,
@@ -278,6 +374,7 @@ class ClientConfig(typing.NamedTuple):
                 provider=provider.name,
                 strict_params=self.strict_params,
                 registry=self.registry,
+                **(self.hooks.arguments() if self.hooks is not None else {}),
             )
         return other, name
 
@@ -319,7 +416,8 @@ class ClientConfig(typing.NamedTuple):
         """What a pickled ``client`` carries: every setting but the key, which is read
         again from its environment variable (or its providers file) where the client is
         unpickled.  A key given in code, or a default header that may hold a secret,
-        cannot be carried: pickling would write it into the pickle's bytes."""
+        cannot be carried: pickling would write it into the pickle's bytes.  Hooks go as
+        pickle carries functions, by name: one that cannot go so (a lambda) is refused."""
         if self.key_in_code:
             variable = self.provider.api_key_env or API_KEY_VARIABLE
             raise InvalidRequestError(
@@ -330,6 +428,15 @@ class ClientConfig(typing.NamedTuple):
                 "variable again), or make the client in the process that uses it (in a process "
                 "pool's initializer, say)",
             )
+        for name, hook in (self.hooks.arguments() if self.hooks is not None else {}).items():
+            if hook is not None and not _pickles(hook):
+                raise InvalidRequestError(
+                    name,
+                    f"{client} has an {name} hook that pickle cannot carry to another process (a lambda, "
+                    "a function defined inside another, a closure, or an object that does not pickle). "
+                    "Make the hook a function of a module, which pickles by its name, or make the client "
+                    "in the process that uses it (in a process pool's initializer, say)",
+                )
         for header in self.default_headers:
             if _SECRET_HEADER.search(header):
                 raise InvalidRequestError(
@@ -346,6 +453,8 @@ class ClientConfig(typing.NamedTuple):
         settings = self._asdict()
         for derived in ("api_key", "routes", "api_key_env", "key_in_code", "registry", "others"):
             del settings[derived]
+        hooks: Hooks | None = settings.pop("hooks")
+        settings.update(hooks.arguments() if hooks is not None else dict.fromkeys(_HOOK_NAMES))
         # A registered provider by its name; a server known only by its URL by that URL.
         known = self.registry.providers.get(self.provider.name) == self.provider
         settings["provider"] = self.provider.name if known else None
@@ -372,6 +481,18 @@ class ClientConfig(typing.NamedTuple):
         # Nothing else from this environment: the client is the one that was pickled.
         config = cls.from_arguments(api_key=key, registry=registry, environ={}, **settings)
         return config._replace(api_key_env=variable, key_in_code=False)
+
+
+def _pickles(hook: object) -> bool:
+    """Whether pickle can carry ``hook``: a function of a module can (by its name), a lambda
+    or a local function cannot."""
+    import pickle
+
+    try:
+        pickle.dumps(hook)
+    except Exception:  # pickle raises several kinds (PicklingError, AttributeError, TypeError)
+        return False
+    return True
 
 
 def _custom(base_url: str) -> Provider:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import types
 from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Generator, Iterator
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 import httpx2
 import msgspec
@@ -29,6 +29,9 @@ from ._exceptions import (
 from ._generated.endpoints import Endpoint
 from ._generated.models import ChatCompletion, ChatCompletionChunk
 from ._results import ChatCompletionOutcome, ChatCompletionResult, P, reasoning_text
+
+if TYPE_CHECKING:
+    from ._telemetry import Watch
 
 __all__ = [
     "AsyncChatCompletionStream",
@@ -328,6 +331,7 @@ class StreamState(Generic[P]):
         on_data: Any = None,
         on_terminate: Any = None,
         parse: type[P] | None = None,
+        watch: Watch | None = None,
     ) -> None:
         if endpoint.stream_chunk is None:
             raise TypeError(f"{endpoint.operation_id} does not stream")
@@ -348,6 +352,7 @@ class StreamState(Generic[P]):
         self._on_data = on_data
         self._on_terminate = on_terminate
         self._parse = parse
+        self._watch = watch  # the call's hooks and span: it ends where the stream does
         self._decode_chunk = decoder_for(self._chunk_type)
         self._raw: bytes | None = None  # the last chunk only: a long stream keeps no history
         self.done = False
@@ -463,6 +468,8 @@ class StreamState(Generic[P]):
         merged = self._accumulator.completion()
         self._accumulator = ChunkAccumulator()  # the merged answer holds the text now: the pieces can go
         self.result = self._result(merged, self._parse)
+        if self._watch is not None:
+            self._watch.finished(self.result)
         if self._on_terminate is not None:
             self._on_terminate(ChatCompletionOutcome(self.result))
         return self.result
@@ -485,9 +492,16 @@ class StreamState(Generic[P]):
             cls, message = transport_failure(error, streaming=True)
             error = self._error(cls, message)
         self.error = error
+        if self._watch is not None:
+            self._watch.failed(error)
         if self._on_terminate is not None:
             self._on_terminate(ChatCompletionOutcome(None, [error], self.headers))
         return error
+
+    def closed(self) -> None:
+        """The stream was closed: before its end, the call's watch ends with what was read."""
+        if self._watch is not None and self.result is None and self.error is None:
+            self._watch.abandoned(self._partial())
 
 
 def _plain(data: bytes) -> Json:
@@ -581,6 +595,7 @@ class ChatCompletionStream(_StreamView[P]):
         """Stop reading and close the connection; ``with`` does it for you."""
         self._chunks.close()
         self.response.close()
+        self._state.closed()
 
     def __enter__(self) -> ChatCompletionStream[P]:
         return self
@@ -638,6 +653,7 @@ class AsyncChatCompletionStream(_StreamView[P]):
         """Stop reading and close the connection; ``async with`` does it for you."""
         await self._chunks.aclose()
         await self.response.aclose()
+        self._state.closed()
 
     async def __aenter__(self) -> AsyncChatCompletionStream[P]:
         return self
