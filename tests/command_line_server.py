@@ -10,17 +10,20 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 __all__ = ["command_line_server"]
 
 
 @contextlib.contextmanager
-def command_line_server(*arguments: str) -> Iterator[str]:
-    """``python -m completionkit.testing --port 0 ARGUMENTS``: its base URL
+def command_line_server(
+    *arguments: str, command: Sequence[str] = (sys.executable, "-m", "completionkit.testing")
+) -> Iterator[str]:
+    """``python -m completionkit.testing --port 0 ARGUMENTS`` (or ``command``, which
+    takes the same arguments: ``completionkit serve``): its base URL
     (``http://127.0.0.1:PORT/v1``) once it listens, until the block ends."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "completionkit.testing", "--port", "0", *arguments],
+        [*command, "--port", "0", *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

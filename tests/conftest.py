@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,13 @@ import pytest
 from codegen.cut import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A run started as a background job of a non-interactive shell (nohup ... &) has SIGINT
+# ignored, and every child the tests start inherits that: the tests that press Ctrl-C on
+# a child (bulk runs, the command line) would see it ignored.  Handled here, SIGINT is
+# reset to its default in each child at exec, as from a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 FIXTURES = ROOT / "tests" / "fixtures"
 
 

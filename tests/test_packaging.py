@@ -75,6 +75,14 @@ def test_the_wheel_registers_the_pytest_plugin(built: Artifacts) -> None:
     assert "completionkit/_pytest_plugin.py" in built.wheel.namelist()
 
 
+def test_the_wheel_installs_the_console_script(built: Artifacts) -> None:
+    (name,) = [n for n in built.wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
+    entry_points = configparser.ConfigParser()
+    entry_points.read_string(built.wheel.read(name).decode())
+    assert dict(entry_points["console_scripts"]) == {"completionkit": "completionkit._cli:main"}
+    assert "completionkit/_cli/__init__.py" in built.wheel.namelist()
+
+
 def _metadata(wheel: zipfile.ZipFile) -> Message:
     (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
     return Parser().parsestr(wheel.read(name).decode())
@@ -134,3 +142,11 @@ def test_the_sdist_installs_in_a_fresh_environment_and_runs_the_demo(
     demo = _run(python, "-m", "completionkit", "demo", cwd=tmp_path)
     assert "completionkit demo: a local OpenAI-compatible server" in demo
     assert demo.rstrip().endswith("Done.")
+    # The console script is installed without the cli extra too: it says what to install.
+    script = str(venv / ("Scripts" if sys.platform == "win32" else "bin") / "completionkit")
+    without_cli = subprocess.run(
+        [script, "--help"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert without_cli.returncode == 2
+    assert "pip install 'completionkit[cli]'" in without_cli.stderr
+    assert "Traceback" not in without_cli.stderr

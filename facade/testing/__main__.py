@@ -23,9 +23,11 @@ def _per_minute(text: str) -> int:
     return value
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, *, prog: str = "python -m completionkit.testing") -> None:
+    """Parse ``argv`` (else the command line's) and serve until interrupted; ``prog`` names
+    the command in the help and the errors (``completionkit serve`` runs this too)."""
     parser = argparse.ArgumentParser(
-        prog="python -m completionkit.testing",
+        prog=prog,
         description="An OpenAI-compatible chat-completions server with a deterministic model.",
     )
     parser.add_argument(
