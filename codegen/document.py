@@ -8,10 +8,14 @@ these and would otherwise import each other in a circle.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.events import AliasEvent
+
+from codegen.problems import CodegenError, Problem
 
 __all__ = [
     "HTTP_METHODS",
@@ -30,9 +34,60 @@ Json = Any
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
-def load_yaml(text: str | bytes) -> Json:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+class _RedefinableAnchors(Composer):
+    """PyYAML's composer, with anchors that may be defined again.
+
+    YAML lets a document define an anchor twice (the 2024-06 upstream does): each
+    alias refers to the latest definition before it. PyYAML refuses the second one, so
+    a redefined anchor is forgotten just before its new node is composed.
+    """
+
+    # The parser's, from the loader this is mixed into.
+    check_event: Callable[..., bool]
+    peek_event: Callable[[], Any]
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if not self.check_event(AliasEvent):
+            anchor = self.peek_event().anchor
+            if anchor is not None:
+                self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)
+
+
+# libyaml's loader when PyYAML has it. Its composer is written in C, where it cannot be
+# changed: the loader below keeps libyaml's scanner and parser and composes in Python. On
+# the newest upstream that costs about what libyaml's own loader does (building the Python
+# objects, in Python either way, takes most of the time), a quarter of the pure-Python
+# loader's time, so it is the only loader.
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _RedefinableAnchorsLoader(_RedefinableAnchors, _FAST_LOADER):  # type: ignore[misc]
+    def __init__(self, stream: str | bytes) -> None:
+        _FAST_LOADER.__init__(self, stream)
+        # libyaml's loader does not set up the Python composer's state.
+        Composer.__init__(self)
+
+
+def _parse_problem(error: yaml.YAMLError, name: str) -> Problem:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None)
+    if mark is None or problem is None:
+        return Problem(name, f"is not YAML: {' '.join(str(error).split())}")
+    details: tuple[str, ...] = ()
+    context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+    if context and context_mark is not None:
+        details = (f"{context} (line {context_mark.line + 1}, column {context_mark.column + 1})",)
+    return Problem(name, f"line {mark.line + 1}, column {mark.column + 1}: {problem}", details)
+
+
+def load_yaml(text: str | bytes, *, name: str = "YAML") -> Json:
+    """The document in ``text``; a :class:`CodegenError` naming ``name`` and the line if
+    it is not YAML."""
+    try:
+        return yaml.load(text, Loader=_RedefinableAnchorsLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as error:
+        raise CodegenError([_parse_problem(error, name)]) from None
 
 
 def dump_yaml(document: Json) -> str:

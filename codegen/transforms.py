@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from codegen.document import HTTP_METHODS, Json, closure, mappings
 
-__all__ = ["DEFAULT_KEY", "ERROR_SCHEMA", "TRANSFORMS", "apply_response_policy"]
+__all__ = ["BROUGHT", "DEFAULT_KEY", "ERROR_SCHEMA", "TRANSFORMS", "apply_response_policy"]
 
 DEFAULT_KEY = "x-completionkit-default"
 """Where the overlay puts the value a response field takes when a server leaves it out.
@@ -270,3 +270,7 @@ TRANSFORMS: dict[str, Callable[[Json], int]] = {
     "open-response-enums": _open_response_enums,
 }
 """Each transform by the name an overlay action gives it."""
+
+BROUGHT: dict[str, tuple[str, ...]] = {"default-error-responses": (f"#/components/schemas/{ERROR_SCHEMA}",)}
+"""The components a transform makes the cut reach (by reference), that the operations may
+not: the cut's kept inputs (codegen.cut) hold them too."""

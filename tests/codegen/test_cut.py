@@ -14,7 +14,7 @@ from codegen import cut as cut_module
 from codegen import document, overlay, transforms
 from codegen.cut import cut
 from codegen.document import load_yaml
-from codegen.overlay import OverlayError, apply_overlay
+from codegen.problems import CodegenError
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_DIR = ROOT / "spec"
@@ -67,8 +67,165 @@ def test_cut_is_deterministic() -> None:
 
 
 def test_unknown_operation_is_an_error() -> None:
-    with pytest.raises(ValueError, match="no operation nope"):
+    with pytest.raises(CodegenError) as raised:
         cut(FIXTURE.read_bytes(), {"actions": []}, operation_ids=("nope",))
+    [problem] = raised.value.problems
+    assert (problem.where, problem.message) == ("upstream", "has no operation nope")
+
+
+# An upstream of the chat operations, small enough to read: it redefines a YAML anchor,
+# as the 2024-06 upstream file does.
+CHAT_UPSTREAM = """\
+openapi: 3.1.0
+info: {title: Chat, version: 1.0.0}
+paths:
+  /chat/completions:
+    post:
+      operationId: createChatCompletion
+      description: &about Creates a completion.
+      responses:
+        "200":
+          description: ok
+          content: {application/json: {schema: {$ref: '#/components/schemas/Completion'}}}
+    get: {operationId: listChatCompletions, description: *about, responses: {"200": {description: ok}}}
+  /chat/completions/{completion_id}:
+    get: {operationId: getChatCompletion, description: &about One., responses: {"200": {description: ok}}}
+    post: {operationId: updateChatCompletion, description: *about, responses: {"200": {description: ok}}}
+    delete: {operationId: deleteChatCompletion, responses: {"200": {description: ok}}}
+  /chat/completions/{completion_id}/messages:
+    get: {operationId: getChatCompletionMessages, responses: {"200": {description: ok}}}
+  /models:
+    get: {operationId: listModels, responses: {"200": {description: ok}}}
+components:
+  schemas:
+    Completion:
+      type: object
+      properties: {id: {type: string}, tools: {type: array, items: {$ref: '#/components/schemas/Tool'}}}
+    Tool: {type: object, properties: {type: {type: string}}}
+"""
+# ... and one from before stored completions: only createChatCompletion.
+OLD_CHAT_UPSTREAM = (
+    CHAT_UPSTREAM.split("    get: {operationId: listChatCompletions")[0]
+    + (CHAT_UPSTREAM[CHAT_UPSTREAM.index("  /models:") :])
+)
+# A mend this upstream does not need (its tools are a plain reference, not a union),
+# and a rule whose target has another shape.
+MEND = {
+    "target": "/components/schemas/Completion/properties/tools/items",
+    "when": {"has": ["oneOf"], "lacks": ["discriminator"]},
+    "merge": {"discriminator": {"propertyName": "type"}},
+    "why": "Tools carry a constant type.",
+}
+RULE = {
+    "target": "/components/schemas/Completion/properties/id",
+    "expect": {"type": "integer"},
+    "merge": {"minimum": 0},
+    "why": "Ids count from zero.",
+}
+
+
+def test_a_redefined_anchor_takes_over_for_the_aliases_after_it() -> None:
+    assert load_yaml("a: &x 1\nb: *x\nc: &x {k: 2}\nd: *x\n") == {
+        "a": 1,
+        "b": 1,
+        "c": {"k": 2},
+        "d": {"k": 2},
+    }
+    paths = load_yaml(CHAT_UPSTREAM)["paths"]
+    assert paths["/chat/completions"]["get"]["description"] == "Creates a completion."
+    assert paths["/chat/completions/{completion_id}"]["post"]["description"] == "One."
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("a: 1\nb: [1, 2\nc: 3\n", 3),
+        ("a: 1\nb: *nowhere\n", 2),
+        ("a: &x 1\nb: &x 2\nc: *y\n", 3),
+    ],
+)
+def test_a_parse_error_is_a_problem_with_its_line(text: str, line: int) -> None:
+    with pytest.raises(CodegenError) as raised:
+        load_yaml(text, name="upstream.yaml")
+    problem = raised.value.problems[0]
+    assert problem.where == "upstream.yaml"
+    assert problem.message.startswith(f"line {line}, column ")
+
+
+def test_missing_operations_and_overlay_problems_are_reported_in_one_error() -> None:
+    with pytest.raises(CodegenError) as raised:
+        cut(OLD_CHAT_UPSTREAM.encode(), {"actions": [MEND, RULE]}, upstream_name="old.yaml")
+    missing, rule = raised.value.problems
+    assert missing.where == "upstream"
+    assert missing.message == (
+        "has no operation listChatCompletions, getChatCompletion, updateChatCompletion, "
+        "deleteChatCompletion, getChatCompletionMessages"
+    )
+    assert missing.details == ("its operations under /chat: createChatCompletion",)
+    # The cut went on with createChatCompletion, far enough to judge the overlay too.
+    assert rule.where == "overlay action 2"
+    assert rule.details[-1] == "found {type: string}"
+    [note] = raised.value.notes
+    assert note.where == "overlay action 1"
+
+
+def test_a_cut_carries_its_notes() -> None:
+    result = cut(CHAT_UPSTREAM.encode(), {"actions": [MEND]}, upstream_name="chat.yaml")
+    [note] = result.notes
+    assert "found {$ref: '#/components/schemas/Tool'}" in note.details
+    assert result.provenance["overlay"] == [
+        {
+            "target": MEND["target"],
+            "action": "merge",
+            "skipped": "found {$ref: '#/components/schemas/Tool'}",
+            "why": "Tools carry a constant type.",
+        }
+    ]
+    assert "discriminator" not in result.spec_text
+
+
+def _cli(tmp_path: Path, upstream: str, actions: list[dict[str, Any]]) -> list[str]:
+    (tmp_path / "overlay.yaml").write_text(document.dump_yaml({"actions": actions}), "utf-8")
+    (tmp_path / "upstream-file.yaml").write_text(upstream, "utf-8")
+    return [str(tmp_path / "upstream-file.yaml"), "--out", str(tmp_path)]
+
+
+def test_the_cli_prints_every_problem_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cut_module.main(_cli(tmp_path, OLD_CHAT_UPSTREAM, [MEND, RULE])) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "## Problems (2)" in err
+    assert "- **upstream**: has no operation listChatCompletions" in err
+    assert "- **overlay action 2**: " in err
+    assert "  - found {type: string}" in err
+    assert "## Notes (1)" in err
+    assert "- **overlay action 1**: skipped" in err
+    assert not (tmp_path / "openapi.yaml").exists()
+
+
+def test_the_cli_reports_an_upstream_that_is_not_yaml(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cut_module.main(_cli(tmp_path, "openapi: 3.1.0\npaths: *nowhere\n", [])) == 1
+    err = capsys.readouterr().err
+    assert "upstream-file.yaml**: line 2, column " in err
+    gone = [str(tmp_path / "gone.yaml"), "--out", str(tmp_path)]
+    assert cut_module.main(gone) == 1
+    assert "gone.yaml**: cannot be read" in capsys.readouterr().err
+
+
+def test_the_cli_prints_the_notes_of_a_cut_it_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cut_module.main(_cli(tmp_path, CHAT_UPSTREAM, [MEND])) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("wrote ")
+    assert "## Notes (1)" in err
+    assert "Problems" not in err
+    provenance = json.loads((tmp_path / "provenance.json").read_text("utf-8"))
+    assert provenance["overlay"][0]["skipped"] == "found {$ref: '#/components/schemas/Tool'}"
 
 
 def test_nullable_becomes_any_of_null() -> None:
@@ -94,7 +251,7 @@ def test_open_response_enums_keeps_the_known_values() -> None:
 
 
 def test_the_response_policy_is_not_an_overlay_action_and_keeps_spec_required_fields() -> None:
-    with pytest.raises(OverlayError, match="response-defaults"):
+    with pytest.raises(CodegenError, match="unknown transform 'response-defaults'"):
         _cut([{"transform": "response-defaults", "why": "w"}])
     pet = _cut([]).document["components"]["schemas"]["Pet"]
     assert pet["properties"]["id"] == {"type": "string"}
@@ -121,6 +278,7 @@ def test_a_patched_default_of_none_makes_the_field_nullable() -> None:
     actions = [
         {
             "target": "/components/schemas/Pet/properties/id",
+            "expect": {"type": "string"},
             "merge": {"x-completionkit-default": None},
             "why": "w",
         },
@@ -133,69 +291,33 @@ def test_a_patched_default_of_none_makes_the_field_nullable() -> None:
 
 def test_hoist_names_an_inline_body() -> None:
     target = "/paths/~1pets/post/requestBody/content/application~1json/schema"
-    document = _cut([{"target": target, "hoist": "CreatePetRequest", "why": "w"}]).document
+    action = {"target": target, "expect": {"type": "object"}, "hoist": "CreatePetRequest", "why": "w"}
+    document = _cut([action]).document
     body = document["paths"]["/pets"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/CreatePetRequest"}
     assert document["components"]["schemas"]["CreatePetRequest"]["required"] == ["name"]
 
 
 def test_patch_that_drops_a_reference_prunes_the_schema() -> None:
-    document = _cut(
-        [{"target": "/components/schemas/Pet/properties/owner", "remove": True, "why": "w"}]
-    ).document
+    owner = {"$ref": "#/components/schemas/Owner"}
+    action = {
+        "target": "/components/schemas/Pet/properties/owner",
+        "expect": owner,
+        "remove": True,
+        "why": "w",
+    }
+    document = _cut([action]).document
     assert "Owner" not in document["components"]["schemas"]
 
 
-def test_merge_with_expect_guard() -> None:
-    action = {
-        "target": "/paths/~1pets/get/parameters/0",
-        "expect": {"name": "filter"},
-        "merge": {"style": "deepObject", "explode": True},
-        "why": "w",
-    }
-    parameter = _cut([action]).document["paths"]["/pets"]["get"]["parameters"][0]
-    assert parameter["style"] == "deepObject"
-    with pytest.raises(OverlayError, match="expected name='other'"):
-        _cut([{**action, "expect": {"name": "other"}}])
-
-
-@pytest.mark.parametrize(
-    ("action", "message"),
-    [
-        ({"transform": "nullable-3.0-to-3.1"}, "has no 'why'"),
-        ({"transform": "nullable-3.0-to-3.1", "why": "  "}, "has no 'why'"),
-        ({"transform": "no-such-thing", "why": "w"}, "unknown transform"),
-        ({"transform": "open-response-enums", "why": "w"}, None),
-        ({"target": "/components/schemas/Nope/x", "set": 1, "why": "w"}, "no 'Nope'"),
-        ({"target": "/components/schemas/Pet", "why": "w"}, "exactly one of"),
-        ({"target": "/components/schemas/Pet", "set": {}, "remove": True, "why": "w"}, "exactly one of"),
-        ({"target": "components/schemas/Pet", "set": {}, "why": "w"}, "not a JSON pointer"),
-    ],
-)
-def test_overlay_refuses_bad_actions(action: dict[str, Any], message: str | None) -> None:
-    document = _cut([]).document
-    if message is None:
-        apply_overlay(document, {"actions": [action]})
-        return
-    with pytest.raises(OverlayError, match=message):
-        apply_overlay(document, {"actions": [action]})
-
-
-def test_transform_that_changes_nothing_is_refused() -> None:
-    document = _cut([{"transform": "nullable-3.0-to-3.1", "why": "w"}]).document
-    with pytest.raises(OverlayError, match="changed nothing"):
-        apply_overlay(document, {"actions": [{"transform": "nullable-3.0-to-3.1", "why": "w"}]})
-
-
-def test_overlay_must_be_a_list_of_actions() -> None:
-    with pytest.raises(OverlayError, match="'actions' list"):
-        apply_overlay({}, {"patches": []})
+# The overlay engine's own rules (guards, problems, notes) are in test_overlay.py.
 
 
 def test_patch_that_adds_a_reference_brings_the_schema_along() -> None:
     action = {
-        "target": "/components/schemas/Owner/properties/friend",
-        "set": {"$ref": "#/components/schemas/Unused"},
+        "target": "/components/schemas/Owner/properties",
+        "expect": {"lacks": ["friend"]},
+        "merge": {"friend": {"$ref": "#/components/schemas/Unused"}},
         "why": "w",
     }
     document = _cut([action, {"transform": "nullable-3.0-to-3.1", "why": "w"}]).document
@@ -209,8 +331,21 @@ def test_default_error_responses_reach_the_error_schema() -> None:
 
 
 def test_each_job_has_its_module() -> None:
-    assert set(overlay.__all__) == {"OverlayError", "VERBS", "apply_overlay"}
-    assert set(transforms.__all__) == {"DEFAULT_KEY", "ERROR_SCHEMA", "TRANSFORMS", "apply_response_policy"}
+    assert set(overlay.__all__) == {
+        "GUARDS",
+        "OverlayError",
+        "OverlayResult",
+        "RETIRE",
+        "VERBS",
+        "apply_overlay",
+    }
+    assert set(transforms.__all__) == {
+        "BROUGHT",
+        "DEFAULT_KEY",
+        "ERROR_SCHEMA",
+        "TRANSFORMS",
+        "apply_response_policy",
+    }
     assert list(transforms.TRANSFORMS) == [
         "default-error-responses",
         "nullable-3.0-to-3.1",
@@ -240,26 +375,43 @@ def test_the_overlay_says_whose_format_it_is() -> None:
     assert "codegen/overlay.py" in first
 
 
-def _upstream() -> Path:
-    provenance = json.loads((SPEC_DIR / "provenance.json").read_text("utf-8"))
-    upstream = ROOT.parent / "shared" / "upstream" / provenance["upstream"]["file"]
-    if not upstream.is_file():
-        pytest.skip(f"no upstream file at {upstream}")
-    return upstream
-
-
-def test_the_cut_of_the_upstream_is_spec_byte_for_byte() -> None:
-    upstream = _upstream()
+def test_the_cut_of_the_kept_inputs_is_spec_byte_for_byte() -> None:
+    # spec/upstream.yaml is the part of the upstream file the cut reads, kept in the
+    # repository: spec/ is verifiable without the 3 MB upstream file, and is verified here.
     overlay_document = load_yaml((SPEC_DIR / "overlay.yaml").read_bytes())
-    result = cut(upstream.read_bytes(), overlay_document, upstream_name=upstream.name)
+    result = cut((SPEC_DIR / "upstream.yaml").read_bytes(), overlay_document)
     assert result.spec_text == (SPEC_DIR / "openapi.yaml").read_text("utf-8")
     assert result.provenance_text == (SPEC_DIR / "provenance.json").read_text("utf-8")
+    # ...and its own inputs are itself.
+    assert result.inputs_text == (SPEC_DIR / "upstream.yaml").read_text("utf-8")
+
+
+def test_the_kept_inputs_record_the_upstream_file() -> None:
+    provenance = json.loads((SPEC_DIR / "provenance.json").read_text("utf-8"))
+    kept = load_yaml((SPEC_DIR / "upstream.yaml").read_bytes())
+    assert kept[cut_module.UPSTREAM_KEY] == provenance["upstream"]
+    assert len(provenance["upstream"]["sha256"]) == 64
+    assert provenance["inputs"] == "spec/upstream.yaml"
+
+
+def test_the_inputs_of_a_cut_give_the_same_cut() -> None:
+    overlay_document = {"actions": []}
+    whole = cut(
+        FIXTURE.read_bytes(), overlay_document, operation_ids=("createPet",), upstream_name="mini.yaml"
+    )
+    again = cut(whole.inputs_text.encode(), overlay_document, operation_ids=("createPet",))
+    assert again.spec_text == whole.spec_text
+    assert again.provenance == whole.provenance
+    assert again.inputs_text == whole.inputs_text
+    # Only what the kept operation reaches: listPets is left out.
+    assert "listPets" not in whole.inputs_text
+    assert "createPet" in whole.inputs_text
 
 
 def test_the_cli_checks_spec(tmp_path: Path) -> None:
-    upstream = _upstream()
+    upstream = SPEC_DIR / "upstream.yaml"
     assert cut_module.main([str(upstream), "--check"]) == 0
-    for name in ("overlay.yaml", "openapi.yaml", "provenance.json"):
+    for name in ("overlay.yaml", "openapi.yaml", "provenance.json", "upstream.yaml"):
         (tmp_path / name).write_bytes((SPEC_DIR / name).read_bytes())
     (tmp_path / "openapi.yaml").write_text("openapi: 3.1.0\n", "utf-8")
     assert cut_module.main([str(upstream), "--out", str(tmp_path), "--check"]) == 1

@@ -155,6 +155,8 @@ def test_no_field_descriptions_in_the_generated_types() -> None:
 TEXT_EDITS = {
     ("document.py", "unescape"),  # a JSON pointer token
     ("naming.py", "_pascal"),  # a spec name into a class name
+    ("overlay.py", "_name"),  # a JSON pointer's end, for a message
+    ("overlay.py", "_first_sentence"),  # an action's why, for a message
     ("params.py", "_docstring"),  # a spec description into a docstring
     ("params.py", "exclusions_name"),  # a schema name into a constant's name
     ("stubs.py", "_snake"),  # an operationId into a variable name
