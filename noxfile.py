@@ -5,7 +5,8 @@ nox                     lint, typecheck, package, check_generated, tests, tests_
                         package: the sdist and the wheel, checked by twine; tests_lowest: the
                         tests at every dependency's lower bound; docs: the documentation site,
                         built strictly)
-nox -s update_spec -- UPSTREAM.yaml   cut spec/ from an upstream OpenAPI file
+nox -s regenerate -- UPSTREAM.yaml    cut spec/ from an upstream OpenAPI file, generate, check the
+                                      facade against it, report what changed (spec/CHANGES.md)
 nox -s generate         regenerate generated/ and facade/types.py from spec/openapi.yaml
 """
 
@@ -37,9 +38,9 @@ nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
-# Where the project's developers and CI keep the upstream OpenAPI files.
-UPSTREAM_DIR = ROOT.parent / "shared" / "upstream"
 PRISM_DIR = ROOT / "tests" / "prism"
+# The extras the tests (and a regeneration's checks) install: all the package has.
+EXTRAS = "testing,progress,cli,otel"
 # Code we write and hold to the strictest standard; generated/ is checked by the
 # type checkers (below) but not linted: its style is datamodel-codegen's (its runtime
 # modules, _base.py and _endpoint.py, are linted where they are written, codegen/runtime/).
@@ -66,13 +67,16 @@ def _group(name: str) -> list[str]:
 
 
 @nox.session
-def update_spec(session: nox.Session) -> None:
-    """Cut spec/ from the upstream file given after `--`, applying spec/overlay.yaml."""
+def regenerate(session: nox.Session) -> None:
+    """Regenerate from the upstream file given after `--` (a path, or a file of
+    ../shared/upstream/ by its name): cut spec/, generate, type-check the facade against the
+    new code and run the tests that exercise it, then report what changed for users
+    (printed, and written to spec/CHANGES.md). Fails when users would break."""
     if not session.posargs:
-        session.error("name the upstream file: nox -s update_spec -- path/to/openapi.yaml")
-    session.install(*_group("codegen"))
-    session.run("python", "-m", "codegen.cut", *session.posargs)
-    session.log("now run `nox -s generate` and review `git diff spec/ generated/`")
+        session.error("name the upstream file: nox -s regenerate -- path/to/openapi.yaml")
+    # The package from this checkout, so that the tests import what was just generated.
+    session.install("-e", f".[{EXTRAS}]", *_group("test"))
+    session.run("python", "-m", "codegen.regenerate", *session.posargs)
 
 
 @nox.session
@@ -85,21 +89,17 @@ def generate(session: nox.Session) -> None:
 
 @nox.session
 def check_generated(session: nox.Session) -> None:
-    """Fail when spec/ is not what upstream + overlay give, or generated/ (or facade/types.py)
-    not what spec/ gives.
+    """Fail when spec/ is not what the upstream file + overlay give, or generated/ (or
+    facade/types.py) not what spec/ gives.
 
-    The upstream file is the one spec/provenance.json names, looked up beside the
-    project (../shared/upstream/), or given after `--`.
+    spec/upstream.yaml, the part of the upstream file the cut reads, is kept in the
+    repository: spec/ is verified from it on every machine.  The upstream file itself, given
+    after `--` or found where spec/provenance.json says it came from, is verified too
+    whenever it is there: its sha256 must be the one recorded, and its cut must give the
+    same spec/ and the same kept inputs.
     """
-    provenance = json.loads((ROOT / "spec" / "provenance.json").read_text("utf-8"))
-    upstream = Path(session.posargs[0]) if session.posargs else UPSTREAM_DIR / provenance["upstream"]["file"]
-    if not upstream.is_file():
-        session.error(
-            f"no upstream file at {upstream}: pass it after `--` (sha256 {provenance['upstream']['sha256']})"
-        )
     session.install(*_group("codegen"))
-    session.run("python", "-m", "codegen.cut", str(upstream), "--check")
-    session.run("python", "-m", "codegen.generate", "--check")
+    session.run("python", "-m", "codegen.check", *session.posargs)
 
 
 @nox.session
@@ -151,9 +151,7 @@ def typecheck(session: nox.Session) -> None:
     with tempfile.TemporaryDirectory(prefix="completionkit-typecheck-") as folder:
         tmp = Path(folder).resolve()
         _, wheel = _build(session, tmp / "dist")
-        python = _fresh_venv(
-            session, tmp / "venv", f"{wheel}[testing,progress,cli,otel]", *_group("typecheck-consumers")
-        )
+        python = _fresh_venv(session, tmp / "venv", f"{wheel}[{EXTRAS}]", *_group("typecheck-consumers"))
         site = session.run(
             str(python),
             "-c",
@@ -245,7 +243,7 @@ def _run_tests(session: nox.Session, pins: dict[str, Requirement] | None = None)
         # The SDK comes in the API's own version: the lowest API's SDK with the lowest API.
         lowest = pins["opentelemetry-api"].specifier
         test = [r for r in test if not r.startswith("opentelemetry-sdk")] + [f"opentelemetry-sdk{lowest}"]
-    session.install(".[testing,progress,cli,otel]", *map(str, pins.values()), *test, *_group("spec"))
+    session.install(f".[{EXTRAS}]", *map(str, pins.values()), *test, *_group("spec"))
     if pins:
         _check_installed(session, pins)
     _install_prism(session)

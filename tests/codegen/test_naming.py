@@ -16,11 +16,6 @@ from codegen.generate import public_names
 from codegen.naming import SDK_NAMES, NamingError, name_schemas, schema_names, twin_name
 
 ROOT = Path(__file__).resolve().parents[2]
-# spec/ as the cut makes it from each upstream file in ../shared/upstream/ (overlay applied).
-CUTS = {
-    "2026-05-13": ROOT / "tests" / "fixtures" / "upstream-cuts" / "2026-05-13.yaml",
-    "2026-08-21": ROOT / "tests" / "fixtures" / "upstream-cuts" / "2026-08-21.yaml",
-}
 
 
 def _names(spec: Path) -> tuple[dict[str, str], set[str]]:
@@ -30,10 +25,12 @@ def _names(spec: Path) -> tuple[dict[str, str], set[str]]:
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+def generated(
+    tmp_path_factory: pytest.TempPathFactory, upstream_cuts: dict[str, Path]
+) -> dict[str, list[str]]:
     """The classes and aliases generated from each cut."""
     out: dict[str, list[str]] = {}
-    for version, spec in CUTS.items():
+    for version, spec in upstream_cuts.items():
         folder = tmp_path_factory.mktemp(version)
         completed = subprocess.run(
             [sys.executable, "-m", "codegen.generate", "--spec", str(spec), "--root", str(folder)],
@@ -47,8 +44,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     return out
 
 
-def test_a_schema_in_both_upstream_versions_keeps_its_name() -> None:
-    (old, old_components), (new, new_components) = (_names(p) for p in CUTS.values())
+def test_a_schema_in_both_upstream_versions_keeps_its_name(upstream_cuts: dict[str, Path]) -> None:
+    (old, old_components), (new, new_components) = (_names(p) for p in upstream_cuts.values())
     common = old.keys() & new.keys()
     assert len(common) > 50
     assert {p: old[p] for p in common} == {p: new[p] for p in common}
@@ -58,9 +55,11 @@ def test_a_schema_in_both_upstream_versions_keeps_its_name() -> None:
     assert old_components & new_components <= old_components | set(old.values())
 
 
-def test_the_classes_of_shared_schemas_have_the_same_names(generated: dict[str, list[str]]) -> None:
-    old, new = (set(generated[v]) for v in CUTS)
-    (old_places, old_components), (new_places, new_components) = (_names(p) for p in CUTS.values())
+def test_the_classes_of_shared_schemas_have_the_same_names(
+    generated: dict[str, list[str]], upstream_cuts: dict[str, Path]
+) -> None:
+    old, new = (set(generated[v]) for v in upstream_cuts)
+    (old_places, old_components), (new_places, new_components) = (_names(p) for p in upstream_cuts.values())
     shared = {old_places[p] for p in old_places.keys() & new_places.keys()}
     shared |= old_components & new_components
     generated_shared = shared & (old | new)
