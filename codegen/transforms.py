@@ -1,9 +1,9 @@
 """The policy transforms an overlay names (``transform: NAME`` in spec/overlay.yaml).
 
 Each rewrites every place of one kind in the cut, in place, and returns how many it
-changed; codegen.overlay refuses a transform that changes nothing, so the overlay never
-carries one that upstream has made pointless. ``TRANSFORMS`` maps the names the
-overlay uses to them.
+changed; where one changes nothing, codegen.overlay says so as advice (the upstream cut
+does not have the defect it mends), so that a transform upstream has made pointless is
+seen and can be retired. ``TRANSFORMS`` maps the names the overlay uses to them.
 """
 
 from __future__ import annotations

@@ -69,6 +69,17 @@ def test_an_older_upstream_names_what_users_lose_and_where_the_facade_used_it(pr
         ]
     )
     assert (project / "spec" / "CHANGES.md").read_text("utf-8") == report
+    # The sample report of the README and of the guide is this one, as it stands.
+    for page in (ROOT / "README.md", ROOT / "docs" / "guide" / "regenerating.md"):
+        shown = _sample_report(page.read_text("utf-8"))
+        assert shown[0] == "# What the regeneration changes for users"
+        assert shown[3:] == report.splitlines()[3:], page.name
+
+
+def _sample_report(page: str) -> list[str]:
+    """The lines of the ```text block of ``page`` that shows a report."""
+    block = page.split("```text\n# What the regeneration", 1)[1].split("\n```\n", 1)[0]
+    return ("# What the regeneration" + block).splitlines()
 
 
 def test_every_problem_of_the_overlay_in_one_run(project: Path) -> None:
