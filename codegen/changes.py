@@ -41,6 +41,7 @@ from typing import Any, cast
 
 from codegen import naming
 from codegen.document import HTTP_METHODS, load_yaml
+from codegen.generate import listed_names
 from codegen.problems import Note, Problem
 from codegen.transforms import apply_response_policy
 
@@ -319,7 +320,7 @@ def snapshot(spec_document: Json, files: Mapping[str, str]) -> PublicApi:
     tree = ast.parse(files[MODELS])
     return PublicApi(
         version=str(spec_document.get("info", {}).get("version", "")),
-        names=frozenset(_listed(files[TYPES])),
+        names=frozenset(listed_names(files[TYPES])),
         classes=_classes(tree),
         aliases=_aliases(tree),
         places=places,
@@ -332,19 +333,6 @@ def snapshot_of_tree(root: Path) -> PublicApi:
     spec/openapi.yaml, generated/models.py and facade/types.py."""
     files = {name: (root / name).read_text("utf-8") for name in (MODELS, TYPES)}
     return snapshot(load_yaml((root / "spec" / "openapi.yaml").read_bytes()), files)
-
-
-def _listed(source: str) -> list[str]:
-    for node in ast.parse(source).body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
-            and isinstance(node.value, ast.List)
-        ):
-            return [
-                e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
-            ]
-    raise ValueError(f"{TYPES} has no literal __all__")
 
 
 def _is_alias(node: ast.stmt) -> bool:

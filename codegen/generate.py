@@ -33,6 +33,7 @@ __all__ = [
     "PLACEHOLDERS",
     "RUNTIME",
     "generate",
+    "listed_names",
     "main",
     "public_names",
     "runtime_modules",
@@ -313,7 +314,7 @@ def _types_module(model_names: list[str], params_source: str) -> str:
     """
     names = {
         "models": model_names,
-        "params": sorted(set(_listed(params_source)) - set(params.constant_names())),
+        "params": sorted(set(listed_names(params_source)) - set(params.constant_names())),
     }
     everything = sorted(n for listed in names.values() for n in listed)
     if len(everything) != len(set(everything)):
@@ -327,7 +328,7 @@ def _types_module(model_names: list[str], params_source: str) -> str:
     return "\n".join(lines)
 
 
-def _listed(source: str) -> list[str]:
+def listed_names(source: str) -> list[str]:
     """The literal ``__all__`` of a module's source."""
     for node in ast.parse(source).body:
         if (
