@@ -46,6 +46,8 @@ __all__ = [
     "check_text",
     "check_timeout",
     "check_url",
+    "is_secret_header",
+    "sendable_key",
     "shown",
     "unexpected_keyword",
     "watching",
@@ -74,8 +76,14 @@ MAX_TIMEOUT = 1_000_000.0
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _FIELD_VALUE = re.compile(r"[\x20-\x7e\t]*")
 # The names of headers that carry credentials (Authorization, api-key, x-api-key,
-# x-auth-token, Cookie, ...): a pickled client may not carry them.
+# x-auth-token, Cookie, ...): a pickled client may not carry them, a providers file does
+# not write them, hooks and cassettes do not show them.
 _SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password|credential", re.IGNORECASE)
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header's name says it carries a credential."""
+    return _SECRET_HEADER.search(name) is not None
 
 
 class Secret:
@@ -438,7 +446,7 @@ class ClientConfig(typing.NamedTuple):
                     "in the process that uses it (in a process pool's initializer, say)",
                 )
         for header in self.default_headers:
-            if _SECRET_HEADER.search(header):
+            if is_secret_header(header):
                 raise InvalidRequestError(
                     "default_headers",
                     f"{client} sends a {header!r} header, which may hold a secret that pickling would "
@@ -566,25 +574,32 @@ def check_url(name: str, url: object) -> str:
     return url
 
 
-def _api_key(key: object, source: str) -> str:
-    """The key as it is sent: surrounding whitespace (a key read from a file ends with a
-    newline) is dropped; a key that cannot be a header value is refused without being
-    shown, so that neither the message nor a traceback holds it."""
+def sendable_key(key: object) -> str | None:
+    """The key as it is sent, or None for none (None, or only white space): surrounding
+    white space (a key read from a file ends with a newline) is dropped; a key that
+    cannot be a header value is refused without being shown, so that neither the message
+    nor a traceback holds it."""
     if key is not None and not isinstance(key, str):
         raise InvalidRequestError("api_key", f"expected a string, got {type(key).__name__}")
     key = (key or "").strip()
-    if not key:
-        raise MissingAPIKeyError(
-            f"No API key: pass api_key= or set the {source} environment variable "
-            "(a local server that needs none still wants a placeholder, such as 'sk-local')."
-        )
-    if not _FIELD_VALUE.fullmatch(key):
+    if key and not _FIELD_VALUE.fullmatch(key):
         raise InvalidRequestError(
             "api_key",
             "the API key holds a character that cannot be sent in a header (a non-ASCII or "
             "control character, such as a newline inside it); the key is not shown",
         )
-    return key
+    return key or None
+
+
+def _api_key(key: object, source: str) -> str:
+    """The key a client sends (``sendable_key``), which it must have."""
+    sent = sendable_key(key)
+    if sent is None:
+        raise MissingAPIKeyError(
+            f"No API key: pass api_key= or set the {source} environment variable "
+            "(a local server that needs none still wants a placeholder, such as 'sk-local')."
+        )
+    return sent
 
 
 def check_text(name: str, value: str) -> None:

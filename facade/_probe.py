@@ -24,11 +24,11 @@ from ._answers import error_from_response, error_from_transport
 from ._config import (
     USER_AGENT,
     Secret,
-    check_header_value,
     check_headers,
     check_text,
     check_timeout,
     check_url,
+    sendable_key,
     shown,
 )
 from ._decoding import decode_plain_json, encode_json
@@ -184,11 +184,10 @@ def _checked_key(api_key: object) -> Secret | None:
     header's value is refused without being shown."""
     if api_key is None:
         return None
-    if not isinstance(api_key, str):
-        raise InvalidRequestError("api_key", f"expected a string, got {type(api_key).__name__}")
-    if not api_key.strip():
+    sent = sendable_key(api_key)
+    if sent is None:
         raise InvalidRequestError("api_key", "an empty key: pass None to probe without one")
-    return Secret(check_header_value("api_key", api_key.strip()))
+    return Secret(sent)
 
 
 def _checked_name(param: str, value: object, what: str) -> str:

@@ -34,6 +34,7 @@ from ._config import (
     check_header_value,
     check_text,
     check_url,
+    is_secret_header,
     shown,
 )
 from ._exceptions import InvalidRequestError, ProvidersFileError
@@ -718,8 +719,6 @@ class _Reader:
 
 # --- writing an entry --------------------------------------------------------------------
 
-# Headers whose names say they carry credentials, as _config's: never written to a file's text.
-_SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password|credential", re.IGNORECASE)
 _TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 _TOML_PLAIN = re.compile(r'[^"\\\x00-\x1f\x7f]*')
 
@@ -776,9 +775,8 @@ def provider_toml(name: str, provider: Provider) -> str:
     for field, value in (("organization", provider.organization), ("project", provider.project)):
         if value is not None:
             lines.append(f"{field} = {_toml_string(value)}")
-    headers = {
-        header: value for header, value in provider.headers.items() if not _SECRET_HEADER.search(header)
-    }
+    # Never the credentials a header carries (whose name says so) in the file's text.
+    headers = {header: value for header, value in provider.headers.items() if not is_secret_header(header)}
     if headers:
         lines.append(f"headers = {_toml_table(headers)}")
     left_out = [header for header in provider.headers if header not in headers]

@@ -36,7 +36,7 @@ import threading
 import typing
 import urllib.parse
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -44,7 +44,7 @@ import httpx2
 import msgspec
 
 # The client's own rules, reused: which header names may hold a secret, which are names.
-from .._config import _SECRET_HEADER, _TOKEN, CONNECTION_LIMITS  # pyright: ignore[reportPrivateUsage]
+from .._config import _TOKEN, CONNECTION_LIMITS, is_secret_header  # pyright: ignore[reportPrivateUsage]
 from .._generated import endpoints
 from ._http import HTTPError, Scope, Send, decoded_body, drop, query_pairs
 
@@ -329,7 +329,7 @@ def _is_secret(name: str, redact: frozenset[str]) -> bool:
     # replayed without them would read no limits.
     if "ratelimit" in lower:
         return False
-    return _SECRET_HEADER.search(lower) is not None
+    return is_secret_header(lower)
 
 
 def _is_secret_parameter(name: str, redact: frozenset[str]) -> bool:
@@ -354,19 +354,20 @@ class _Redactor:
         self._values: set[str] = set()
 
     def headers(self, raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
-        shown: list[tuple[str, str]] = []
-        for key, value in raw:
-            name, text = key.decode("latin-1"), value.decode("latin-1")
-            if _is_secret(name, self._redact):
-                self._values.update(_secret_values(text))
-                text = REDACTED
-            shown.append((name, text))
-        return shown
+        pairs = ((key.decode("latin-1"), value.decode("latin-1")) for key, value in raw)
+        return self._redacted(pairs, _is_secret)
 
     def query(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return self._redacted(pairs, _is_secret_parameter)
+
+    def _redacted(
+        self, pairs: Iterable[tuple[str, str]], is_secret: Callable[[str, frozenset[str]], bool]
+    ) -> list[tuple[str, str]]:
+        """``pairs`` with each secret one's value redacted, and that value remembered so that
+        it is scrubbed wherever else it shows."""
         shown: list[tuple[str, str]] = []
         for name, value in pairs:
-            if _is_secret_parameter(name, self._redact):
+            if is_secret(name, self._redact):
                 self._values.update(_secret_values(value))
                 value = REDACTED
             shown.append((name, value))
