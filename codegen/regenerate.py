@@ -184,7 +184,7 @@ def regenerate(upstream: Path, root: Path = PROJECT, *, checks: str = "all") -> 
     if checks in ("all", "typecheck"):
         problems += facade_problems(root, files, changed)
     if checks == "all":
-        problems += failing_tests(root)
+        problems += failing_tests(root, changed=changed)
     return _finish(root, source, changed, problems, notes)
 
 
@@ -202,7 +202,8 @@ def _finish(
 _MYPY_LINE = re.compile(
     r"^completionkit/(?P<path>[^:]+):(?P<line>\d+): error: (?P<message>.*?)(?:  \[[a-z-]+\])?$"
 )
-_QUOTED = re.compile(r'"([A-Za-z_][A-Za-z0-9_.]*)"')
+# A name as a type checker or an exception quotes it: "ChatCompletion", 'metadata'.
+_QUOTED = re.compile(r"[\"']([A-Za-z_][A-Za-z0-9_.]*)[\"']")
 
 
 def _package_tree(root: Path, files: dict[str, str], into: Path) -> Path:
@@ -287,9 +288,13 @@ def _cause(changed: api.Changes, quoted: list[str]) -> str | None:
     return None
 
 
-def failing_tests(root: Path, tests: tuple[str, ...] = TESTS) -> list[Problem]:
+def failing_tests(
+    root: Path, tests: tuple[str, ...] = TESTS, *, changed: api.Changes | None = None
+) -> list[Problem]:
     """``tests`` (by default those that exercise the generated code) run in ``root``; each
-    failure named, with the first line of its message."""
+    failure named, with the first line of its message and the upstream change it comes
+    from where its message names one (``'ChatCompletion' object has no attribute
+    'metadata'``)."""
     with tempfile.TemporaryDirectory() as folder:
         junit = Path(folder) / "junit.xml"
         subprocess.run(
@@ -305,7 +310,12 @@ def failing_tests(root: Path, tests: tuple[str, ...] = TESTS) -> list[Problem]:
         for failure in [*case.findall("failure"), *case.findall("error")]:
             name = f"{case.get('classname', '')}::{case.get('name', '')}"
             first = (failure.get("message") or "").strip().splitlines()[:1]
-            problems.append(Problem(f"test {name}", "fails against the new code", tuple(first)))
+            cause = _cause(changed, _QUOTED.findall(first[0])) if changed is not None and first else None
+            problems.append(
+                Problem(
+                    f"test {name}", f"uses {cause}" if cause else "fails against the new code", tuple(first)
+                )
+            )
     return problems
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from codegen import check
 from codegen import regenerate as regeneration
+from codegen.changes import Changes, Field, FieldChange
 from codegen.document import dump_yaml, load_yaml, mappings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,7 +172,23 @@ def test_failing_tests_are_named_in_the_report(tmp_path: Path) -> None:
     problems = regeneration.failing_tests(tmp_path, ("tests/test_x.py",))
     assert os.environ == env_before
     assert [p.where for p in problems] == ["test tests.test_x::test_broken"]
+    assert problems[0].message == "fails against the new code"
     assert "the answer changed" in problems[0].details[0]
+
+
+def test_a_failing_test_is_tied_to_the_upstream_change_it_meets(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_y.py").write_text(
+        "class ChatCompletion:\n    pass\n\n\n"
+        "def test_reads_metadata():\n    assert ChatCompletion().metadata  # type: ignore[attr-defined]\n",
+        "utf-8",
+    )
+    removed = FieldChange("ChatCompletion", "metadata", Field("dict[str, str] | None", True), None)
+    problems = regeneration.failing_tests(
+        tmp_path, ("tests/test_y.py",), changed=Changes(removed_fields=(removed,))
+    )
+    assert [p.message for p in problems] == ["uses `ChatCompletion.metadata`, a field this upstream removed"]
+    assert "'ChatCompletion' object has no attribute 'metadata'" in problems[0].details[0]
 
 
 def test_check_generated_refuses_an_upstream_file_spec_was_not_cut_from(
