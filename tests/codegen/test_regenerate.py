@@ -19,6 +19,7 @@ from codegen import check
 from codegen import regenerate as regeneration
 from codegen.changes import Changes, Field, FieldChange
 from codegen.document import dump_yaml, load_yaml, mappings
+from codegen.generate import listed_names
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "upstream"
@@ -81,6 +82,21 @@ def _sample_report(page: str) -> list[str]:
     """The lines of the ```text block of ``page`` that shows a report."""
     block = page.split("```text\n# What the regeneration", 1)[1].split("\n```\n", 1)[0]
     return ("# What the regeneration" + block).splitlines()
+
+
+def test_an_upstream_before_a_feature_names_every_public_name_users_lose(project: Path) -> None:
+    # 2026-05-13: before moderation and prompt-cache options.
+    outcome = regeneration.regenerate(FIXTURES / "2026-05-13.yaml", project, checks="none")
+    assert outcome.exit_code == 1
+    breaking = outcome.report.split("## Breaking", 1)[1].split("\n## ", 1)[0].splitlines()
+    for name in ("Moderation", "ModerationParam", "PromptCacheOptions", "PromptCacheOptionsParam"):
+        assert f"- Removed name `{name}`" in breaking
+    removed = "- Removed field `CreateChatCompletionRequest.prompt_cache_options`"
+    assert f"{removed}: `PromptCacheOptions | UnsetType = …`" in breaking
+    # Nothing users lose goes unsaid: every name facade/types.py had and no longer has.
+    before = set(listed_names((ROOT / "facade" / "types.py").read_text("utf-8")))
+    after = set(listed_names((project / "facade" / "types.py").read_text("utf-8")))
+    assert {line.split("`")[1] for line in breaking if line.startswith("- Removed name")} == before - after
 
 
 def test_every_problem_of_the_overlay_in_one_run(project: Path) -> None:
