@@ -33,7 +33,6 @@ what was added, and need nothing but the two generations.
 from __future__ import annotations
 
 import ast
-import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +40,8 @@ from typing import Any, cast
 
 from codegen import naming
 from codegen.document import HTTP_METHODS, load_yaml
-from codegen.generate import listed_names
+from codegen.generate import listed_names, prepared
 from codegen.problems import Note, Problem
-from codegen.transforms import apply_response_policy
 
 __all__ = [
     "AliasChange",
@@ -312,11 +310,9 @@ def snapshot(spec_document: Json, files: Mapping[str, str]) -> PublicApi:
     """The public API of one generation: ``spec_document`` is spec/openapi.yaml as loaded
     (the cut, before the response policy) and ``files`` what ``codegen.generate.generate``
     returned for it."""
-    document = copy.deepcopy(spec_document)
-    # generate() names the schemas of the policy-applied document: a property the policy
-    # makes nullable is named where the nullable wrapper puts it.
-    apply_response_policy(document)
-    places = naming.schema_names(document)
+    # Named as generate() names them: a property the response policy makes nullable is
+    # named where the nullable wrapper puts it.
+    places = prepared(spec_document)[1]
     tree = ast.parse(files[MODELS])
     return PublicApi(
         version=str(spec_document.get("info", {}).get("version", "")),

@@ -151,16 +151,20 @@ def _refresh_components(document: Json, upstream_components: Json) -> None:
     document["components"] = components
 
 
-def _assemble(upstream: Json, paths: dict[str, Json]) -> Json:
-    """The cut document around ``paths``, with the upstream's top-level fields."""
-    document: Json = {"openapi": upstream["openapi"], "info": copy.deepcopy(upstream["info"])}
-    if "servers" in upstream:
-        document["servers"] = copy.deepcopy(upstream["servers"])
-    if "security" in upstream:
-        document["security"] = copy.deepcopy(upstream["security"])
+def _head(upstream: Json, paths: dict[str, Json]) -> Json:
+    """The upstream's top-level fields a cut keeps (and its inputs): the version, the info,
+    the servers and the security, and the tags the operations in ``paths`` use."""
+    head: Json = {"openapi": upstream["openapi"], "info": copy.deepcopy(upstream["info"])}
+    head.update((key, copy.deepcopy(upstream[key])) for key in ("servers", "security") if key in upstream)
     tags = {t for item in paths.values() for m in HTTP_METHODS if m in item for t in item[m].get("tags", [])}
     if tags:
-        document["tags"] = [copy.deepcopy(t) for t in upstream.get("tags", []) if t.get("name") in tags]
+        head["tags"] = [copy.deepcopy(t) for t in upstream.get("tags", []) if t.get("name") in tags]
+    return head
+
+
+def _assemble(upstream: Json, paths: dict[str, Json]) -> Json:
+    """The cut document around ``paths``, with the upstream's top-level fields."""
+    document = _head(upstream, paths)
     document["paths"] = paths
     document["components"] = {}
     _refresh_components(document, upstream.get("components", {}))
@@ -197,18 +201,7 @@ def _inputs(upstream: Json, paths: dict[str, Json], overlay: Json, record: Json)
         if name in components.get(section, {}):
             named.append({"$ref": ref})
     reached = closure({"paths": paths, "overlay": named}, components)
-    kept: Json = {UPSTREAM_KEY: record}
-    kept.update(
-        (key, copy.deepcopy(upstream[key]))
-        for key in ("openapi", "info", "servers", "security")
-        if key in upstream
-    )
-    used_tags = {
-        t for item in paths.values() for m in HTTP_METHODS if m in item for t in item[m].get("tags", [])
-    }
-    if used_tags:
-        kept["tags"] = [copy.deepcopy(t) for t in upstream.get("tags", []) if t.get("name") in used_tags]
-    kept["paths"] = copy.deepcopy(paths)
+    kept: Json = {UPSTREAM_KEY: record, **_head(upstream, paths), "paths": copy.deepcopy(paths)}
     # The schemes the operations (or the whole file) require.
     schemes = {name for requirement in _requirements(upstream, paths) for name in requirement}
     sections: Json = {}
@@ -227,20 +220,22 @@ def kept_inputs(
 ) -> Json:
     """The inputs the cut of ``upstream_bytes`` reads (see ``_inputs``), whether or not the
     cut succeeds: the operations upstream has, and what they and the overlay reach."""
-    upstream = load_yaml(upstream_bytes)
-    record = upstream.pop(UPSTREAM_KEY, None) or _record(upstream, upstream_bytes, upstream_name)
+    upstream, record = _read(upstream_bytes, upstream_name)
     return _inputs(upstream, _find_paths(upstream, operation_ids)[0], overlay, record)
 
 
-def _record(upstream: Json, upstream_bytes: bytes, upstream_name: str) -> Json:
-    """What the provenance says of the upstream file."""
-    return {
+def _read(upstream_bytes: bytes, upstream_name: str) -> tuple[Json, Json]:
+    """The upstream document, and what the provenance says of the file it comes from: the
+    record kept inputs carry, or else the file's own (where it is, its sha256, versions)."""
+    upstream = load_yaml(upstream_bytes, name=upstream_name)
+    record = upstream.pop(UPSTREAM_KEY, None) or {
         "file": upstream_name.rsplit("/", 1)[-1],
         "source": upstream_name,
         "sha256": hashlib.sha256(upstream_bytes).hexdigest(),
         "openapi": upstream.get("openapi"),
         "info_version": upstream.get("info", {}).get("version"),
     }
+    return upstream, record
 
 
 class CutResult:
@@ -277,8 +272,7 @@ def cut(
     inputs.  ``upstream_name`` says where the file came from (a path from the project's root
     where it resolves).  ``upstream_bytes`` may be kept inputs (spec/upstream.yaml): their
     cut is the cut of the file they were taken from, provenance included."""
-    upstream = load_yaml(upstream_bytes, name=upstream_name)
-    record = upstream.pop(UPSTREAM_KEY, None) or _record(upstream, upstream_bytes, upstream_name)
+    upstream, record = _read(upstream_bytes, upstream_name)
     upstream_components = upstream.get("components", {})
     paths, problems = _select_paths(upstream, operation_ids)
     kept_paths = copy.deepcopy(paths)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import os
 import subprocess
 import sys
@@ -35,6 +36,7 @@ __all__ = [
     "generate",
     "listed_names",
     "main",
+    "prepared",
     "public_names",
     "runtime_modules",
     "scalar_aliases",
@@ -254,12 +256,22 @@ def _ruff_sort_imports(text: str, name: str) -> str:
     return _ruff(text, name, "check", "--select", "I", "--fix-only", "--exit-zero")
 
 
+def prepared(document: Json) -> tuple[Json, dict[str, str]]:
+    """The spec as the models are generated from it, and the name each schema gets by its
+    place: the response policy applied (types that read what real servers send; see
+    transforms.py), then every schema named (codegen/naming.py) — in that order, which
+    generate() and what a regeneration compares (codegen/changes.py) share.  ``document``
+    itself is left as it is."""
+    document = copy.deepcopy(document)
+    apply_response_policy(document)
+    return naming.name_schemas(document), naming.schema_names(document)
+
+
 def generate(spec: Path = SPEC) -> dict[str, str]:
     """The generated files, by path from the project's root (``generated/models.py``,
     ``facade/types.py``), as text."""
     document = load_yaml(spec.read_bytes())
-    apply_response_policy(document)  # types that read what real servers send; see transforms.py
-    document = naming.name_schemas(document)
+    document = prepared(document)[0]
     # datamodel-codegen's formatter runs at its own line length; the project's is 110.
     models = _ruff_format(_models(document), "models.py")
     tree = ast.parse(models)
@@ -336,7 +348,9 @@ def listed_names(source: str) -> list[str]:
             and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
             and isinstance(node.value, ast.List)
         ):
-            return [e.value for e in node.value.elts if isinstance(e, ast.Constant)]
+            return [
+                e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            ]
     raise ValueError("a generated module has no literal __all__")
 
 
